@@ -1,0 +1,1 @@
+"""Pulumi dynamic provider, typed client and local emulator for Recall.ai Zoom OAuth apps."""

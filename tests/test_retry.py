@@ -1,0 +1,158 @@
+"""Retry and pacing decisions as tables: pure functions and urllib3's Retry with Recall's rules."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from recall_provider.client import (
+    Pacing,
+    RecallRetry,
+    RetryPolicy,
+    TokenBucket,
+    backoff_delay,
+)
+
+POLICY = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_max=8.0, retry_after_max=60)
+
+RETRYABLE = {409, 429, 500, 502, 503, 504}
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE", "POST"])
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 405, 409, 429, 500, 502, 503, 504])
+def test_status_decision_table(method: str, status: int) -> None:
+    retry = RecallRetry.from_policy(POLICY)
+    # A create is retried only on 429, which Recall sends before doing any work.
+    expected = status == 429 if method == "POST" else status in RETRYABLE
+    assert retry.is_retry(method, status, has_retry_after=True) is expected
+    assert retry.is_retry(method, status, has_retry_after=False) is expected
+
+
+def _conn_refused() -> Exception:
+    return NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+
+
+ERRORS = {
+    "connect refused": (_conn_refused, False),
+    "connect timeout": (lambda: ConnectTimeoutError("connect timed out"), False),
+    "read timeout": (lambda: ReadTimeoutError(None, "/x", "read timed out"), True),  # type: ignore[arg-type]
+    "connection dropped": (lambda: ProtocolError("Connection aborted."), True),
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE", "POST"])
+@pytest.mark.parametrize("error_name", list(ERRORS))
+def test_transport_error_decision_table(method: str, error_name: str) -> None:
+    make_error, after_sending = ERRORS[error_name]
+    retry = RecallRetry.from_policy(POLICY)
+    error = make_error()
+    if method == "POST" and after_sending:
+        # The request may have reached Recall: never retried, the error comes straight back.
+        with pytest.raises(type(error)):
+            retry.increment(method, "/api/v2/zoom-oauth-apps/", error=error)
+    else:
+        new = retry.increment(method, "/api/v2/zoom-oauth-apps/", error=error)
+        assert len(new.history) == 1
+
+
+def test_tls_errors_are_never_retried() -> None:
+    retry = RecallRetry.from_policy(POLICY)
+    with pytest.raises(MaxRetryError):
+        retry.increment("GET", "/x", error=SSLError("bad certificate"))
+
+
+def test_retries_run_out_after_max_retries() -> None:
+    retry = RecallRetry.from_policy(POLICY)
+    for _ in range(POLICY.max_retries):
+        retry = retry.increment("GET", "/x", error=ProtocolError("dropped"))
+    with pytest.raises(MaxRetryError):
+        retry.increment("GET", "/x", error=ProtocolError("dropped"))
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rand", "expected"),
+    [
+        (0, 0.0, 0.0),
+        (1, 0.0, 0.25),
+        (1, 0.999, 0.49975),
+        (2, 0.0, 0.5),
+        (3, 0.5, 1.5),
+        (4, 0.0, 2.0),
+        (5, 0.0, 4.0),
+        (6, 0.0, 4.0),  # capped at backoff_max / 2 .. backoff_max
+        (30, 0.999, 7.996),
+    ],
+)
+def test_backoff_table(attempt: int, rand: float, expected: float) -> None:
+    assert backoff_delay(attempt, base=0.5, cap=8.0, rand=rand) == pytest.approx(expected)
+
+
+def test_backoff_starts_with_the_first_retry_and_stays_in_its_jitter_range() -> None:
+    retry = RecallRetry.from_policy(POLICY)
+    assert retry.get_backoff_time() == 0.0
+    retry = retry.increment("GET", "/x", error=ProtocolError("dropped"))
+    samples = [retry.get_backoff_time() for _ in range(200)]
+    assert all(0.25 <= s < 0.5 for s in samples)
+    assert len(set(samples)) > 1, "jitter spreads the delays"
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("0", 0), ("7", 7), ("60", 60), ("3600", 60)])
+def test_retry_after_is_honoured_up_to_the_cap(header: str, seconds: int) -> None:
+    assert RecallRetry.from_policy(POLICY).parse_retry_after(header) == seconds
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_token_bucket_reserves_slots_in_order() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=2.0, capacity=2, clock=clock, sleep=clock.sleep)
+    waits = [bucket.acquire() for _ in range(5)]
+    assert waits == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5])
+    clock.now += 60
+    assert bucket.acquire() == 0.0, "the bucket refills, but never above its capacity"
+    assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("pacing", [Pacing(), Pacing(per_minute=30, list_per_minute=6, burst=50)])
+@pytest.mark.parametrize("name", ["crud", "list"])
+def test_pacing_never_exceeds_the_limit_in_any_window(pacing: Pacing, name: str) -> None:
+    rate, capacity = pacing.bucket(name)
+    limit = pacing.list_per_minute if name == "list" else pacing.per_minute
+    assert capacity >= 1
+    assert capacity + rate * pacing.period <= limit + 1e-9
+    assert rate * pacing.period >= limit * 0.8, "pacing does not waste most of the budget"
+
+
+def test_token_bucket_is_shared_safely_by_threads() -> None:
+    bucket = TokenBucket(rate=400.0, capacity=1)
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=lambda: [bucket.acquire() for _ in range(10)]) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 80 tokens at 400/s with one in the bucket cannot be handed out in less than 79/400 s.
+    assert time.monotonic() - started >= 79 / 400 - 0.01
