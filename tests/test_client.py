@@ -1,0 +1,255 @@
+"""The client against the emulator: every operation, pagination, URLs, threads, pickling."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from recall_provider.client import (
+    REGION_URLS,
+    RecallClient,
+    RetryPolicy,
+    resolve_base_url,
+    webhook_url,
+)
+from recall_provider.emulator import EmulatorServer
+from recall_provider.errors import RecallConfigError, RecallNotFoundError
+from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
+from tests.scripted_server import Reply, ScriptedServer
+
+API_KEY = "test-api-key-0123456789"
+FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
+
+
+def new_app(client_id: str = "zoomClient1", kind: str = "user_level") -> ZoomOAuthAppCreate:
+    return ZoomOAuthAppCreate.model_validate(
+        {
+            "kind": kind,
+            "client_id": client_id,
+            "client_secret": f"client-secret-of-{client_id}",
+            "webhook_secret": f"webhook-secret-of-{client_id}",
+        }
+    )
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Iterator[RecallClient]:
+    with RecallClient(API_KEY, base_url=emulator.url, retry=FAST) as c:
+        yield c
+
+
+def test_create_get_update_delete(client: RecallClient, emulator: EmulatorServer) -> None:
+    created = client.create_app(new_app())
+    assert created.kind == "user_level"
+    assert created.client_id == "zoomClient1"
+    assert created.created_at is not None
+    assert created.webhook_last_validation is None
+
+    fetched = client.get_app(created.id)
+    assert fetched.id == created.id
+    assert fetched.created_at == created.created_at
+
+    updated = client.update_app(
+        created.id,
+        ZoomOAuthAppUpdate(webhook_secret="rotated-webhook-secret"),
+    )
+    assert updated.id == created.id
+    stored = emulator.backend.get(created.id)
+    assert stored is not None
+    assert stored["webhook_secret"] == "rotated-webhook-secret"
+    assert stored["client_secret"] == "client-secret-of-zoomClient1", "PATCH sent only the change"
+
+    client.delete_app(created.id)
+    with pytest.raises(RecallNotFoundError):
+        client.get_app(created.id)
+    with pytest.raises(RecallNotFoundError):
+        client.delete_app(created.id)
+
+
+def test_requests_use_the_documented_paths_and_auth(
+    client: RecallClient, emulator: EmulatorServer
+) -> None:
+    app = client.create_app(new_app())
+    client.get_app(app.id)
+    client.update_app(app.id, ZoomOAuthAppUpdate(client_secret="new-client-secret"))
+    list(client.list_apps())
+    list(client.list_app_logs(app.id))
+    client.delete_app(app.id)
+    seen = [(r.method, r.path, r.status) for r in emulator.app.requests]
+    assert seen == [
+        ("POST", "/api/v2/zoom-oauth-apps/", 201),
+        ("GET", f"/api/v2/zoom-oauth-apps/{app.id}/", 200),
+        ("PATCH", f"/api/v2/zoom-oauth-apps/{app.id}/", 200),
+        ("GET", "/api/v2/zoom-oauth-apps/", 200),
+        ("GET", "/api/v2/zoom-oauth-app-logs/", 200),
+        ("DELETE", f"/api/v2/zoom-oauth-apps/{app.id}/", 204),
+    ]
+    assert emulator.app.requests[4].query == {"oauth_app": app.id}
+
+
+def test_headers_sent() -> None:
+    reply = Reply(201, {"id": "a1", "kind": "user_level", "client_id": "zoomClient1"})
+    with ScriptedServer(reply) as server:
+        RecallClient(API_KEY, base_url=server.url).create_app(new_app())
+    (seen,) = server.seen
+    assert seen.headers["Authorization"] == f"Token {API_KEY}"
+    assert seen.headers["Content-Type"] == "application/json"
+    assert seen.headers["Accept"] == "application/json"
+    assert json.loads(seen.body) == new_app().to_wire()
+
+
+def test_list_follows_every_page(client: RecallClient, emulator: EmulatorServer) -> None:
+    ids = {client.create_app(new_app(f"client{i:02d}")).id for i in range(25)}
+    listed = [a.id for a in client.list_apps()]
+    assert sorted(listed) == sorted(ids), "no app missed and none listed twice"
+    assert emulator.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 3  # 10 + 10 + 5
+
+
+def test_list_filters_match_exactly(client: RecallClient, emulator: EmulatorServer) -> None:
+    for i in range(12):
+        client.create_app(new_app("sameClient", kind="account_level" if i % 2 else "user_level"))
+    client.create_app(new_app("sameClientLonger"))
+    client.create_app(new_app("other"))
+    same = list(client.list_apps(client_id="sameClient"))
+    assert len(same) == 12
+    assert {a.client_id for a in same} == {"sameClient"}
+    account = list(client.list_apps(client_id="sameClient", kind="account_level"))
+    assert len(account) == 6
+    assert {a.kind for a in account} == {"account_level"}
+    # The filters travel to the server and stay on every page's link.
+    pages = [
+        r
+        for r in emulator.app.requests
+        if r.method == "GET" and r.path == "/api/v2/zoom-oauth-apps/"
+    ]
+    assert all(r.query.get("client_id") == "sameClient" for r in pages)
+    assert any("cursor" in r.query for r in pages)
+
+
+def test_next_links_never_leave_the_base_url(emulator: EmulatorServer) -> None:
+    # Reach the emulator through "localhost" while its links say 127.0.0.1 (or vice versa):
+    # the client must keep talking to its own base URL, which carries the API key.
+    base = emulator.url.replace("127.0.0.1", "localhost")
+    c = RecallClient(API_KEY, base_url=base, retry=FAST)
+    for i in range(11):
+        c.create_app(new_app(f"c{i}"))
+    assert len(list(c.list_apps())) == 11
+
+
+def test_app_logs(client: RecallClient, emulator: EmulatorServer) -> None:
+    app = client.create_app(new_app())
+    resp = requests.post(client.webhook_url(app.id), data=b'{"event": "x"}', timeout=5)
+    assert resp.status_code == 401  # unsigned: Recall logs a rejected webhook
+    logs = list(client.list_app_logs(app.id))
+    assert logs
+    assert all(entry.oauth_app == app.id for entry in logs)
+    assert "signature" in logs[0].message
+
+
+def test_webhook_url_is_derived_in_one_place(client: RecallClient) -> None:
+    assert webhook_url("https://us-west-2.recall.ai", "abc") == (
+        "https://us-west-2.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+    )
+    assert webhook_url("https://proxy.example/recall/", "abc") == (
+        "https://proxy.example/recall/api/v2/zoom-oauth-apps/abc/webhook"
+    )
+    app = client.create_app(new_app())
+    assert (
+        client.webhook_url(app.id) == f"{client.base_url}/api/v2/zoom-oauth-apps/{app.id}/webhook"
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "api_url", "expected"),
+    [
+        (None, None, "https://us-east-1.recall.ai"),
+        ("us-west-2", None, "https://us-west-2.recall.ai"),
+        ("eu-central-1", None, "https://eu-central-1.recall.ai"),
+        ("ap-northeast-1", None, "https://ap-northeast-1.recall.ai"),
+        ("us-west-2", "http://127.0.0.1:9999/", "http://127.0.0.1:9999"),
+        (None, "https://proxy.example/recall/", "https://proxy.example/recall"),
+        (None, "http://localhost:8080", "http://localhost:8080"),
+    ],
+)
+def test_base_url_resolution(region: str | None, api_url: str | None, expected: str) -> None:
+    assert resolve_base_url(region, api_url) == expected
+
+
+@pytest.mark.parametrize(
+    ("region", "api_url", "fragment"),
+    [
+        ("us-east-2", None, "us-east-1, us-west-2, eu-central-1, ap-northeast-1"),
+        (None, "ftp://x", "not an http(s) URL"),
+        (None, "http://recall.example.com", "clear text"),
+        (None, "https://x.example/?a=1", "query string"),
+    ],
+)
+def test_bad_base_urls(region: str | None, api_url: str | None, fragment: str) -> None:
+    with pytest.raises(RecallConfigError, match=None) as info:
+        resolve_base_url(region, api_url)
+    assert fragment in str(info.value)
+
+
+def test_regions_are_the_documented_four() -> None:
+    assert set(REGION_URLS) == {"us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1"}
+
+
+@pytest.mark.parametrize("bad_id", ["", "   "])
+def test_empty_ids_never_reach_the_collection(
+    client: RecallClient, emulator: EmulatorServer, bad_id: str
+) -> None:
+    with pytest.raises(RecallConfigError, match="non-empty"):
+        client.delete_app(bad_id)
+    assert emulator.app.requests == []
+
+
+def test_ids_are_escaped_into_one_path_segment() -> None:
+    with ScriptedServer(Reply(404, {"detail": "Not found."})) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallNotFoundError):
+            client.get_app("../zoom-oauth-app-logs")
+    assert [s.path for s in server.seen] == ["/api/v2/zoom-oauth-apps/..%2Fzoom-oauth-app-logs/"]
+
+
+def test_empty_api_key_is_refused() -> None:
+    with pytest.raises(RecallConfigError, match="API key is empty"):
+        RecallClient("  ")
+
+
+def test_one_session_per_thread(client: RecallClient) -> None:
+    app = client.create_app(new_app())
+    sessions: set[int] = set()
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                assert client.get_app(app.id).id == app.id
+            with lock:
+                sessions.add(id(client._session()))
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(sessions) == 4
+
+
+def test_pickling_keeps_settings_and_drops_sessions(client: RecallClient) -> None:
+    client.create_app(new_app())  # opens a session
+    blob = pickle.dumps(client)
+    assert b"Session" not in blob
+    clone = pickle.loads(blob)
+    assert clone.base_url == client.base_url
+    assert len(list(clone.list_apps())) == 1
+    assert API_KEY not in repr(clone)

@@ -1,0 +1,330 @@
+"""Every error class, the retry/no-retry decisions on the wire, and no secret in any message."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from recall_provider.client import RecallClient, RetryPolicy, Timeout
+from recall_provider.emulator import Backend, EmulatorServer, Fault
+from recall_provider.errors import (
+    RecallAPIError,
+    RecallAuthenticationError,
+    RecallConnectionError,
+    RecallError,
+    RecallNotFoundError,
+    RecallRateLimitError,
+    RecallResponseError,
+    RecallServerError,
+    RecallTimeoutError,
+    RecallValidationError,
+)
+from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
+from tests.scripted_server import Reply, ScriptedServer
+
+API_KEY = "key-Abcdef0123456789-secret"
+CLIENT_SECRET = "client-Secret-0123456789abcdef"
+WEBHOOK_SECRET = "webhook-Secret-fedcba9876543210"
+SECRETS = (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET)
+FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
+APPS = r"^/api/v2/zoom-oauth-apps/$"
+
+
+def new_app(client_id: str = "zoomClientA") -> ZoomOAuthAppCreate:
+    return ZoomOAuthAppCreate.model_validate(
+        {
+            "kind": "user_level",
+            "client_id": client_id,
+            "client_secret": CLIENT_SECRET,
+            "webhook_secret": WEBHOOK_SECRET,
+        }
+    )
+
+
+def settled_count(emulator: EmulatorServer, method: str, expected: int) -> int:
+    """The request count once slow (delayed) requests have been logged, or after 5 s."""
+    deadline = time.monotonic() + 5
+    while emulator.app.count(method) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # and nothing more arrives
+    return emulator.app.count(method)
+
+
+def assert_no_secret(error: BaseException) -> None:
+    for text in (str(error), repr(error), str(error.args), str(vars(error))):
+        for secret in SECRETS:
+            assert secret not in text
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Iterator[RecallClient]:
+    with RecallClient(API_KEY, base_url=emulator.url, retry=FAST) as c:
+        yield c
+
+
+def test_validation_error_lists_the_fields(client: RecallClient) -> None:
+    # Bypass client-side validation to see how the server's 400 is reported.
+    bad = ZoomOAuthAppCreate.model_construct(
+        kind="user_level",
+        client_id="x" * 201,
+        client_secret=new_app().client_secret,
+        webhook_secret=new_app().webhook_secret,
+    )
+    with pytest.raises(RecallValidationError) as info:
+        client.create_app(bad)
+    err = info.value
+    assert err.status == 400
+    assert err.field_errors == {"client_id": ["Ensure this field has no more than 200 characters."]}
+    assert "client_id: Ensure this field has no more than 200 characters" in str(err)
+    assert "create Zoom OAuth app failed: POST /api/v2/zoom-oauth-apps/ returned HTTP 400" in str(
+        err
+    )
+    assert err.request_id
+    assert err.request_id in str(err)
+    assert_no_secret(err)
+
+
+def test_unknown_key_is_an_authentication_error_that_mentions_regions() -> None:
+    with EmulatorServer(Backend(api_keys=["the-only-valid-key"])) as server:
+        url = server.url
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallAuthenticationError) as info:
+            client.create_app(new_app())
+        assert server.app.count() == 1, "401 is never retried"
+    err = info.value
+    assert err.status == 401
+    assert "Invalid token" in str(err)
+    assert "another region" in str(err)
+    assert url in str(err)
+    assert_no_secret(err)
+
+
+def test_forbidden(client: RecallClient, emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(status=403))
+    with pytest.raises(RecallAuthenticationError) as info:
+        client.get_app("some-id")
+    assert info.value.status == 403
+    assert emulator.app.count() == 1
+
+
+def test_not_found_names_operation_path_status_and_request_id(client: RecallClient) -> None:
+    with pytest.raises(RecallNotFoundError) as info:
+        client.update_app("no-such-app", ZoomOAuthAppUpdate(client_secret=CLIENT_SECRET))
+    err = info.value
+    text = str(err)
+    assert text.startswith("update Zoom OAuth app no-such-app failed: PATCH ")
+    assert "/api/v2/zoom-oauth-apps/no-such-app/" in text
+    assert "HTTP 404" in text
+    assert f"request id {err.request_id}" in text
+    assert "another Recall region" in text
+    assert_no_secret(err)
+
+
+# -- retry decisions on the wire -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [409, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("op", ["get", "update", "delete"])
+def test_idempotent_calls_retry_transient_statuses(
+    client: RecallClient, emulator: EmulatorServer, op: str, status: int
+) -> None:
+    app = client.create_app(new_app())
+    emulator.app.add_fault(Fault(path=app.id, status=status, times=2))
+    if op == "get":
+        assert client.get_app(app.id).id == app.id
+    elif op == "update":
+        client.update_app(app.id, ZoomOAuthAppUpdate(webhook_secret="another-webhook-secret"))
+    else:
+        client.delete_app(app.id)
+        assert emulator.backend.get(app.id) is None
+    assert emulator.app.count(path=app.id) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(500, RecallServerError), (502, RecallServerError), (503, RecallServerError),
+     (504, RecallServerError), (409, RecallAPIError), (400, RecallValidationError)],
+)  # fmt: skip
+def test_create_is_not_retried_on_ambiguous_statuses(
+    client: RecallClient, emulator: EmulatorServer, status: int, error: type[RecallError]
+) -> None:
+    emulator.app.add_fault(Fault(method="POST", status=status))
+    with pytest.raises(error) as info:
+        client.create_app(new_app())
+    assert info.value.status == status
+    assert emulator.app.count("POST") == 1
+    assert_no_secret(info.value)
+
+
+def test_create_is_retried_on_429_and_creates_one_app(
+    client: RecallClient, emulator: EmulatorServer
+) -> None:
+    emulator.app.add_fault(Fault(method="POST", status=429, times=2))
+    app = client.create_app(new_app())
+    assert emulator.app.count("POST") == 3
+    assert [a["id"] for a in emulator.backend.apps()] == [app.id]
+
+
+def test_retry_after_is_honoured(client: RecallClient, emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=1))
+    list(client.list_apps())
+    first, second = emulator.app.requests
+    assert second.started - first.started >= 0.95
+
+
+def test_rate_limit_error_after_retries(client: RecallClient, emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(status=429, times=10))
+    with pytest.raises(RecallRateLimitError) as info:
+        list(client.list_apps())
+    assert emulator.app.count() == FAST.max_retries + 1
+    assert "rate limit" in str(info.value)
+
+
+def test_server_error_after_retries(client: RecallClient, emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(status=503, times=10))
+    with pytest.raises(RecallServerError) as info:
+        client.get_app("abc")
+    assert emulator.app.count() == FAST.max_retries + 1
+    assert "HTTP 503" in str(info.value)
+    assert "retry later" in str(info.value)
+
+
+def test_dropped_connection_is_retried_for_reads(
+    client: RecallClient, emulator: EmulatorServer
+) -> None:
+    app = client.create_app(new_app())
+    emulator.app.add_fault(Fault(method="GET", drop=True, times=2))
+    assert client.get_app(app.id).id == app.id
+    assert emulator.app.count("GET") == 3
+
+
+def test_create_whose_answer_is_lost_is_not_retried(
+    client: RecallClient, emulator: EmulatorServer
+) -> None:
+    emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+    with pytest.raises(RecallConnectionError) as info:
+        client.create_app(new_app())
+    err = info.value
+    assert err.may_have_reached_server
+    assert "may have reached Recall" in str(err)
+    assert emulator.app.count("POST") == 1
+    assert len(emulator.backend.apps()) == 1, "exactly one app, never a duplicate"
+    assert_no_secret(err)
+
+
+def test_create_timeout_is_ambiguous_and_not_retried(emulator: EmulatorServer) -> None:
+    client = RecallClient(
+        API_KEY, base_url=emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
+    )
+    emulator.app.add_fault(Fault(method="POST", delay=1.0, after_processing=True))
+    with pytest.raises(RecallTimeoutError) as info:
+        client.create_app(new_app())
+    assert info.value.may_have_reached_server
+    assert "read timeout of 0.3 s" in str(info.value)
+    assert settled_count(emulator, "POST", 1) == 1
+    assert_no_secret(info.value)
+
+
+def test_slow_reads_are_retried(emulator: EmulatorServer) -> None:
+    client = RecallClient(
+        API_KEY, base_url=emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
+    )
+    emulator.app.add_fault(Fault(method="GET", delay=1.0))
+    assert list(client.list_apps()) == []
+    assert settled_count(emulator, "GET", 2) == 2
+
+
+def test_slow_reads_give_up_with_a_timeout_error(emulator: EmulatorServer) -> None:
+    client = RecallClient(
+        API_KEY,
+        base_url=emulator.url,
+        retry=RetryPolicy(max_retries=1, backoff_base=0.01),
+        timeout=Timeout(connect=2, read=0.2),
+    )
+    emulator.app.add_fault(Fault(method="GET", delay=0.6, times=5))
+    with pytest.raises(RecallTimeoutError):
+        client.get_app("abc")
+    assert settled_count(emulator, "GET", 2) == 2
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("method", ["create", "get"])
+def test_connection_refused_never_reached_recall(method: str) -> None:
+    client = RecallClient(API_KEY, base_url=f"http://127.0.0.1:{_closed_port()}", retry=FAST)
+    call = (
+        (lambda: client.create_app(new_app()))
+        if method == "create"
+        else (lambda: client.get_app("abc"))
+    )
+    with pytest.raises(RecallConnectionError) as info:
+        call()
+    err = info.value
+    assert not isinstance(err, RecallTimeoutError)
+    assert not err.may_have_reached_server
+    assert "Check the region or API URL" in str(err)
+    assert_no_secret(err)
+
+
+# -- hostile or odd servers ----------------------------------------------------------------------
+
+
+def test_secrets_echoed_by_the_server_are_redacted() -> None:
+    echo = {
+        "detail": f"bad key {API_KEY}",
+        "client_secret": [f"{CLIENT_SECRET} is not allowed"],
+        "webhook_secret": [f"{WEBHOOK_SECRET} is weak"],
+    }
+    with ScriptedServer(Reply(400, echo, {"X-Request-Id": "req-123"})) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallValidationError) as info:
+            client.create_app(new_app())
+    err = info.value
+    assert_no_secret(err)
+    assert "[redacted] is not allowed" in str(err)
+    assert err.field_errors["webhook_secret"] == ["[redacted] is weak"]
+    assert err.request_id == "req-123"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(200, b"<html>not json</html>"),
+        Reply(200, {"unexpected": "shape"}),
+        Reply(200, {"next": None, "results": "nope"}),
+        Reply(302, b"", {"Location": "https://elsewhere.example/"}),
+    ],
+)
+def test_unexpected_answers_become_response_errors(reply: Reply) -> None:
+    with ScriptedServer(reply) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError) as info:
+            list(client.list_apps())
+    assert len(server.seen) == 1, "redirects are not followed"
+    assert_no_secret(info.value)
+
+
+def test_next_link_loop_is_detected() -> None:
+    page = {"next": "http://127.0.0.1:1/api/v2/zoom-oauth-apps/?cursor=same", "results": []}
+    with ScriptedServer(Reply(200, page)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError, match="pagination"):
+            list(client.list_apps())
+    assert len(server.seen) == 2
+    assert all(s.path.startswith("/api/v2/zoom-oauth-apps/") for s in server.seen)
+
+
+def test_server_errors_with_html_bodies_stay_readable() -> None:
+    with ScriptedServer(Reply(502, b"<html><body>Bad gateway</body></html>")) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=RetryPolicy(max_retries=0))
+        with pytest.raises(RecallServerError) as info:
+            client.get_app("abc")
+    assert "<html>" not in str(info.value)
+    assert "HTTP 502" in str(info.value)
