@@ -1,0 +1,397 @@
+"""The dynamic provider behind ``RecallZoomOAuthApp``: Pulumi's CRUD mapped onto the Recall client.
+
+The engine pickles this object into state by reference and the provider host shares one
+instance among four threads, so the instance keeps nothing but what ``configure()`` or the
+environment gives it at run time, and builds its (thread-safe) client lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+from pydantic import SecretStr, ValidationError
+
+from recall_provider.client import Pacing, RecallClient, resolve_base_url
+from recall_provider.errors import (
+    RecallAPIError,
+    RecallConfigError,
+    RecallConnectionError,
+    RecallError,
+    RecallNotFoundError,
+    RecallResponseError,
+    RecallServerError,
+)
+from recall_provider.models import (
+    KINDS,
+    MAX_FIELD_LENGTH,
+    ZoomOAuthApp,
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppUpdate,
+)
+
+__all__ = ["RecallZoomOAuthAppProvider"]
+
+PROVIDER_KEY = "__provider"
+REQUIRED = ("kind", "client_id", "client_secret", "webhook_secret")
+OPTIONAL = ("adopt_app_id",)
+INPUTS = REQUIRED + OPTIONAL
+SECRETS = ("client_secret", "webhook_secret")
+IMMUTABLE = ("kind", "client_id")
+# How far before our own clock an app created by an ambiguous POST may be stamped by Recall's.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    api_key: str | None
+    region: str | None
+    api_url: str | None
+
+
+def _env_settings() -> _Settings:
+    return _Settings(
+        api_key=os.environ.get("RECALL_API_KEY") or None,
+        region=os.environ.get("RECALL_REGION") or None,
+        api_url=os.environ.get("RECALL_API_URL") or None,
+    )
+
+
+class RecallZoomOAuthAppProvider(ResourceProvider):
+    """CRUD of one Recall Zoom OAuth App per resource, over Recall's REST API."""
+
+    # Nothing secret is ever captured, so the pickle need not be encrypted twice per resource.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        self._runtime_init()
+
+    def _runtime_init(self) -> None:
+        self._settings: _Settings | None = None
+        self._client_instance: RecallClient | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Settings and clients come from configure() or the environment of the process that
+        # runs the provider; none of it belongs in state.
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._runtime_init()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read ``recall:apiKey``/``region``/``apiUrl``; the environment fills what is unset."""
+        env = _env_settings()
+        config = req.config
+
+        def pick(key: str, fallback: str | None) -> str | None:
+            value = config.get(key)
+            return str(value).strip() if value not in (None, "") else fallback
+
+        with self._lock:
+            self._settings = _Settings(
+                api_key=pick("recall:apiKey", env.api_key),
+                region=pick("recall:region", env.region),
+                api_url=pick("recall:apiUrl", env.api_url),
+            )
+            self._client_instance = None
+
+    def _client(self) -> RecallClient:
+        with self._lock:
+            if self._client_instance is None:
+                settings = self._settings or _env_settings()
+                if not settings.api_key:
+                    raise RecallConfigError(
+                        "the Recall API key is not set: run `pulumi config set --secret "
+                        "recall:apiKey <key>` or set RECALL_API_KEY"
+                    )
+                self._client_instance = RecallClient(
+                    settings.api_key,
+                    base_url=resolve_base_url(settings.region, settings.api_url),
+                    pacing=Pacing(),
+                )
+            return self._client_instance
+
+    # -- preview: check and diff never call Recall ------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate and normalise the inputs; every problem becomes a CheckFailure."""
+        inputs = dict(news)
+        failures: list[CheckFailure] = []
+        for key in news:
+            if key not in INPUTS and key != PROVIDER_KEY:
+                failures.append(
+                    CheckFailure(
+                        key, f"is not an input of RecallZoomOAuthApp ({', '.join(INPUTS)})"
+                    )
+                )
+        known: dict[str, str] = {}
+        for key in INPUTS:
+            value = news.get(key)
+            if isinstance(value, Unknown):
+                continue  # known only after apply; checked then by Recall itself
+            if value is None:
+                if key in REQUIRED:
+                    failures.append(CheckFailure(key, "is required"))
+                continue
+            if not isinstance(value, str):
+                failures.append(CheckFailure(key, f"must be a string, not {_type_name(value)}"))
+                continue
+            # Values pasted from the Zoom Marketplace or read from files often carry stray
+            # whitespace; Zoom ids and secrets never contain any.
+            inputs[key] = known[key] = value.strip()
+        failures.extend(_model_failures(known))
+        adopt = known.get("adopt_app_id")
+        if adopt is not None and not _is_uuid(adopt):
+            failures.append(CheckFailure("adopt_app_id", "must be a Recall app id (a UUID)"))
+        return CheckResult(inputs, failures)
+
+    def diff(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on a new kind or client id, update on new secrets, otherwise nothing."""
+        replaces = [k for k in IMMUTABLE if _changed(olds.get(k), news.get(k))]
+        adopt = news.get("adopt_app_id")
+        if isinstance(adopt, Unknown) or (adopt is not None and adopt != id):
+            replaces.append("adopt_app_id")
+        updates = [k for k in SECRETS if _changed(olds.get(k), news.get(k))]
+        # A new app with the old client id would sit beside the old one until it is deleted,
+        # both claiming the same Zoom app; delete first in that case.
+        same_client = not _changed(olds.get("client_id"), news.get("client_id"))
+        return DiffResult(
+            changes=bool(replaces or updates),
+            replaces=replaces,
+            delete_before_replace=bool(replaces) and same_client,
+        )
+
+    # -- apply ------------------------------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """One POST; after an ambiguous failure, reconcile by listing before anything else."""
+        client = self._client()
+        request = ZoomOAuthAppCreate.model_validate({k: props[k] for k in REQUIRED})
+        if props.get("adopt_app_id"):
+            app = self._adopt(client, props["adopt_app_id"], request)
+        else:
+            started = datetime.now(UTC)
+            try:
+                app = client.create_app(request)
+            except (RecallConnectionError, RecallServerError, RecallResponseError) as exc:
+                if isinstance(exc, RecallConnectionError) and not exc.may_have_reached_server:
+                    raise
+                app = self._reconcile(client, request, started, exc)
+        return CreateResult(app.id, self._outputs(client, app, props))
+
+    def read(self, id: str, props: dict[str, Any]) -> ReadResult:
+        """One GET: the live values, or an empty id when the app is gone."""
+        client = self._client()
+        try:
+            app = client.get_app(id)
+        except RecallNotFoundError:
+            return ReadResult(None, {})
+        outs = self._outputs(client, app, props)
+        inputs = {k: outs[k] for k in INPUTS if outs.get(k) is not None}
+        return ReadResult(app.id, outs, inputs)
+
+    def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """One PATCH with only the secrets that changed; the complete outputs come back."""
+        client = self._client()
+        changed = {k: news[k] for k in SECRETS if news.get(k) != olds.get(k)}
+        try:
+            if changed:
+                app = client.update_app(id, ZoomOAuthAppUpdate.model_validate(changed))
+            else:
+                app = client.get_app(id)
+        except RecallNotFoundError as exc:
+            raise _gone(exc, id) from None
+        return UpdateResult(self._outputs(client, app, news))
+
+    def delete(self, id: str, props: dict[str, Any]) -> None:
+        """One DELETE; an app that is already gone counts as deleted."""
+        with contextlib.suppress(RecallNotFoundError):
+            self._client().delete_app(id)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _adopt(self, client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOAuthApp:
+        try:
+            app = client.get_app(app_id)
+        except RecallNotFoundError as exc:
+            raise RecallConfigError(
+                f"cannot adopt Recall app {app_id}: {exc.method} {exc.path} returned 404 "
+                f"(request id {exc.request_id}). Check adopt_app_id and that recall:region / "
+                "recall:apiUrl point at the region where the app was created."
+            ) from None
+        mismatched = [k for k in IMMUTABLE if getattr(app, k) != getattr(want, k)]
+        if mismatched:
+            found = ", ".join(f"{k}={getattr(app, k)!r}" for k in mismatched)
+            raise RecallConfigError(
+                f"cannot adopt Recall app {app_id}: it has {found}, which Recall cannot change; "
+                "set the resource's inputs to the app's values, or drop adopt_app_id to create "
+                "a new app"
+            )
+        stale = {
+            k: getattr(want, k)
+            for k in SECRETS
+            if not _same_secret(getattr(app, k), getattr(want, k).get_secret_value())
+        }
+        if stale:
+            app = client.update_app(app_id, ZoomOAuthAppUpdate.model_validate(stale))
+        return app
+
+    def _reconcile(
+        self,
+        client: RecallClient,
+        request: ZoomOAuthAppCreate,
+        started: datetime,
+        failure: RecallError,
+    ) -> ZoomOAuthApp:
+        try:
+            candidates = [
+                app
+                for app in client.list_apps(client_id=request.client_id, kind=request.kind)
+                if (app.created_at is None or app.created_at >= started - _CLOCK_SKEW)
+                and _same_secret(app.client_secret, request.client_secret.get_secret_value())
+                is not False
+            ]
+        except RecallError as exc:
+            raise RecallError(
+                f"{failure} Looking for the app afterwards failed too ({exc}); before running "
+                f"`pulumi up` again, check Recall for an app with client id "
+                f"{request.client_id!r} and adopt it with adopt_app_id if it exists."
+            ) from failure
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            ids = ", ".join(app.id for app in candidates)
+            raise RecallError(
+                f"{failure} Recall now has {len(candidates)} recent apps with client id "
+                f"{request.client_id!r} ({ids}); delete the extra ones, then adopt the "
+                "remaining one with adopt_app_id."
+            ) from failure
+        # Listing shows the failed request created nothing, so one more POST cannot duplicate.
+        return client.create_app(request)
+
+    @staticmethod
+    def _outputs(
+        client: RecallClient, app: ZoomOAuthApp, props: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        outs: dict[str, Any] = {
+            "kind": app.kind,
+            "client_id": app.client_id,
+            "client_secret": _live_secret(app.client_secret, props.get("client_secret")),
+            "webhook_secret": _live_secret(app.webhook_secret, props.get("webhook_secret")),
+            "created_at": _iso(app.created_at),
+            "webhook_last_validation": _iso(app.webhook_last_validation),
+            "webhook_url": client.webhook_url(app.id),
+        }
+        if props.get("adopt_app_id"):
+            outs["adopt_app_id"] = props["adopt_app_id"]
+        return outs
+
+
+def _model_failures(known: dict[str, str]) -> list[CheckFailure]:
+    try:
+        ZoomOAuthAppCreate.model_validate(
+            {k: v for k, v in known.items() if k in REQUIRED}
+            | {"kind": known.get("kind", KINDS[0])}
+        )
+    except ValidationError as exc:
+        failures = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "inputs"
+            if field not in known:
+                continue  # missing or unknown: reported above, or checked after apply
+            failures.append(CheckFailure(field, _reason(field, error, known[field])))
+        return failures
+    return []
+
+
+def _reason(field: str, error: Any, value: str) -> str:
+    kind = error["type"]
+    if field == "kind":
+        return f"must be one of {', '.join(KINDS)}, not {value!r}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is {len(value)} characters long; Recall allows at most {MAX_FIELD_LENGTH}"
+    return str(error["msg"])
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _changed(old: Any, new: Any) -> bool:
+    return isinstance(new, Unknown) or old != new
+
+
+def _is_masked(value: str) -> bool:
+    return bool(value) and set(value) <= {"*", "•"}
+
+
+def _same_secret(returned: SecretStr | None, expected: str) -> bool | None:
+    """Whether Recall's copy of a secret equals ours; None when the API does not show it."""
+    if returned is None or _is_masked(returned.get_secret_value()):
+        return None
+    return returned.get_secret_value() == expected
+
+
+def _live_secret(returned: SecretStr | None, stored: Any) -> Any:
+    # Recall may omit or mask secrets; then the value we set is the best knowledge there is.
+    if returned is None or _is_masked(returned.get_secret_value()):
+        return stored
+    return returned.get_secret_value()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _gone(exc: RecallNotFoundError, app_id: str) -> RecallAPIError:
+    return RecallNotFoundError(
+        operation=exc.operation or f"update Zoom OAuth app {app_id}",
+        method=exc.method or "PATCH",
+        path=exc.path or "",
+        status=404,
+        request_id=exc.request_id,
+        detail=exc.detail,
+        hint=(
+            f"Recall app {app_id} no longer exists (deleted outside Pulumi, or in another "
+            "region). Run `pulumi refresh` to drop it from the stack's state, then `pulumi up` "
+            "to create it again."
+        ),
+    )

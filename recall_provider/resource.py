@@ -1,0 +1,76 @@
+"""The ``RecallZoomOAuthApp`` Pulumi resource and its arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from recall_provider.provider import SECRETS, RecallZoomOAuthAppProvider
+
+__all__ = ["RecallZoomOAuthApp", "RecallZoomOAuthAppArgs"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecallZoomOAuthAppArgs:
+    """Inputs of a Recall Zoom OAuth App (Recall's own field names)."""
+
+    client_id: pulumi.Input[str]
+    """The Zoom app's Client ID. Changing it replaces the app (Recall cannot change it)."""
+    client_secret: pulumi.Input[str]
+    """The Zoom app's Client Secret. Always secret; changing it updates the app in place."""
+    webhook_secret: pulumi.Input[str]
+    """The Zoom app's Secret Token (Features > Access). Always secret; updated in place."""
+    kind: pulumi.Input[str] = "user_level"
+    """``user_level`` (Zoom user-managed app) or ``account_level`` (admin-managed). Replaces."""
+    adopt_app_id: pulumi.Input[str] | None = None
+    """Id of an app made outside Pulumi (by curl or the dashboard) to manage instead of creating
+    one: create then checks its kind and client id, sets its secrets, and takes it over."""
+
+
+class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
+    """A Recall.ai Zoom OAuth App: Recall's record of a Zoom app's credentials."""
+
+    kind: pulumi.Output[str]
+    """``user_level`` or ``account_level``."""
+    client_id: pulumi.Output[str]
+    """The Zoom app's Client ID."""
+    client_secret: pulumi.Output[str]
+    """The Zoom app's Client Secret (secret)."""
+    webhook_secret: pulumi.Output[str]
+    """The Zoom app's Secret Token (secret)."""
+    created_at: pulumi.Output[str]
+    """When Recall created the app (ISO 8601, UTC)."""
+    webhook_url: pulumi.Output[str]
+    """Paste into Zoom's Event notification endpoint URL (development and production) and
+    Deauthorization endpoint URL: ``<base>/api/v2/zoom-oauth-apps/<id>/webhook``."""
+    webhook_last_validation: pulumi.Output[str | None]
+    """When Recall last answered Zoom's endpoint URL validation, or None if never."""
+    adopt_app_id: pulumi.Output[str | None]
+    """The adopted app's id, when the app was adopted rather than created."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: RecallZoomOAuthAppArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "kind": args.kind,
+            "client_id": args.client_id,
+            "client_secret": pulumi.Output.secret(args.client_secret),
+            "webhook_secret": pulumi.Output.secret(args.webhook_secret),
+            "adopt_app_id": args.adopt_app_id,
+            # Output-only properties must be named (as None) to exist on the resource.
+            "created_at": None,
+            "webhook_url": None,
+            "webhook_last_validation": None,
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRETS))
+        super().__init__(
+            RecallZoomOAuthAppProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secret_opts),
+        )

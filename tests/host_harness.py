@@ -1,0 +1,324 @@
+"""Drive the real Pulumi dynamic provider host over gRPC the way the engine does.
+
+``ProviderHost`` starts ``python -m pulumi.dynamic`` as a subprocess in the project root (as the
+CLI does) and speaks its gRPC protocol. ``Engine`` layers the engine's call sequences for
+preview, up, refresh and destroy on top, with state kept like the engine keeps it: checked
+inputs and provider outputs per resource, secrets stripped before every call (the host declares
+``acceptSecrets: False``), unknowns sent only to Check and Diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from recall_provider.provider import RecallZoomOAuthAppProvider
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
+PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::default"
+UNKNOWN = rpc.UNKNOWN
+PROVIDER_KEY = "__provider"
+
+
+def urn(name: str) -> str:
+    return f"urn:pulumi:dev::recall-zoom::{TYPE}::{name}"
+
+
+def to_struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    return asyncio.run(rpc.serialize_properties(props, {}))
+
+
+def from_struct(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[str, Any]:
+    return dict(rpc.deserialize_properties(struct, keep_unknowns))
+
+
+class HostError(Exception):
+    """The host answered an RPC with an error (its message is the provider's traceback)."""
+
+    def __init__(self, method: str, error: grpc.RpcError) -> None:
+        self.code = error.code()
+        self.details = error.details() or ""
+        super().__init__(f"{method} failed with {self.code}: {self.details}")
+
+    @property
+    def last_line(self) -> str:
+        lines = [line for line in self.details.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: int
+    replaces: list[str]
+    delete_before_replace: bool
+
+    @property
+    def none(self) -> bool:
+        return self.changes == proto.DiffResponse.DIFF_NONE
+
+
+class ProviderHost:
+    """One ``python -m pulumi.dynamic`` process and a gRPC stub to it."""
+
+    def __init__(self, config: dict[str, Any], env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the host
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env={**os.environ, "PULUMI_PROJECT": "recall-zoom", **(env or {})},
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"the provider host did not start: {line!r} {self.host_stderr()}")
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{int(line)}", options=[("grpc.enable_http_proxy", 0)]
+        )
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.info = self.stub.GetPluginInfo(empty_pb2.Empty(), timeout=30)
+        # The engine sends the whole stack config, secrets wrapped; the host unwraps them.
+        wrapped = {
+            k: rpc.wrap_rpc_secret(v) if k.endswith(("apiKey", "Secret")) else v
+            for k, v in config.items()
+        }
+        self.configure_response = self.stub.Configure(
+            proto.ConfigureRequest(
+                args=to_struct(wrapped),
+                acceptSecrets=True,
+                acceptResources=True,
+                sends_old_inputs=True,
+                sends_old_inputs_to_delete=True,
+                urn=PROVIDER_URN,
+                type="pulumi:providers:pulumi-python",
+                name="default",
+            ),
+            timeout=30,
+        )
+
+    def host_stderr(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def close(self) -> None:
+        self.channel.close()
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.stderr.close()
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request, timeout=120)
+        except grpc.RpcError as error:
+            raise HostError(method, error) from None
+
+    def check(
+        self, name: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        resp = self._call(
+            "Check",
+            proto.CheckRequest(
+                urn=urn(name), name=name, type=TYPE, olds=to_struct(olds), news=to_struct(news)
+            ),
+        )
+        failures = [(f.property, f.reason) for f in resp.failures]
+        return from_struct(resp.inputs, keep_unknowns=True), failures
+
+    def diff(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> Diff:
+        resp = self._call(
+            "Diff",
+            proto.DiffRequest(
+                id=id_,
+                urn=urn(name),
+                name=name,
+                type=TYPE,
+                olds=to_struct(olds),
+                old_inputs=to_struct(old_inputs),
+                news=to_struct(news),
+            ),
+        )
+        return Diff(resp.changes, list(resp.replaces), resp.deleteBeforeReplace)
+
+    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        resp = self._call(
+            "Create",
+            proto.CreateRequest(
+                urn=urn(name), name=name, type=TYPE, properties=to_struct(inputs), timeout=60
+            ),
+        )
+        return resp.id, from_struct(resp.properties)
+
+    def read(
+        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        resp = self._call(
+            "Read",
+            proto.ReadRequest(
+                id=id_,
+                urn=urn(name),
+                name=name,
+                type=TYPE,
+                properties=to_struct(outputs),
+                inputs=to_struct(inputs),
+            ),
+        )
+        new_inputs = from_struct(resp.inputs) if resp.HasField("inputs") else None
+        return resp.id, from_struct(resp.properties), new_inputs
+
+    def update(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> dict[str, Any]:
+        resp = self._call(
+            "Update",
+            proto.UpdateRequest(
+                id=id_,
+                urn=urn(name),
+                name=name,
+                type=TYPE,
+                olds=to_struct(olds),
+                old_inputs=to_struct(old_inputs),
+                news=to_struct(news),
+                timeout=60,
+            ),
+        )
+        return from_struct(resp.properties)
+
+    def delete(
+        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
+    ) -> None:
+        self._call(
+            "Delete",
+            proto.DeleteRequest(
+                id=id_,
+                urn=urn(name),
+                name=name,
+                type=TYPE,
+                properties=to_struct(outputs),
+                old_inputs=to_struct(old_inputs),
+                timeout=60,
+            ),
+        )
+
+
+def program_props(**inputs: Any) -> dict[str, Any]:
+    """What ``RecallZoomOAuthApp(...)`` registers: the inputs plus the pickled provider.
+
+    Secret inputs arrive plain: the engine strips secret markers for this host.
+    """
+    props = {k: v for k, v in inputs.items() if v is not None}
+    props[PROVIDER_KEY] = serialize_provider(RecallZoomOAuthAppProvider())
+    return props
+
+
+@dataclass
+class ResourceState:
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    op: str  # "create", "same", "update", "replace"
+    outputs: dict[str, Any] = field(default_factory=dict)
+    diff: Diff | None = None
+
+
+class CheckFailed(Exception):
+    """Check returned failures; the engine stops before any other call."""
+
+    def __init__(self, failures: list[tuple[str, str]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{p}: {r}" for p, r in failures))
+
+
+class Engine:
+    """The engine's per-command call sequences against one host, with state kept between."""
+
+    def __init__(self, host: ProviderHost) -> None:
+        self.host = host
+        self.state: dict[str, ResourceState] = {}
+
+    def _check(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
+        old = self.state.get(name)
+        inputs, failures = self.host.check(name, old.inputs if old else {}, props)
+        if failures:
+            raise CheckFailed(failures)
+        return inputs
+
+    def preview(self, name: str, props: dict[str, Any]) -> Plan:
+        inputs = self._check(name, props)
+        old = self.state.get(name)
+        if old is None:
+            return Plan("create", outputs=inputs)
+        diff = self.host.diff(name, old.id, old.outputs, old.inputs, inputs)
+        return Plan(_op(diff), diff=diff)
+
+    def up(self, name: str, props: dict[str, Any]) -> Plan:
+        inputs = self._check(name, props)
+        old = self.state.get(name)
+        if old is None:
+            id_, outputs = self.host.create(name, inputs)
+            assert id_, "the engine rejects an empty id from Create"
+            self.state[name] = ResourceState(id_, inputs, outputs)
+            return Plan("create", outputs=outputs)
+        diff = self.host.diff(name, old.id, old.outputs, old.inputs, inputs)
+        op = _op(diff)
+        if op == "update":
+            outputs = self.host.update(name, old.id, old.outputs, old.inputs, inputs)
+            self.state[name] = ResourceState(old.id, inputs, outputs)
+        elif op == "replace":
+            if diff.delete_before_replace:
+                self.host.delete(name, old.id, old.outputs, old.inputs)
+                del self.state[name]
+            id_, outputs = self.host.create(name, inputs)
+            if not diff.delete_before_replace:
+                self.host.delete(name, old.id, old.outputs, old.inputs)
+            self.state[name] = ResourceState(id_, inputs, outputs)
+        return Plan(op, outputs=self.state[name].outputs, diff=diff)
+
+    def refresh(self, name: str) -> str:
+        old = self.state[name]
+        id_, outputs, inputs = self.host.read(name, old.id, old.outputs, old.inputs)
+        if not id_:
+            del self.state[name]
+            return "deleted"
+        self.state[name] = ResourceState(id_, inputs if inputs is not None else old.inputs, outputs)
+        return "same" if outputs == old.outputs else "changed"
+
+    def destroy(self, name: str) -> None:
+        old = self.state.pop(name)
+        self.host.delete(name, old.id, old.outputs, old.inputs)
+
+
+def _op(diff: Diff) -> str:
+    if diff.changes == proto.DiffResponse.DIFF_NONE:
+        return "same"
+    return "replace" if diff.replaces else "update"

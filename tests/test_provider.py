@@ -1,0 +1,100 @@
+"""Provider methods called directly: the diff decision table, config precedence, pickling."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.output import Unknown
+
+from recall_provider.errors import RecallConfigError
+from recall_provider.provider import RecallZoomOAuthAppProvider
+
+APP_ID = "7b0e3c1e-0000-4000-8000-000000000001"
+OLDS = {
+    "kind": "user_level",
+    "client_id": "zc",
+    "client_secret": "cs1",
+    "webhook_secret": "ws1",
+    "created_at": "2026-01-01T00:00:00Z",
+    "webhook_url": f"http://x/api/v2/zoom-oauth-apps/{APP_ID}/webhook",
+}
+NEWS = {k: OLDS[k] for k in ("kind", "client_id", "client_secret", "webhook_secret")}
+
+
+@pytest.mark.parametrize(
+    ("change", "changes", "replaces", "delete_first"),
+    [
+        ({}, False, [], False),
+        ({"client_secret": "cs2"}, True, [], False),
+        ({"webhook_secret": "ws2"}, True, [], False),
+        ({"client_secret": "cs2", "webhook_secret": "ws2"}, True, [], False),
+        ({"client_id": "zc2"}, True, ["client_id"], False),
+        ({"kind": "account_level"}, True, ["kind"], True),
+        ({"kind": "account_level", "client_id": "zc2"}, True, ["kind", "client_id"], False),
+        ({"client_secret": Unknown()}, True, [], False),
+        ({"client_id": Unknown()}, True, ["client_id"], False),
+        ({"adopt_app_id": APP_ID}, False, [], False),
+        ({"adopt_app_id": "7b0e3c1e-0000-4000-8000-000000000002"}, True, ["adopt_app_id"], True),
+    ],
+)
+def test_diff_table(
+    change: dict[str, Any], changes: bool, replaces: list[str], delete_first: bool
+) -> None:
+    result = RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, {**NEWS, **change})
+    assert result.changes is changes
+    assert result.replaces == replaces
+    assert result.delete_before_replace is delete_first
+
+
+def test_check_never_raises_on_odd_values_and_names_each_property() -> None:
+    news = {
+        "kind": {"nested": Unknown()},
+        "client_id": [Unknown()],
+        "client_secret": 1.5,
+        "webhook_secret": True,
+        "extra": 1,
+    }
+    result = RecallZoomOAuthAppProvider().check({}, news)
+    assert {f.property for f in result.failures} == {
+        "kind",
+        "client_id",
+        "client_secret",
+        "webhook_secret",
+        "extra",
+    }
+
+
+def configured(config: dict[str, Any]) -> RecallZoomOAuthAppProvider:
+    provider = RecallZoomOAuthAppProvider()
+    provider.configure(ConfigureRequest(Config(config, "recall-zoom")))
+    return provider
+
+
+def test_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECALL_API_KEY", "env-key")
+    monkeypatch.setenv("RECALL_REGION", "eu-central-1")
+    monkeypatch.setenv("RECALL_API_URL", "")
+    provider = configured({"recall:apiKey": "config-key", "recall:region": "us-west-2"})
+    assert provider._client().base_url == "https://us-west-2.recall.ai"
+    provider = configured({"recall:apiKey": "config-key"})
+    assert provider._client().base_url == "https://eu-central-1.recall.ai"
+    provider = configured({"recall:apiKey": "k", "recall:apiUrl": "http://127.0.0.1:9"})
+    assert provider._client().base_url == "http://127.0.0.1:9", "apiUrl wins over region"
+
+
+def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECALL_API_URL", raising=False)
+    provider = configured({"recall:apiKey": "k", "recall:region": "mars-1"})
+    with pytest.raises(RecallConfigError, match="unknown Recall region 'mars-1'"):
+        provider.delete(APP_ID, OLDS)
+
+
+def test_pickle_drops_runtime_state() -> None:
+    provider = configured({"recall:apiKey": "a-very-secret-api-key"})
+    provider._client()
+    blob = pickle.dumps(provider)
+    assert b"a-very-secret-api-key" not in blob
+    assert pickle.loads(blob)._settings is None

@@ -1,0 +1,402 @@
+"""The provider through the real ``python -m pulumi.dynamic`` host, with the engine's sequences."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import dill
+import pytest
+import requests
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import proto
+
+from recall_provider.emulator import EmulatorServer, Fault
+from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.host_harness import (
+    UNKNOWN,
+    CheckFailed,
+    Engine,
+    HostError,
+    ProviderHost,
+    program_props,
+)
+
+pytestmark = pytest.mark.host
+
+API_KEY = "host-test-api-key-0123456789"
+APPS = r"^/api/v2/zoom-oauth-apps/"
+
+
+def app_props(**overrides: Any) -> dict[str, Any]:
+    inputs = {
+        "kind": "user_level",
+        "client_id": "zoomClientHost",
+        "client_secret": "client-secret-host-0001",
+        "webhook_secret": "webhook-secret-host-0001",
+    }
+    inputs.update(overrides)
+    return program_props(**inputs)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def host(server: EmulatorServer) -> Iterator[ProviderHost]:
+    h = ProviderHost({"recall:apiKey": API_KEY, "recall:apiUrl": server.url})
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def emu(server: EmulatorServer) -> EmulatorServer:
+    server.backend.reset()
+    server.app.clear_faults()
+    server.app.clear_requests()
+    return server
+
+
+@pytest.fixture
+def engine(host: ProviderHost, emu: EmulatorServer) -> Engine:
+    return Engine(host)
+
+
+def test_host_handshake(host: ProviderHost) -> None:
+    assert host.info.version
+    # The host strips secrets itself and has no preview of its own: the engine relies on both.
+    assert host.configure_response.acceptSecrets is False
+    assert host.configure_response.supportsPreview is False
+
+
+def test_preview_of_a_new_app_only_checks(engine: Engine, emu: EmulatorServer) -> None:
+    plan = engine.preview("app", app_props(client_secret=UNKNOWN))
+    assert plan.op == "create"
+    assert plan.outputs["client_id"] == "zoomClientHost"
+    assert isinstance(plan.outputs["client_secret"], Unknown)
+    assert "created_at" not in plan.outputs
+    assert emu.app.requests == []
+
+
+def test_up_creates_one_app_and_outputs_its_id_and_webhook_url(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    plan = engine.up("app", app_props())
+    state = engine.state["app"]
+    assert plan.op == "create"
+    assert emu.app.count("POST", APPS) == 1
+    assert [a["id"] for a in emu.backend.apps()] == [state.id]
+    assert state.outputs["webhook_url"] == f"{emu.url}/api/v2/zoom-oauth-apps/{state.id}/webhook"
+    assert state.outputs["kind"] == "user_level"
+    assert state.outputs["client_id"] == "zoomClientHost"
+    assert state.outputs["created_at"].endswith("Z")
+    assert state.outputs["client_secret"] == "client-secret-host-0001"
+    assert "webhook_last_validation" not in state.outputs  # null until Zoom validates
+
+
+def test_no_op_preview_sends_no_request(engine: Engine, emu: EmulatorServer) -> None:
+    engine.up("app", app_props())
+    emu.app.clear_requests()
+    plan = engine.preview("app", app_props())
+    assert plan.op == "same"
+    assert plan.diff is not None
+    assert plan.diff.changes == proto.DiffResponse.DIFF_NONE
+    assert engine.up("app", app_props()).op == "same"
+    assert emu.app.requests == []
+
+
+def test_secret_rotation_is_one_patch_with_the_same_id(engine: Engine, emu: EmulatorServer) -> None:
+    engine.up("app", app_props())
+    first_id = engine.state["app"].id
+    emu.app.clear_requests()
+    plan = engine.up("app", app_props(webhook_secret="webhook-secret-host-0002"))
+    assert plan.op == "update"
+    assert engine.state["app"].id == first_id
+    assert [(r.method, r.path) for r in emu.app.requests] == [
+        ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/")
+    ]
+    stored = emu.backend.get(first_id)
+    assert stored is not None
+    assert stored["webhook_secret"] == "webhook-secret-host-0002"
+    assert engine.state["app"].outputs["webhook_secret"] == "webhook-secret-host-0002"
+    assert engine.state["app"].outputs["created_at"], "server fields survive an update"
+
+
+def test_client_id_change_replaces_create_before_delete(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    old_id = engine.state["app"].id
+    emu.app.clear_requests()
+    plan = engine.up("app", app_props(client_id="zoomClientHost2"))
+    assert plan.op == "replace"
+    assert plan.diff is not None
+    assert plan.diff.replaces == ["client_id"]
+    assert plan.diff.delete_before_replace is False
+    assert [r.method for r in emu.app.requests] == ["POST", "DELETE"]
+    apps = emu.backend.apps()
+    assert [(a["id"], a["client_id"]) for a in apps] == [
+        (engine.state["app"].id, "zoomClientHost2")
+    ]
+    assert engine.state["app"].id != old_id
+
+
+def test_kind_change_deletes_first_so_two_apps_never_share_a_client_id(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    emu.app.clear_requests()
+    plan = engine.up("app", app_props(kind="account_level"))
+    assert plan.op == "replace"
+    assert plan.diff is not None
+    assert plan.diff.replaces == ["kind"]
+    assert plan.diff.delete_before_replace is True
+    assert [r.method for r in emu.app.requests] == ["DELETE", "POST"]
+    assert [a["kind"] for a in emu.backend.apps()] == ["account_level"]
+
+
+def test_refresh_without_drift_keeps_the_next_preview_clean(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    emu.app.clear_requests()
+    assert engine.refresh("app") == "same"
+    assert emu.app.count() == 1
+    assert engine.preview("app", app_props()).op == "same"
+
+
+def test_refresh_shows_zoom_validation(engine: Engine, emu: EmulatorServer) -> None:
+    engine.up("app", app_props())
+    app_id = engine.state["app"].id
+    _validate(emu, app_id, "webhook-secret-host-0001")
+    assert engine.refresh("app") == "changed"
+    assert engine.state["app"].outputs["webhook_last_validation"].endswith("Z")
+    assert engine.preview("app", app_props()).op == "same"
+
+
+def _validate(emu: EmulatorServer, app_id: str, secret: str) -> None:
+    body = json.dumps(
+        {"event": "endpoint.url_validation", "payload": {"plainToken": "tok"}, "event_ts": 1}
+    ).encode()
+    ts = str(int(time.time()))
+    sig = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    resp = requests.post(
+        f"{emu.url}/api/v2/zoom-oauth-apps/{app_id}/webhook",
+        data=body,
+        headers={"x-zm-request-timestamp": ts, "x-zm-signature": f"v0={sig}"},
+        timeout=5,
+    )
+    assert resp.status_code == 200
+
+
+def test_out_of_band_delete_then_refresh_then_up_recreates_one(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    old_id = engine.state["app"].id
+    resp = requests.delete(
+        f"{emu.url}/api/v2/zoom-oauth-apps/{old_id}/",
+        headers={"Authorization": f"Token {API_KEY}"},
+        timeout=5,
+    )
+    assert resp.status_code == 204
+    assert engine.refresh("app") == "deleted"
+    assert "app" not in engine.state
+    assert engine.up("app", app_props()).op == "create"
+    apps = emu.backend.apps()
+    assert len(apps) == 1
+    assert apps[0]["id"] != old_id
+
+
+def test_update_of_a_vanished_app_tells_the_user_to_refresh(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    emu.backend.reset()
+    with pytest.raises(HostError) as info:
+        engine.up("app", app_props(client_secret="client-secret-host-0002"))
+    assert "RecallNotFoundError" in info.value.last_line
+    assert "pulumi refresh" in info.value.last_line
+    assert "client-secret-host-0002" not in info.value.details
+
+
+def test_destroy_deletes_and_tolerates_an_already_deleted_app(
+    engine: Engine, host: ProviderHost, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    state = engine.state["app"]
+    engine.destroy("app")
+    assert emu.backend.apps() == []
+    assert emu.app.count("DELETE") == 1
+    host.delete("app", state.id, state.outputs, state.inputs)  # already gone: still success
+    assert emu.app.count("DELETE") == 2
+
+
+BAD_INPUTS = [
+    ({"kind": "team_level"}, "kind", "must be one of user_level, account_level"),
+    ({"client_id": ""}, "client_id", "must not be empty"),
+    ({"client_id": "   "}, "client_id", "must not be empty"),
+    ({"client_id": "x" * 201}, "client_id", "at most 200"),
+    ({"client_secret": 12345}, "client_secret", "must be a string, not a number"),
+    ({"webhook_secret": ["a"]}, "webhook_secret", "must be a string, not a list"),
+    ({"webhook_secret": None}, "webhook_secret", "is required"),
+    ({"adopt_app_id": "not-a-uuid"}, "adopt_app_id", "UUID"),
+    ({"colour": "blue"}, "colour", "is not an input"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "prop", "fragment"), BAD_INPUTS)
+def test_bad_inputs_fail_at_check_without_a_request(
+    engine: Engine, emu: EmulatorServer, overrides: dict[str, Any], prop: str, fragment: str
+) -> None:
+    with pytest.raises(CheckFailed) as info:
+        engine.preview("app", app_props(**overrides))
+    reasons = dict(info.value.failures)
+    assert prop in reasons
+    assert fragment in reasons[prop]
+    assert emu.app.requests == []
+
+
+def test_unknowns_in_preview_are_skipped(engine: Engine, emu: EmulatorServer) -> None:
+    plan = engine.preview(
+        "app", app_props(client_id=UNKNOWN, client_secret=UNKNOWN, webhook_secret=UNKNOWN)
+    )
+    assert plan.op == "create"
+    engine.up("app", app_props())
+    plan = engine.preview("app", app_props(client_secret=UNKNOWN))
+    assert plan.op == "update", "an unknown secret may change"
+    plan = engine.preview("app", app_props(client_id=UNKNOWN))
+    assert plan.op == "replace"
+    assert emu.app.count() == 1  # only the create
+
+
+def test_inputs_are_normalised(engine: Engine) -> None:
+    engine.up("app", app_props(client_id="  zoomClientHost\n"))
+    assert engine.state["app"].inputs["client_id"] == "zoomClientHost"
+    assert engine.preview("app", app_props()).op == "same"
+
+
+def test_adopting_an_app_made_by_hand(engine: Engine, emu: EmulatorServer) -> None:
+    made_by_curl = requests.post(
+        f"{emu.url}/api/v2/zoom-oauth-apps/",
+        json={
+            "kind": "user_level",
+            "client_id": "zoomClientHost",
+            "client_secret": "old-client-secret",
+            "webhook_secret": "webhook-secret-host-0001",
+        },
+        headers={"Authorization": f"Token {API_KEY}"},
+        timeout=5,
+    ).json()
+    emu.app.clear_requests()
+    plan = engine.up("app", app_props(adopt_app_id=made_by_curl["id"]))
+    assert plan.op == "create"
+    assert engine.state["app"].id == made_by_curl["id"]
+    assert emu.app.count("POST") == 0, "adoption never creates"
+    assert emu.app.count("PATCH") == 1, "only the stale client secret is sent"
+    stored = emu.backend.get(made_by_curl["id"])
+    assert stored is not None
+    assert stored["client_secret"] == "client-secret-host-0001"
+    assert len(emu.backend.apps()) == 1
+    # Once adopted, the adoption id may stay or go: either way nothing changes.
+    assert engine.preview("app", app_props(adopt_app_id=made_by_curl["id"])).op == "same"
+    assert engine.preview("app", app_props()).op == "same"
+
+
+@pytest.mark.parametrize(
+    ("fault_id", "overrides", "fragment"),
+    [
+        ("00000000-0000-4000-8000-000000000000", {}, "returned 404"),
+        (None, {"client_id": "someOtherClient"}, "client_id='zoomClientHost'"),
+    ],
+)
+def test_adoption_refuses_what_it_cannot_take_over(
+    engine: Engine,
+    emu: EmulatorServer,
+    fault_id: str | None,
+    overrides: dict[str, Any],
+    fragment: str,
+) -> None:
+    existing = requests.post(
+        f"{emu.url}/api/v2/zoom-oauth-apps/",
+        json={"kind": "user_level", "client_id": "zoomClientHost", "client_secret": "cs",
+              "webhook_secret": "ws"},
+        headers={"Authorization": f"Token {API_KEY}"},
+        timeout=5,
+    ).json()  # fmt: skip
+    with pytest.raises(HostError) as info:
+        engine.up("app", app_props(adopt_app_id=fault_id or existing["id"], **overrides))
+    assert "RecallConfigError" in info.value.last_line
+    assert fragment in info.value.last_line
+    assert len(emu.backend.apps()) == 1
+
+
+def test_ambiguous_create_reconciles_to_exactly_one_app(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    emu.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+    engine.up("app", app_props())
+    apps = emu.backend.apps()
+    assert len(apps) == 1
+    assert engine.state["app"].id == apps[0]["id"]
+    assert emu.app.count("POST") == 1
+    assert emu.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 1
+
+
+def test_create_lost_before_reaching_the_server_is_retried_once(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    # The request fails with a 503 the server produced before doing anything: the listing
+    # proves nothing was made, so one more POST is safe.
+    emu.app.add_fault(Fault(method="POST", status=503))
+    engine.up("app", app_props())
+    assert len(emu.backend.apps()) == 1
+    assert emu.app.count("POST") == 2
+
+
+def test_missing_api_key_fails_with_one_line_naming_both_sources(emu: EmulatorServer) -> None:
+    host = ProviderHost({"recall:apiUrl": emu.url}, env={"RECALL_API_KEY": ""})
+    try:
+        with pytest.raises(HostError) as info:
+            Engine(host).up("app", app_props())
+    finally:
+        host.close()
+    line = info.value.last_line
+    assert "pulumi config set --secret recall:apiKey" in line
+    assert "RECALL_API_KEY" in line
+    assert emu.app.requests == []
+
+
+def test_environment_fills_unset_config(emu: EmulatorServer) -> None:
+    host = ProviderHost({}, env={"RECALL_API_KEY": API_KEY, "RECALL_API_URL": emu.url})
+    try:
+        Engine(host).up("app", app_props())
+    finally:
+        host.close()
+    assert len(emu.backend.apps()) == 1
+
+
+def test_the_pickled_provider_is_small_and_by_reference() -> None:
+    blob = base64.b64decode(serialize_provider(RecallZoomOAuthAppProvider()))
+    assert len(blob) < 1024
+    assert b"recall_provider.provider" in blob
+    assert b"__main__" not in blob
+    assert isinstance(dill.loads(blob), RecallZoomOAuthAppProvider)
+
+
+def test_a_configured_provider_pickles_no_secret() -> None:
+    provider = RecallZoomOAuthAppProvider()
+    provider.configure(ConfigureRequest(Config({"recall:apiKey": API_KEY}, "recall-zoom")))
+    blob = base64.b64decode(serialize_provider(provider))
+    assert API_KEY.encode() not in blob
+    assert len(blob) < 1024

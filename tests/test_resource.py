@@ -1,0 +1,122 @@
+"""The resource class under pulumi.runtime.set_mocks: type token, inputs, options, secretness."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs
+
+CLIENT_SECRET = "mock-client-secret-0123456789"
+WEBHOOK_SECRET = "mock-webhook-secret-0123456789"
+
+
+class AppMocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        app_id = f"{args.name}-id"
+        state = dict(args.inputs)
+        state["webhook_url"] = (
+            f"https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/{app_id}/webhook"
+        )
+        state["created_at"] = "2026-01-01T00:00:00Z"
+        return app_id, state
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, keeping each raw RegisterResource request for inspection."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Any] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            self.registered.append(request)
+        return super().RegisterResource(request)
+
+
+@pytest.fixture
+def monitor() -> Iterator[RecordingMonitor]:
+    mocks = AppMocks()
+    mon = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="recall-zoom", stack="dev", preview=False, monitor=mon)
+    yield mon
+    pulumi.runtime.settings.reset_options()  # the next test starts from a clean runtime
+
+
+def make_app(opts: pulumi.ResourceOptions | None = None) -> RecallZoomOAuthApp:
+    return RecallZoomOAuthApp(
+        "zoom",
+        RecallZoomOAuthAppArgs(
+            client_id="zoomClientMock", client_secret=CLIENT_SECRET, webhook_secret=WEBHOOK_SECRET
+        ),
+        opts,
+    )
+
+
+@pulumi.runtime.test
+def test_registration(monitor: RecordingMonitor) -> pulumi.Output[Any]:
+    app = make_app()
+
+    def check(values: list[Any]) -> None:
+        app_id, url, kind = values
+        (request,) = monitor.registered
+        assert request.type == "pulumi-python:dynamic/recall:ZoomOAuthApp"
+        assert set(request.additionalSecretOutputs) >= {"client_secret", "webhook_secret"}
+        fields = request.object.fields
+        for key in ("client_secret", "webhook_secret"):
+            assert fields[key].struct_value.fields[rpc._special_sig_key].string_value == (
+                rpc._special_secret_sig
+            ), f"{key} is sent as a secret"
+        assert fields["kind"].string_value == "user_level", "kind defaults to user_level"
+        assert app_id == "zoom-id"
+        assert url.endswith("/zoom-id/webhook")
+        assert kind == "user_level"
+
+    return pulumi.Output.all(app.id, app.webhook_url, app.kind).apply(check)
+
+
+@pulumi.runtime.test
+def test_user_options_are_kept_and_secret_outputs_merged(
+    monitor: RecordingMonitor,
+) -> pulumi.Output[Any]:
+    app = make_app(pulumi.ResourceOptions(additional_secret_outputs=["client_id"], protect=True))
+
+    def check(_: Any) -> None:
+        (request,) = monitor.registered
+        assert set(request.additionalSecretOutputs) == {
+            "client_id",
+            "client_secret",
+            "webhook_secret",
+        }
+        assert request.protect is True
+
+    return app.id.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_registered_provider_holds_no_secret(monitor: RecordingMonitor) -> pulumi.Output[Any]:
+    app = make_app()
+
+    def check(_: Any) -> None:
+        (request,) = monitor.registered
+        blob = request.object.fields["__provider"]
+        # Not wrapped as a secret (it captures none), so it costs no encryption per resource.
+        assert blob.HasField("string_value")
+        raw = base64.b64decode(blob.string_value)
+        assert b"recall_provider.provider" in raw
+        assert CLIENT_SECRET.encode() not in raw
+        assert WEBHOOK_SECRET.encode() not in raw
+
+    return app.id.apply(check)
