@@ -1,0 +1,150 @@
+"""Command line: serve the emulator until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import get_args
+
+from .app import RateLimits
+from .backend import Backend, SecretsMode, StateFileError
+from .server import EmulatorServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser."""
+    defaults = RateLimits()
+    parser = argparse.ArgumentParser(
+        prog="python -m recall_provider.emulator",
+        description=(
+            "Serve a local emulator of the Recall.ai zoom-oauth-apps API (/api/v2/...) plus "
+            "test controls under /_emulator/. Runs until SIGINT or SIGTERM."
+        ),
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); the emulator serves secrets, keep it local",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="JSON file keeping apps and logs across restarts (default: memory only)",
+    )
+    parser.add_argument(
+        "--page-size", type=int, default=10, metavar="N", help="items per list page (default 10)"
+    )
+    parser.add_argument(
+        "--secrets-in-responses",
+        choices=get_args(SecretsMode),
+        default="plain",
+        help="show app secrets in responses as given, as ******** or not at all (default plain)",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this API key (repeatable; default: any non-empty key)",
+    )
+    limits = parser.add_argument_group(
+        "rate limits", "token buckets per API key; off unless --rate-limit or a value is given"
+    )
+    limits.add_argument("--rate-limit", action="store_true", help="turn rate limiting on")
+    limits.add_argument(
+        "--per-minute",
+        type=int,
+        metavar="N",
+        help=f"create/retrieve/update/delete per minute (default {defaults.per_minute})",
+    )
+    limits.add_argument(
+        "--list-per-minute",
+        type=int,
+        metavar="N",
+        help=f"list requests per minute (default {defaults.list_per_minute})",
+    )
+    limits.add_argument(
+        "--burst", type=int, metavar="N", help=f"bucket capacity (default {defaults.burst})"
+    )
+    limits.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="X",
+        help="a minute lasts 60/X real seconds (default 1)",
+    )
+    return parser
+
+
+def _rate_limits(args: argparse.Namespace) -> RateLimits | None:
+    values = {
+        name: getattr(args, name)
+        for name in ("per_minute", "list_per_minute", "burst", "time_scale")
+        if getattr(args, name) is not None
+    }
+    return RateLimits(**values) if args.rate_limit or values else None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        limits = _rate_limits(args)
+        backend = Backend(
+            args.state,
+            page_size=args.page_size,
+            secrets_in_responses=args.secrets_in_responses,
+            api_keys=args.api_keys,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    except StateFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        print(
+            f"warning: binding {args.host}, not loopback: the emulator serves app secrets "
+            "to anyone who can reach it",
+            file=sys.stderr,
+        )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server = EmulatorServer(backend, host=args.host, port=args.port)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    server.app.set_rate_limits(limits)
+    print(f"Recall emulator listening on {server.url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

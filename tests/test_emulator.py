@@ -1,0 +1,1077 @@
+"""The Recall zoom-oauth-apps emulator, driven over HTTP with plain requests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from recall_provider.emulator import Backend, EmulatorServer, Fault, RateLimits
+from recall_provider.emulator.backend import StateFileError
+
+AUTH = {"Authorization": "Token test-key"}
+APPS = "/api/v2/zoom-oauth-apps/"
+LOGS = "/api/v2/zoom-oauth-app-logs/"
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+NOT_FOUND = {"detail": "Not found."}
+REQUIRED = ["This field is required."]
+BLANK = ["This field may not be blank."]
+TOO_LONG = ["Ensure this field has no more than 200 characters."]
+NOT_STRING = ["Not a valid string."]
+NULL = ["This field may not be null."]
+ROOT = Path(__file__).resolve().parent.parent
+EmulatorFactory = Callable[..., EmulatorServer]
+
+
+def body(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "kind": "user_level",
+        "client_id": "zoom-client",
+        "client_secret": "client-secret",
+        "webhook_secret": "webhook-secret",
+    }
+    data.update(overrides)
+    return data
+
+
+def create(server: EmulatorServer, **overrides: object) -> dict[str, Any]:
+    response = requests.post(server.url + APPS, json=body(**overrides), headers=AUTH, timeout=5)
+    assert response.status_code == 201, response.text
+    app: dict[str, Any] = response.json()
+    return app
+
+
+def get(server: EmulatorServer, path: str, **kwargs: Any) -> requests.Response:
+    kwargs.setdefault("headers", AUTH)
+    return requests.get(server.url + path, timeout=5, **kwargs)
+
+
+def walk(server: EmulatorServer, path: str, **params: str) -> list[dict[str, Any]]:
+    """Every page of a list endpoint, following ``next``; returns the pages' bodies."""
+    pages = [get(server, path, params=params).json()]
+    while pages[-1]["next"] is not None:
+        response = requests.get(pages[-1]["next"], headers=AUTH, timeout=5)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+    return pages
+
+
+def sign(secret: str, timestamp: str, raw: bytes) -> str:
+    digest = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+    return "v0=" + digest.hexdigest()
+
+
+def post_webhook(
+    server: EmulatorServer, app_id: str, raw: bytes, headers: dict[str, str]
+) -> requests.Response:
+    url = f"{server.url}{APPS}{app_id}/webhook"
+    headers = {"Content-Type": "application/json", **headers}
+    return requests.post(url, data=raw, headers=headers, timeout=5)
+
+
+def signed_headers(secret: str, raw: bytes) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    return {"x-zm-request-timestamp": timestamp, "x-zm-signature": sign(secret, timestamp, raw)}
+
+
+# -- create and validation ---------------------------------------------------------------------
+
+
+def test_create_returns_the_app_object(emulator: EmulatorServer) -> None:
+    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+    assert response.status_code == 201
+    assert response.headers["Content-Type"] == "application/json"
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"])
+    app = response.json()
+    assert set(app) == {
+        "id",
+        "kind",
+        "client_id",
+        "client_secret",
+        "webhook_secret",
+        "webhook_last_validation",
+        "created_at",
+    }
+    assert str(uuid.UUID(app["id"])) == app["id"]
+    assert TIMESTAMP.match(app["created_at"])
+    assert app["webhook_last_validation"] is None
+    assert (app["kind"], app["client_id"]) == ("user_level", "zoom-client")
+    assert (app["client_secret"], app["webhook_secret"]) == ("client-secret", "webhook-secret")
+    assert emulator.backend.get(app["id"]) == app
+    other = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+    assert other.headers["X-Request-Id"] != response.headers["X-Request-Id"]
+
+
+def test_create_accepts_form_encoding_and_ignores_unknown_fields(emulator: EmulatorServer) -> None:
+    form = {**body(kind="account_level"), "surprise": "ignored", "id": "not-mine"}
+    response = requests.post(emulator.url + APPS, data=form, headers=AUTH, timeout=5)
+    assert response.status_code == 201, response.text
+    app = response.json()
+    assert app["kind"] == "account_level"
+    assert "surprise" not in app
+    assert app["id"] != "not-mine"
+
+
+def test_duplicate_client_ids_are_allowed(emulator: EmulatorServer) -> None:
+    first, second = create(emulator, client_id="same"), create(emulator, client_id="same")
+    assert first["id"] != second["id"]
+    assert len(emulator.backend.apps()) == 2
+
+
+def test_200_characters_are_fine_and_strings_are_trimmed(emulator: EmulatorServer) -> None:
+    app = create(emulator, client_id="x" * 200, client_secret="  padded  ", webhook_secret=42)
+    assert app["client_id"] == "x" * 200
+    assert app["client_secret"] == "padded"
+    assert app["webhook_secret"] == "42"
+    assert create(emulator, webhook_secret=1.5)["webhook_secret"] == "1.5"
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        pytest.param(
+            {},
+            {"kind": REQUIRED, "client_id": REQUIRED, "client_secret": REQUIRED}
+            | {"webhook_secret": REQUIRED},
+            id="all-missing",
+        ),
+        pytest.param(body(client_id=""), {"client_id": BLANK}, id="blank"),
+        pytest.param(body(client_secret="   "), {"client_secret": BLANK}, id="whitespace"),
+        pytest.param(body(webhook_secret="w" * 201), {"webhook_secret": TOO_LONG}, id="201"),
+        pytest.param(body(kind="foo"), {"kind": ['"foo" is not a valid choice.']}, id="kind"),
+        pytest.param(body(kind=""), {"kind": ['"" is not a valid choice.']}, id="kind-blank"),
+        pytest.param(body(kind=None), {"kind": NULL}, id="kind-null"),
+        pytest.param(body(client_id=True), {"client_id": NOT_STRING}, id="bool"),
+        pytest.param(body(client_id=["a"]), {"client_id": NOT_STRING}, id="list"),
+        pytest.param(body(client_secret={"a": 1}), {"client_secret": NOT_STRING}, id="dict"),
+        pytest.param(body(webhook_secret=None), {"webhook_secret": NULL}, id="null"),
+        pytest.param(
+            body(client_id="a\x00b"), {"client_id": ["Null characters are not allowed."]}, id="nul"
+        ),
+        pytest.param(
+            {"kind": "foo", "client_secret": "s" * 201, "webhook_secret": ""},
+            {
+                "client_id": REQUIRED,
+                "kind": ['"foo" is not a valid choice.'],
+                "client_secret": TOO_LONG,
+                "webhook_secret": BLANK,
+            },
+            id="all-at-once",
+        ),
+        pytest.param(
+            ["not", "a", "dict"],
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]},
+            id="list-body",
+        ),
+        pytest.param(
+            "text",
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+            id="string-body",
+        ),
+        pytest.param(
+            3,
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got int."]},
+            id="int-body",
+        ),
+        pytest.param(None, {"non_field_errors": ["No data provided"]}, id="null-body"),
+    ],
+)
+def test_create_validation(emulator: EmulatorServer, data: object, errors: object) -> None:
+    raw = json.dumps(data).encode()
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = requests.post(emulator.url + APPS, data=raw, headers=headers, timeout=5)
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert emulator.backend.apps() == []
+
+
+@pytest.mark.parametrize("raw", [b"{", b"nope", b'{"kind": NaN}', b"\xff\xfe"])
+def test_non_json_body_is_a_parse_error(emulator: EmulatorServer, raw: bytes) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = requests.post(emulator.url + APPS, data=raw, headers=headers, timeout=5)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("JSON parse error - ")
+    if raw == b"{":
+        reason = "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        assert detail == f"JSON parse error - {reason}"
+    if b"NaN" in raw:
+        assert "Out of range float values are not JSON compliant" in detail
+
+
+def test_empty_json_body_reports_required_fields(emulator: EmulatorServer) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = requests.post(emulator.url + APPS, data=b"", headers=headers, timeout=5)
+    assert response.status_code == 400
+    assert set(response.json()) == {"kind", "client_id", "client_secret", "webhook_secret"}
+
+
+def test_unsupported_media_type(emulator: EmulatorServer) -> None:
+    headers = {**AUTH, "Content-Type": "text/plain"}
+    response = requests.post(emulator.url + APPS, data=b"kind=user_level", headers=headers)
+    assert response.status_code == 415
+    assert response.json() == {"detail": 'Unsupported media type "text/plain" in request.'}
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("authorization", "detail"),
+    [
+        (None, "Authentication credentials were not provided."),
+        ("", "Authentication credentials were not provided."),
+        ("Token", "Invalid token header. No credentials provided."),
+        ("Token a b", "Invalid token header. Token string should not contain spaces."),
+        ("Bearer something", "Invalid token."),
+    ],
+)
+def test_authentication_failures(
+    emulator: EmulatorServer, authorization: str | None, detail: str
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = get(emulator, APPS, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": detail}
+    assert response.headers["WWW-Authenticate"] == "Token"
+    assert response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize("authorization", ["Token any-key", "token any-key", "any-key"])
+def test_any_key_is_accepted_by_default(emulator: EmulatorServer, authorization: str) -> None:
+    assert get(emulator, APPS, headers={"Authorization": authorization}).status_code == 200
+
+
+def test_configured_api_keys_only(emulator_factory: EmulatorFactory) -> None:
+    server = emulator_factory(api_keys=["good"])
+    assert get(server, APPS, headers={"Authorization": "Token good"}).status_code == 200
+    assert get(server, APPS, headers={"Authorization": "good"}).status_code == 200
+    response = get(server, APPS, headers={"Authorization": "Token bad"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", APPS),
+        ("GET", APPS + "{id}/"),
+        ("PATCH", APPS + "{id}/"),
+        ("DELETE", APPS + "{id}/"),
+        ("GET", LOGS),
+        ("PUT", APPS),  # authentication comes before the method check, as in DRF
+    ],
+)
+def test_every_api_route_needs_credentials(
+    emulator: EmulatorServer, method: str, path: str
+) -> None:
+    app = create(emulator)
+    url = emulator.url + path.format(id=app["id"])
+    response = requests.request(method, url, json={}, timeout=5)
+    assert response.status_code == 401
+    assert emulator.backend.get(app["id"]) == app
+
+
+# -- retrieve, update, delete ------------------------------------------------------------------
+
+
+def test_retrieve(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    assert get(emulator, f"{APPS}{app['id']}/").json() == app
+    assert get(emulator, f"{APPS}{app['id'].upper()}/").json() == app
+
+
+@pytest.mark.parametrize("app_id", ["0b7e4c1a-3f2d-4e5b-9a8c-7d6e5f4a3b2c", "not-a-uuid", "123"])
+def test_unknown_ids_are_404(emulator: EmulatorServer, app_id: str) -> None:
+    create(emulator)
+    url = f"{emulator.url}{APPS}{app_id}/"
+    for method in ("GET", "PATCH", "DELETE"):
+        response = requests.request(method, url, json={"client_secret": "x"}, headers=AUTH)
+        assert response.status_code == 404, method
+        assert response.json() == NOT_FOUND
+
+
+def test_patch_updates_only_the_secrets(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    url = f"{emulator.url}{APPS}{app['id']}/"
+    changes = {
+        "client_secret": "new-secret",
+        "client_id": "other-client",
+        "kind": "account_level",
+        "id": str(uuid.uuid4()),
+        "created_at": "2000-01-01T00:00:00Z",
+    }
+    response = requests.patch(url, json=changes, headers=AUTH, timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {**app, "client_secret": "new-secret"}
+    assert emulator.backend.get(app["id"]) == {**app, "client_secret": "new-secret"}
+    response = requests.patch(url, json={"webhook_secret": "w2"}, headers=AUTH, timeout=5)
+    assert response.json() == {**app, "client_secret": "new-secret", "webhook_secret": "w2"}
+
+
+def test_patch_ignores_an_invalid_kind(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    url = f"{emulator.url}{APPS}{app['id']}/"
+    response = requests.patch(url, json={"kind": "foo"}, headers=AUTH, timeout=5)
+    assert response.status_code == 200
+    assert response.json() == app
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"client_secret": ""}, {"client_secret": BLANK}),
+        ({"webhook_secret": "w" * 201}, {"webhook_secret": TOO_LONG}),
+        ({"client_secret": None}, {"client_secret": NULL}),
+        ([1], {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+    ],
+)
+def test_patch_validation(emulator: EmulatorServer, data: object, errors: dict[str, Any]) -> None:
+    app = create(emulator)
+    url = f"{emulator.url}{APPS}{app['id']}/"
+    response = requests.patch(url, json=data, headers=AUTH, timeout=5)
+    assert response.status_code == 400
+    assert response.json() == errors
+    assert emulator.backend.get(app["id"]) == app
+
+
+def test_patch_reports_every_invalid_field(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    url = f"{emulator.url}{APPS}{app['id']}/"
+    data: dict[str, object] = {"client_secret": None, "webhook_secret": []}
+    response = requests.patch(url, json=data, headers=AUTH, timeout=5)
+    assert response.json() == {"client_secret": NULL, "webhook_secret": NOT_STRING}
+
+
+def test_patch_on_unknown_id_is_404_before_the_body_is_read(emulator: EmulatorServer) -> None:
+    url = f"{emulator.url}{APPS}{uuid.uuid4()}/"
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = requests.patch(url, data=b"{broken", headers=headers, timeout=5)
+    assert response.status_code == 404
+
+
+def test_delete_twice(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    url = f"{emulator.url}{APPS}{app['id']}/"
+    first = requests.delete(url, headers=AUTH, timeout=5)
+    assert first.status_code == 204
+    assert first.content == b""
+    assert "Content-Type" not in first.headers
+    assert first.headers["X-Request-Id"]
+    second = requests.delete(url, headers=AUTH, timeout=5)
+    assert second.status_code == 404
+    assert second.json() == NOT_FOUND
+    assert get(emulator, f"{APPS}{app['id']}/").status_code == 404
+    assert emulator.backend.apps() == []
+
+
+# -- routing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v2/zoom-oauth-apps"),
+        ("POST", "/api/v2/zoom-oauth-apps"),
+        ("GET", "/api/v2/zoom-oauth-apps/{id}"),
+        ("DELETE", "/api/v2/zoom-oauth-apps/{id}"),
+        ("GET", "/api/v2/zoom-oauth-app-logs"),
+        ("POST", "/api/v2/zoom-oauth-apps/{id}/webhook/"),
+        ("GET", "/api/v2/nothing-here/"),
+        ("GET", "/"),
+    ],
+)
+def test_wrong_paths_are_404_never_redirects(
+    emulator: EmulatorServer, method: str, path: str
+) -> None:
+    app = create(emulator)
+    url = emulator.url + path.format(id=app["id"])
+    response = requests.request(method, url, headers=AUTH, allow_redirects=False, timeout=5)
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert emulator.backend.get(app["id"]) is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", APPS, "GET, POST, HEAD"),
+        ("DELETE", APPS, "GET, POST, HEAD"),
+        ("POST", APPS + "{id}/", "GET, PATCH, DELETE, HEAD"),
+        ("PUT", APPS + "{id}/", "GET, PATCH, DELETE, HEAD"),
+        ("POST", LOGS, "GET, HEAD"),
+        ("GET", APPS + "{id}/webhook", "POST"),
+    ],
+)
+def test_wrong_method_is_405(emulator: EmulatorServer, method: str, path: str, allow: str) -> None:
+    app = create(emulator)
+    url = emulator.url + path.format(id=app["id"])
+    response = requests.request(method, url, headers=AUTH, timeout=5)
+    assert response.status_code == 405
+    assert response.json() == {"detail": f'Method "{method}" not allowed.'}
+    assert response.headers["Allow"] == allow
+
+
+# -- listing and pagination --------------------------------------------------------------------
+
+
+def test_list_pages_newest_first_without_duplicates_or_misses(emulator: EmulatorServer) -> None:
+    created = [create(emulator, client_id=f"c{i}")["id"] for i in range(23)]
+    pages = walk(emulator, APPS)
+    assert [len(page["results"]) for page in pages] == [10, 10, 3]
+    listed = [app["id"] for page in pages for app in page["results"]]
+    assert listed == created[::-1]
+    assert pages[0]["previous"] is None
+    assert pages[-1]["next"] is None
+    for page in pages[:-1]:
+        assert page["next"].startswith(emulator.url + APPS + "?cursor=")
+    previous = requests.get(pages[2]["previous"], headers=AUTH, timeout=5).json()
+    assert previous["results"] == pages[1]["results"]
+    back_to_first = requests.get(previous["previous"], headers=AUTH, timeout=5).json()
+    assert back_to_first["results"] == pages[0]["results"]
+    assert back_to_first["previous"] is None
+
+
+def test_empty_list(emulator: EmulatorServer) -> None:
+    assert get(emulator, APPS).json() == {"next": None, "previous": None, "results": []}
+
+
+def test_page_size_is_configurable(emulator: EmulatorServer) -> None:
+    for i in range(5):
+        create(emulator, client_id=f"c{i}")
+    emulator.app.set_page_size(2)
+    assert [len(page["results"]) for page in walk(emulator, APPS)] == [2, 2, 1]
+    with pytest.raises(ValueError, match="page_size"):
+        emulator.app.set_page_size(0)
+
+
+def test_next_links_keep_the_filters(emulator: EmulatorServer) -> None:
+    for i in range(17):
+        create(emulator, client_id=f"c{i}", kind="user_level" if i % 3 else "account_level")
+    emulator.app.set_page_size(4)
+    pages = walk(emulator, APPS, kind="user_level", unknown="kept")
+    results = [app for page in pages for app in page["results"]]
+    assert len(results) == 11
+    assert len({app["id"] for app in results}) == 11
+    assert {app["kind"] for app in results} == {"user_level"}
+    query = parse_qs(urlsplit(pages[0]["next"]).query)
+    assert query["kind"] == ["user_level"]
+    assert query["unknown"] == ["kept"]
+    assert len(query["cursor"]) == 1
+    assert query["cursor"][0]
+
+
+def test_pages_stay_stable_while_apps_come_and_go(emulator: EmulatorServer) -> None:
+    created = [create(emulator, client_id=f"c{i}")["id"] for i in range(15)]
+    newest_first = created[::-1]
+    first = get(emulator, APPS).json()
+    assert [app["id"] for app in first["results"]] == newest_first[:10]
+    # Between page fetches: one seen app and one unseen app go away, new apps arrive.
+    for app_id in (newest_first[0], newest_first[12]):
+        assert requests.delete(f"{emulator.url}{APPS}{app_id}/", headers=AUTH).status_code == 204
+    fresh = [create(emulator, client_id="fresh")["id"] for _ in range(3)]
+    second = requests.get(first["next"], headers=AUTH, timeout=5).json()
+    remaining = [app_id for app_id in newest_first[10:] if app_id != newest_first[12]]
+    assert [app["id"] for app in second["results"]] == remaining
+    assert second["next"] is None
+    before = requests.get(second["previous"], headers=AUTH, timeout=5).json()
+    seen = [app["id"] for app in before["results"]]
+    assert newest_first[0] not in seen
+    assert seen == (fresh[::-1] + newest_first[1:10])[-10:]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage!", base64.b64encode(b"r=1").decode(), base64.b64encode(b"p=x&r=no").decode()],
+)
+def test_invalid_cursor(emulator: EmulatorServer, cursor: str) -> None:
+    response = get(emulator, APPS, params={"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}
+
+
+def test_filters(emulator: EmulatorServer) -> None:
+    apps = [
+        create(
+            emulator, client_id=f"c{i % 2}", kind="account_level" if i % 3 == 0 else "user_level"
+        )
+        for i in range(6)
+    ]
+
+    def ids(**params: str) -> list[str]:
+        response = get(emulator, APPS, params=params)
+        assert response.status_code == 200, response.text
+        return [app["id"] for app in response.json()["results"]]
+
+    def expected(apps_: list[dict[str, Any]]) -> list[str]:
+        return [app["id"] for app in apps_][::-1]
+
+    assert ids(client_id="c1") == expected([a for a in apps if a["client_id"] == "c1"])
+    assert ids(kind="account_level") == expected([a for a in apps if a["kind"] == "account_level"])
+    assert ids(kind="") == expected(apps)
+    assert ids(client_id="c") == []
+    middle = apps[2]["created_at"]
+    assert ids(created_at_after=middle) == expected(apps[2:])
+    assert ids(created_at_before=middle) == expected(apps[:3])
+    both = {"created_at_after": apps[1]["created_at"], "created_at_before": apps[3]["created_at"]}
+    assert ids(**both) == expected(apps[1:4])
+    assert ids(created_at_after="2999-01-01") == []
+    assert ids(created_at_before="2000-01-01T00:00:00+00:00") == []
+    assert ids(page_size="1", ordering="created_at") == expected(apps)
+
+
+def test_filter_errors(emulator: EmulatorServer) -> None:
+    response = get(emulator, APPS, params={"kind": "foo"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "kind": ["Select a valid choice. foo is not one of the available choices."]
+    }
+    params = {"created_at_after": "yesterday", "created_at_before": "2023-13-01"}
+    response = get(emulator, APPS, params=params)
+    assert response.status_code == 400
+    assert response.json() == {
+        "created_at_after": ["Enter a valid date/time."],
+        "created_at_before": ["Enter a valid date/time."],
+    }
+
+
+@pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
+def test_secrets_in_responses(emulator_factory: EmulatorFactory, mode: str) -> None:
+    server = emulator_factory(secrets_in_responses=mode)
+    app = create(server)
+    url = f"{server.url}{APPS}{app['id']}/"
+    responses = [
+        app,
+        get(server, f"{APPS}{app['id']}/").json(),
+        get(server, APPS).json()["results"][0],
+        requests.patch(url, json={"client_secret": "rotated"}, headers=AUTH, timeout=5).json(),
+    ]
+    for shown in responses:
+        if mode == "plain":
+            assert shown["webhook_secret"] == "webhook-secret"
+            assert shown["client_secret"] in ("client-secret", "rotated")
+        elif mode == "masked":
+            assert (shown["client_secret"], shown["webhook_secret"]) == ("********", "********")
+        else:
+            assert "client_secret" not in shown
+            assert "webhook_secret" not in shown
+        assert shown["client_id"] == "zoom-client"
+    stored = server.backend.get(app["id"])
+    assert stored is not None
+    assert (stored["client_secret"], stored["webhook_secret"]) == ("rotated", "webhook-secret")
+
+
+def test_secrets_mode_is_validated() -> None:
+    with pytest.raises(ValueError, match="secrets_in_responses"):
+        Backend(secrets_in_responses="hidden")  # type: ignore[arg-type]
+
+
+# -- app logs ----------------------------------------------------------------------------------
+
+
+def test_logs_filter_and_paginate(emulator: EmulatorServer) -> None:
+    one, two = create(emulator), create(emulator)
+    for i in range(12):
+        emulator.backend.add_log(one["id"], f"one {i}")
+    emulator.backend.add_log(two["id"], "two")
+    pages = walk(emulator, LOGS, oauth_app=one["id"])
+    logs = [log for page in pages for log in page["results"]]
+    assert [log["message"] for log in logs] == [f"one {i}" for i in reversed(range(12))]
+    assert all(set(log) == {"oauth_app", "message", "created_at"} for log in logs)
+    assert all(log["oauth_app"] == one["id"] and TIMESTAMP.match(log["created_at"]) for log in logs)
+    assert "oauth_app=" in pages[0]["next"]
+    everything = [log for page in walk(emulator, LOGS) for log in page["results"]]
+    assert len(everything) == 13
+    assert everything[0]["message"] == "two"
+    assert get(emulator, LOGS, params={"oauth_app": str(uuid.uuid4())}).json()["results"] == []
+
+
+def test_logs_reject_a_non_uuid_filter(emulator: EmulatorServer) -> None:
+    response = get(emulator, LOGS, params={"oauth_app": "nope"})
+    assert response.status_code == 400
+    assert response.json() == {"oauth_app": ["Enter a valid UUID."]}
+
+
+# -- Zoom webhook ------------------------------------------------------------------------------
+
+
+def test_webhook_url_validation(emulator: EmulatorServer) -> None:
+    app = create(emulator, webhook_secret="zoom-hook-secret")
+    # Odd spacing and non-ASCII: the signature covers these exact bytes, not re-serialised JSON.
+    raw = '{"event":  "endpoint.url_validation", "payload": {"plainToken": "päin-123"}}'.encode()
+    response = post_webhook(emulator, app["id"], raw, signed_headers("zoom-hook-secret", raw))
+    assert response.status_code == 200, response.text
+    token = hmac.new(b"zoom-hook-secret", "päin-123".encode(), hashlib.sha256).hexdigest()
+    assert response.json() == {"plainToken": "päin-123", "encryptedToken": token}
+    validated = get(emulator, f"{APPS}{app['id']}/").json()["webhook_last_validation"]
+    assert TIMESTAMP.match(validated)
+    assert validated > app["created_at"]
+    (delivery,) = emulator.backend.webhook_deliveries(app["id"])
+    assert delivery.body == raw
+    assert delivery.accepted is True
+    assert delivery.headers["x-zm-signature"] == sign(
+        "zoom-hook-secret", delivery.headers["x-zm-request-timestamp"], raw
+    )
+    logs = get(emulator, LOGS, params={"oauth_app": app["id"]}).json()["results"]
+    assert [log["message"] for log in logs] == ["Zoom webhook endpoint validated"]
+
+
+def test_webhook_other_events_are_acknowledged(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    raw = json.dumps({"event": "meeting.started", "payload": {"object": {"id": 1}}}).encode()
+    response = post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    assert response.status_code == 200
+    assert response.json() == {}
+    stored = emulator.backend.get(app["id"])
+    assert stored is not None
+    assert stored["webhook_last_validation"] is None
+    assert [d.accepted for d in emulator.backend.webhook_deliveries(app["id"])] == [True]
+
+
+def test_webhook_rejects_bad_signatures(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    raw = b'{"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}}'
+    good = signed_headers("webhook-secret", raw)
+    attempts = [
+        (raw, signed_headers("wrong-secret", raw)),
+        (raw.replace(b"abc", b"abd"), good),
+        (raw, {"x-zm-request-timestamp": good["x-zm-request-timestamp"]}),
+        (raw, {"x-zm-signature": good["x-zm-signature"]}),
+        (raw, {**good, "x-zm-request-timestamp": str(int(good["x-zm-request-timestamp"]) + 1)}),
+        (raw, {}),
+    ]
+    for sent, headers in attempts:
+        response = post_webhook(emulator, app["id"], sent, headers)
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Invalid signature."}
+    deliveries = emulator.backend.webhook_deliveries(app["id"])
+    assert [(d.body, d.accepted) for d in deliveries] == [(sent, False) for sent, _ in attempts]
+    stored = emulator.backend.get(app["id"])
+    assert stored is not None
+    assert stored["webhook_last_validation"] is None
+    logs = get(emulator, LOGS, params={"oauth_app": app["id"]}).json()["results"]
+    assert [log["message"] for log in logs] == ["Zoom webhook rejected: invalid x-zm-signature"] * 6
+    assert post_webhook(emulator, app["id"], raw, good).status_code == 200
+
+
+def test_webhook_needs_no_recall_credentials_and_knows_its_apps(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    raw = b'{"event": "x"}'
+    response = post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    assert response.status_code == 200
+    unknown = str(uuid.uuid4())
+    response = post_webhook(emulator, unknown, raw, signed_headers("webhook-secret", raw))
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert [d.accepted for d in emulator.backend.webhook_deliveries(unknown)] == [False]
+
+
+def test_webhook_deliveries_over_http(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    raw = b'{"event": "x"}\n'
+    post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    url = emulator.url + "/_emulator/webhook-deliveries"
+    (delivery,) = requests.get(url, params={"app_id": app["id"]}, timeout=5).json()
+    assert base64.b64decode(delivery["body_base64"]) == raw
+    assert delivery["accepted"] is True
+    assert delivery["app_id"] == app["id"]
+    assert requests.get(url, params={"app_id": str(uuid.uuid4())}, timeout=5).json() == []
+
+
+# -- persistence -------------------------------------------------------------------------------
+
+
+def test_state_file_round_trip(tmp_path: Path) -> None:
+    state = tmp_path / "nested" / "state.json"
+    backend = Backend(state)
+    app = backend.create_app(body())
+    backend.add_log(app["id"], "hello")
+    backend.update_app(app["id"], {"client_secret": "rotated"})
+    reloaded = Backend(state)
+    assert reloaded.apps() == backend.apps()
+    assert reloaded.logs() == backend.logs()
+    assert [p.name for p in state.parent.iterdir()] == ["state.json"]  # no temp files left
+    newer = reloaded.create_app(body())
+    assert newer["created_at"] > app["created_at"]
+    reloaded.reset()
+    assert Backend(state).apps() == []
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"version": 1, "apps": [{}], "logs": []}'])
+def test_corrupt_state_file_names_the_file(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    with pytest.raises(StateFileError, match=re.escape(str(state))):
+        Backend(state)
+
+
+def test_concurrent_creates_are_all_kept(tmp_path: Path, emulator_factory: EmulatorFactory) -> None:
+    server = emulator_factory(state_file=tmp_path / "state.json")
+
+    def worker(i: int) -> None:
+        create(server, client_id=f"c{i}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(server.backend.apps()) == 16
+    assert len(Backend(tmp_path / "state.json").apps()) == 16
+
+
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "recall_provider.emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.fullmatch(r"Recall emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+    if match is None:
+        proc.kill()
+        pytest.fail(f"unexpected first line {line!r}; stderr: {proc.communicate()[1]}")
+    return proc, match.group(1)
+
+
+def stop_cli(proc: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    return stderr
+
+
+def test_cli_persists_apps_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    proc, url = start_cli("--port", "0", "--state", str(state))
+    try:
+        ids = []
+        for i in range(3):
+            response = requests.post(url + APPS, json=body(client_id=f"c{i}"), headers=AUTH)
+            assert response.status_code == 201
+            ids.append(response.json()["id"])
+    finally:
+        stop_cli(proc)
+    proc, url = start_cli("--port", "0", "--state", str(state), "--page-size", "2")
+    try:
+        pages = [requests.get(url + APPS, headers=AUTH, timeout=5).json()]
+        pages.append(requests.get(pages[0]["next"], headers=AUTH, timeout=5).json())
+        assert [app["id"] for page in pages for app in page["results"]] == ids[::-1]
+        assert pages[1]["next"] is None
+    finally:
+        stop_cli(proc)
+
+
+def test_cli_options_reach_the_backend(tmp_path: Path) -> None:
+    proc, url = start_cli(
+        "--port", "0", "--api-key", "k1", "--api-key", "k2", "--secrets-in-responses", "masked"
+    )
+    try:
+        assert requests.get(url + APPS, headers={"Authorization": "k3"}).status_code == 401
+        response = requests.post(url + APPS, json=body(), headers={"Authorization": "Token k2"})
+        assert response.json()["client_secret"] == "********"
+    finally:
+        stop_cli(proc, signal.SIGINT)
+    proc, url = start_cli("--port", "0", "--per-minute", "1", "--burst", "1")
+    try:
+        limits = requests.get(url + "/_emulator/rate-limits", timeout=5).json()
+        assert limits == {"per_minute": 1, "list_per_minute": 60, "burst": 1, "time_scale": 1.0}
+        assert requests.post(url + APPS, json=body(), headers=AUTH).status_code == 201
+        assert requests.post(url + APPS, json=body(), headers=AUTH).status_code == 429
+    finally:
+        stop_cli(proc)
+
+
+def test_cli_help_and_bad_state(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "recall_provider.emulator"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shown = subprocess.run(
+        [*command, "--help"], check=False, capture_output=True, text=True, env=env
+    )
+    assert shown.returncode == 0
+    assert "--secrets-in-responses" in shown.stdout
+    state = tmp_path / "broken.json"
+    state.write_text("{")
+    failed = subprocess.run(
+        [*command, "--port", "0", "--state", str(state)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert failed.returncode == 2
+    assert str(state) in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+def test_fault_status_with_retry_after_is_used_up(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(
+        Fault(method="POST", path="zoom-oauth-apps/$", status=503, retry_after=7, times=2)
+    )
+    assert get(emulator, APPS).status_code == 200  # GET does not match the fault
+    for _ in range(2):
+        response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+        assert response.status_code == 503
+        assert response.json() == {"detail": "Service Unavailable (injected)"}
+        assert response.headers["Retry-After"] == "7"
+        assert response.headers["X-Request-Id"]
+    assert emulator.backend.apps() == []  # an injected status is answered instead of processing
+    assert emulator.app.faults == []
+    create(emulator)
+    assert [r.faulted for r in emulator.app.requests] == [False, True, True, False]
+
+
+def test_fault_delay(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(delay=0.3))
+    started = time.perf_counter()
+    assert get(emulator, APPS).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    started = time.perf_counter()
+    get(emulator, APPS)
+    assert time.perf_counter() - started < 0.3
+    assert emulator.app.requests[0].duration >= 0.3
+
+
+def test_fault_drop_resets_the_connection(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(drop=True))
+    with pytest.raises(requests.ConnectionError):
+        get(emulator, APPS)
+    assert emulator.app.requests[-1].status is None
+    assert emulator.app.requests[-1].faulted is True
+    assert get(emulator, APPS).status_code == 200
+
+
+def test_drop_after_processing_loses_the_answer_not_the_app(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+    with pytest.raises(requests.ConnectionError):
+        requests.post(emulator.url + APPS, json=body(client_id="ghost"), headers=AUTH, timeout=5)
+    (app,) = emulator.backend.apps()
+    assert app["client_id"] == "ghost"
+
+
+def test_status_after_processing(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(method="POST", status=502, after_processing=True))
+    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+    assert response.status_code == 502
+    assert len(emulator.backend.apps()) == 1
+
+
+def test_delay_after_processing_times_the_client_out(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(method="POST", delay=0.5, after_processing=True))
+    with pytest.raises(requests.Timeout):
+        requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=0.2)
+    assert len(emulator.backend.apps()) == 1
+
+
+def test_faults_spare_the_control_endpoints(emulator: EmulatorServer) -> None:
+    emulator.app.add_fault(Fault(status=500, times=5))
+    assert requests.get(emulator.url + "/_emulator/health", timeout=5).json() == {"ok": True}
+    assert len(emulator.app.faults) == 1
+    assert emulator.app.faults[0].times == 5
+    assert emulator.app.requests == []
+    emulator.app.clear_faults()
+    assert get(emulator, APPS).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"times": 0},
+        {"status": 200},
+        {"retry_after": 3},
+        {"drop": True, "status": 500},
+        {"path": "("},
+        {"delay": "slow"},
+        {"colour": "red"},
+    ],
+)
+def test_invalid_faults_are_refused(emulator: EmulatorServer, fault: dict[str, object]) -> None:
+    response = requests.post(emulator.url + "/_emulator/faults", json=fault, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert emulator.app.faults == []
+
+
+def test_faults_over_http(emulator: EmulatorServer) -> None:
+    url = emulator.url + "/_emulator/faults"
+    fault = {"method": "GET", "path": "app-logs", "status": 429, "retry_after": 2}
+    response = requests.post(url, json=fault, timeout=5)
+    assert response.status_code == 201
+    assert response.json()["status"] == 429
+    assert requests.get(url, timeout=5).json()[0]["path"] == "app-logs"
+    assert get(emulator, APPS).status_code == 200
+    throttled = get(emulator, LOGS)
+    assert (throttled.status_code, throttled.headers["Retry-After"]) == (429, "2")
+    requests.post(url, json={"status": 500, "times": 3}, timeout=5)
+    assert requests.delete(url, timeout=5).status_code == 204
+    assert requests.get(url, timeout=5).json() == []
+    assert get(emulator, APPS).status_code == 200
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+def test_rate_limits_throttle_bursts(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    # 1 per "minute" of 0.5 s: a token every half second, three in the bucket.
+    emulator.app.set_rate_limits(
+        RateLimits(per_minute=1, list_per_minute=1, burst=3, time_scale=120)
+    )
+    statuses = [get(emulator, f"{APPS}{app['id']}/").status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    response = get(emulator, f"{APPS}{app['id']}/")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.json() == {"detail": "Request was throttled. Expected available in 1 second."}
+    assert emulator.app.throttled_count == 3
+    # Other buckets and other keys are separate; the webhook is never throttled.
+    assert get(emulator, APPS).status_code == 200
+    other_key = {"Authorization": "Token other-key"}
+    assert get(emulator, f"{APPS}{app['id']}/", headers=other_key).status_code == 200
+    raw = b"{}"
+    for _ in range(5):
+        assert post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw)).ok
+    time.sleep(0.6)
+    assert get(emulator, f"{APPS}{app['id']}/").status_code == 200
+    assert emulator.app.count(path="zoom-oauth-apps/[^/]+/$") == 8
+    emulator.app.set_rate_limits(None)
+    assert all(get(emulator, APPS).ok for _ in range(5))
+
+
+def test_retry_after_is_a_whole_number_of_seconds(emulator: EmulatorServer) -> None:
+    emulator.app.set_rate_limits(RateLimits(per_minute=1, burst=1))
+    assert requests.post(emulator.url + APPS, json=body(), headers=AUTH).status_code == 201
+    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] in ("59", "60")
+    wait = response.headers["Retry-After"]
+    assert response.json() == {
+        "detail": f"Request was throttled. Expected available in {wait} seconds."
+    }
+    assert len(emulator.backend.apps()) == 1
+
+
+def test_rate_limits_over_http(emulator: EmulatorServer) -> None:
+    url = emulator.url + "/_emulator/rate-limits"
+    assert requests.get(url, timeout=5).json() is None
+    response = requests.put(url, json={"list_per_minute": 1, "burst": 1}, timeout=5)
+    assert response.json() == {
+        "per_minute": 300,
+        "list_per_minute": 1,
+        "burst": 1,
+        "time_scale": 1.0,
+    }
+    assert get(emulator, APPS).status_code == 200
+    assert get(emulator, APPS).status_code == 429
+    assert requests.put(url, json={"burst": 0}, timeout=5).status_code == 400
+    null = {"Content-Type": "application/json"}
+    assert requests.put(url, data=b"null", headers=null, timeout=5).json() is None
+    assert get(emulator, APPS).status_code == 200
+
+
+# -- request log and controls ------------------------------------------------------------------
+
+
+def test_request_log(emulator: EmulatorServer) -> None:
+    app = create(emulator)
+    get(emulator, APPS, params={"kind": "user_level", "extra": "x"})
+    get(emulator, f"{APPS}{app['id']}/", headers={})
+    requests.get(emulator.url + "/_emulator/health", timeout=5)
+    records = emulator.app.requests
+    assert [(r.method, r.path, r.status) for r in records] == [
+        ("POST", APPS, 201),
+        ("GET", APPS, 200),
+        ("GET", f"{APPS}{app['id']}/", 401),
+    ]
+    assert records[1].query == {"kind": "user_level", "extra": "x"}
+    assert all(r.started > 0 and r.duration >= 0 and not r.faulted for r in records)
+    assert emulator.app.count() == 3
+    assert emulator.app.count(method="get") == 2
+    assert emulator.app.count(path=r"/$") == 3
+    assert emulator.app.count(method="GET", path=app["id"]) == 1
+    dumped = requests.get(emulator.url + "/_emulator/requests", timeout=5).json()
+    assert dumped[0] == {
+        "method": "POST",
+        "path": APPS,
+        "query": {},
+        "status": 201,
+        "faulted": False,
+        "started": records[0].started,
+        "duration": records[0].duration,
+    }
+    assert "test-key" not in json.dumps(dumped)
+    assert requests.delete(emulator.url + "/_emulator/requests", timeout=5).status_code == 204
+    assert emulator.app.requests == []
+
+
+def test_reset_and_health(emulator: EmulatorServer) -> None:
+    create(emulator)
+    emulator.app.add_fault(Fault(status=500, path="nothing"))
+    emulator.app.set_rate_limits(RateLimits())
+    response = requests.post(emulator.url + "/_emulator/reset", timeout=5)
+    assert response.status_code == 204
+    assert emulator.backend.apps() == []
+    assert emulator.app.faults == []
+    assert emulator.app.rate_limits is None
+    assert emulator.app.requests == []
+    health = requests.get(emulator.url + "/_emulator/health", timeout=5)
+    assert (health.status_code, health.json()) == (200, {"ok": True})
+    assert health.headers["X-Request-Id"]
+
+
+def test_settings_and_unknown_controls(emulator: EmulatorServer) -> None:
+    url = emulator.url + "/_emulator/settings"
+    response = requests.put(url, json={"page_size": 3, "secrets_in_responses": "omit"}, timeout=5)
+    assert response.json() == {"page_size": 3, "secrets_in_responses": "omit"}
+    assert "client_secret" not in create(emulator)
+    assert requests.put(url, json={"page_size": 0}, timeout=5).status_code == 400
+    assert requests.put(url, json={"colour": 1}, timeout=5).status_code == 400
+    assert requests.get(emulator.url + "/_emulator/nothing", timeout=5).status_code == 404
+    assert requests.put(emulator.url + "/_emulator/health", timeout=5).status_code == 405
+
+
+# -- server ------------------------------------------------------------------------------------
+
+
+def test_server_lifecycle() -> None:
+    started = time.perf_counter()
+    server = EmulatorServer().start()
+    assert time.perf_counter() - started < 1
+    url = server.url
+    try:
+        assert url == f"http://127.0.0.1:{server.port}"
+        assert requests.get(server.url + "/_emulator/health", timeout=5).ok
+        with pytest.raises(OSError, match="in use"):
+            EmulatorServer(port=server.port).start()
+    finally:
+        server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/_emulator/health", timeout=5)
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.url
+    server.stop()  # stopping twice is harmless
