@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterator
 from typing import Any
@@ -48,6 +49,8 @@ class RecordingMonitor(MockMonitor):
 
 @pytest.fixture
 def monitor() -> Iterator[RecordingMonitor]:
+    # Pulumi's runtime needs a current event loop; earlier tests may have left none.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = AppMocks()
     mon = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="recall-zoom", stack="dev", preview=False, monitor=mon)
