@@ -1,0 +1,39 @@
+"""The project-local virtualenv shared by the test and dev commands (standard library only)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".recall-zoom-install"
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None, check: bool = True) -> int:
+    """Run a command in the project root, echoing it; exit with its code when it fails."""
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    code = subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)  # noqa: S603 - our tools
+    if check and code != 0:
+        sys.exit(code)
+    return code
+
+
+def ensure_env() -> None:
+    """Create ./.venv when missing and install the project when pyproject.toml changed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this may be run by any python3
+        sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print(f"creating virtualenv {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text().strip() != want:
+        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        STAMP.write_text(want + "\n")

@@ -1,0 +1,239 @@
+"""The Pulumi program (``__main__.py``) under the SDK's mock monitor: wiring, outputs, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
+from pulumi.runtime.stack import run_in_stack
+
+from tests.host_harness import ROOT
+
+APP_TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
+BASE = "http://127.0.0.1:18111"
+SECRET_A = "program-client-secret-aaaa1111"
+SECRET_B = "program-webhook-secret-bbbb2222"
+
+
+class ProgramMocks(pulumi.runtime.Mocks):
+    """Answers like the provider: a Recall id and a webhook URL derived from it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.count += 1
+        if args.typ == APP_TYPE:
+            app_id = f"00000000-0000-4000-8000-{self.count:012d}"
+            state = {k: v for k, v in args.inputs.items() if k != "__provider"}
+            state["webhook_url"] = f"{BASE}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+            return app_id, state
+        if args.typ.startswith("random:"):
+            return f"{args.name}-id", {**args.inputs, "result": f"random-{args.name}"}
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class ProgramMonitor(MockMonitor):
+    """The mock monitor, keeping registrations and the stack's outputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Any] = []
+        self.stack_outputs: Any = None
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.registered.append(request)
+        return super().RegisterResource(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "pulumi:pulumi:Stack" in request.urn:
+            self.stack_outputs = request.outputs
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class Run:
+    monitor: ProgramMonitor
+    outputs: dict[str, Any] = field(default_factory=dict)
+    raw_outputs: str = ""
+
+    def resources(self, typ: str) -> list[Any]:
+        return [r for r in self.monitor.registered if r.type == typ]
+
+    def inputs(self, request: Any) -> dict[str, Any]:
+        return dict(rpc.deserialize_properties(request.object))
+
+
+def run_program(config: dict[str, Any], secret_keys: tuple[str, ...] = ()) -> Run:
+    """Run ``__main__.py`` as the language host would, against the mock monitor."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = ProgramMocks()
+    monitor = ProgramMonitor(mocks)
+    pulumi.runtime.settings.reset_options()
+    pulumi.runtime.settings.configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=MockEngine(None),
+            project="recall-zoom",
+            stack="dev",
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+        list(secret_keys),
+    )
+
+    def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        pulumi.runtime.settings.reset_options()
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+    run = Run(monitor)
+    if monitor.stack_outputs is not None:
+        run.raw_outputs = json_format.MessageToJson(monitor.stack_outputs)
+        run.outputs = dict(rpc.deserialize_properties(monitor.stack_outputs))
+    return run
+
+
+def one_app_config(**extra: Any) -> dict[str, Any]:
+    return {
+        "recall-zoom:clientId": "zoomClientProgram",
+        "recall-zoom:clientSecret": SECRET_A,
+        "recall-zoom:webhookSecret": SECRET_B,
+        **extra,
+    }
+
+
+def test_one_app_with_contract_outputs() -> None:
+    run = run_program(one_app_config(), ("recall-zoom:clientSecret", "recall-zoom:webhookSecret"))
+    (app,) = run.resources(APP_TYPE)
+    assert app.name == "zoom"
+    inputs = run.inputs(app)
+    assert inputs["kind"] == "user_level"
+    assert inputs["client_id"] == "zoomClientProgram"
+    # Secret inputs travel wrapped as secrets, never as plain values.
+    assert rpc.is_rpc_secret(inputs["client_secret"])
+    assert rpc.unwrap_rpc_secret(inputs["client_secret"]) == SECRET_A
+    assert rpc.is_rpc_secret(inputs["webhook_secret"])
+    assert set(app.additionalSecretOutputs) >= {"client_secret", "webhook_secret"}
+    assert run.resources("random:index/randomPassword:RandomPassword") == []
+    app_id = run.outputs["zoom_oauth_app_id"]
+    assert run.outputs["webhook_url"] == f"{BASE}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+    assert "apps" not in run.outputs
+    assert SECRET_A not in run.raw_outputs
+    assert SECRET_B not in run.raw_outputs
+
+
+def test_account_level_kind_and_adoption_are_passed_on() -> None:
+    adopt = "32721c6e-0000-4000-8000-000000000001"
+    run = run_program(
+        one_app_config(**{"recall-zoom:kind": "account_level", "recall-zoom:adoptAppId": adopt})
+    )
+    inputs = run.inputs(run.resources(APP_TYPE)[0])
+    assert inputs["kind"] == "account_level"
+    assert inputs["adopt_app_id"] == adopt
+
+
+def test_placeholders_fill_missing_credentials_as_secrets() -> None:
+    run = run_program({"recall-zoom:placeholderCredentials": "true", "recall:apiUrl": BASE}, ())
+    (app,) = run.resources(APP_TYPE)
+    passwords = run.resources("random:index/randomPassword:RandomPassword")
+    strings = run.resources("random:index/randomString:RandomString")
+    assert sorted(r.name for r in passwords) == [
+        "zoom-placeholder-client-secret",
+        "zoom-placeholder-webhook-secret",
+    ]
+    assert [r.name for r in strings] == ["zoom-placeholder-client-id"]
+    inputs = run.inputs(app)
+    assert rpc.is_rpc_secret(inputs["client_secret"])
+    assert rpc.unwrap_rpc_secret(inputs["client_secret"]) == "random-zoom-placeholder-client-secret"
+    assert inputs["client_id"] == "random-zoom-placeholder-client-id"
+    assert run.outputs["zoom_oauth_app_id"]
+
+
+@pytest.mark.parametrize(
+    ("config", "command"),
+    [
+        ({}, "pulumi config set recall-zoom:clientId <value>"),
+        (
+            {"recall-zoom:clientId": "c", "recall-zoom:webhookSecret": "w"},
+            "pulumi config set --secret recall-zoom:clientSecret <value>",
+        ),
+        (
+            {"recall-zoom:apps": [{"name": "acme", "clientId": "c", "clientSecret": "s"}]},
+            "pulumi config set --secret recall-zoom:apps[0].webhookSecret <value>",
+        ),
+    ],
+)
+def test_missing_settings_name_the_command(config: dict[str, Any], command: str) -> None:
+    with pytest.raises(pulumi.RunError) as info:
+        run_program(config)
+    assert command in str(info.value)
+
+
+def test_several_apps_one_per_workspace() -> None:
+    apps = [
+        {"name": "acme", "clientId": "acmeClient", "clientSecret": "acme-cs-0001",
+         "webhookSecret": "acme-ws-0001"},
+        {"name": "globex", "kind": "account_level", "clientId": "globexClient",
+         "clientSecret": "globex-cs-0001", "webhookSecret": "globex-ws-0001"},
+    ]  # fmt: skip
+    run = run_program({"recall-zoom:apps": apps}, ("recall-zoom:apps",))
+    registered = {r.name: run.inputs(r) for r in run.resources(APP_TYPE)}
+    assert set(registered) == {"acme", "globex"}
+    assert registered["globex"]["kind"] == "account_level"
+    assert rpc.is_rpc_secret(registered["acme"]["client_secret"])
+    assert rpc.is_rpc_secret(registered["globex"]["webhook_secret"])
+    exported = run.outputs["apps"]
+    assert set(exported) == {"acme", "globex"}
+    for entry in exported.values():
+        assert entry["webhook_url"].endswith(f"/{entry['zoom_oauth_app_id']}/webhook")
+    assert run.outputs["zoom_oauth_app_id"] == exported["acme"]["zoom_oauth_app_id"]
+    for secret in ("acme-cs-0001", "acme-ws-0001", "globex-cs-0001", "globex-ws-0001"):
+        assert secret not in run.raw_outputs
+
+
+def test_single_app_and_listed_apps_together() -> None:
+    apps = [{"name": "acme", "clientId": "a", "clientSecret": "s1", "webhookSecret": "w1"}]
+    run = run_program(one_app_config(**{"recall-zoom:apps": apps}))
+    assert sorted(r.name for r in run.resources(APP_TYPE)) == ["acme", "zoom"]
+    assert set(run.outputs["apps"]) == {"zoom", "acme"}
+    assert run.outputs["zoom_oauth_app_id"] == run.outputs["apps"]["zoom"]["zoom_oauth_app_id"]
+
+
+@pytest.mark.parametrize(
+    ("apps", "fragment"),
+    [
+        ({"name": "x"}, "must be a list"),
+        ([{"clientId": "c"}], "string `name`"),
+        ([{"name": "a", "colour": "blue"}], "unknown keys ['colour']"),
+        ([{"name": "a"}, {"name": "a"}], "used twice"),
+        ([{"name": "zoom"}], "reserved"),
+    ],
+)
+def test_bad_app_lists_are_refused(apps: Any, fragment: str) -> None:
+    with pytest.raises(pulumi.RunError) as info:
+        run_program({"recall-zoom:apps": apps, "recall-zoom:placeholderCredentials": "true"})
+    assert fragment in str(info.value)
