@@ -8,16 +8,26 @@ for Zoom credentials that are not configured. Provider settings live under ``rec
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_random as random
 
-from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs
+from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
 
 PROJECT = "recall-zoom"
-APP_KEYS = ("name", "kind", "clientId", "clientSecret", "webhookSecret", "adoptAppId")
+APP_KEYS = (
+    "name",
+    "kind",
+    "clientId",
+    "clientSecret",
+    "webhookSecret",
+    "adoptAppId",
+    "validateWebhook",
+    "scopeStyle",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class AppConfig:
     client_secret: pulumi.Input[str] | None
     webhook_secret: pulumi.Input[str] | None
     adopt_app_id: str | None
+    validate_webhook: bool
+    scope_style: str
     where: str
 
 
@@ -53,8 +65,22 @@ def single_app(config: pulumi.Config) -> AppConfig | None:
         client_secret=config.get_secret("clientSecret"),
         webhook_secret=config.get_secret("webhookSecret"),
         adopt_app_id=config.get("adoptAppId"),
+        validate_webhook=_validate_webhook(config),
+        scope_style=_scope_style(config.get("scopeStyle"), f"{PROJECT}:scopeStyle"),
         where=PROJECT,
     )
+
+
+def _validate_webhook(config: pulumi.Config) -> bool:
+    value = config.get_bool("validateWebhook")
+    return True if value is None else value
+
+
+def _scope_style(value: Any, where: str) -> str:
+    style = value or "granular"
+    if style not in zoom.SCOPES:
+        raise pulumi.RunError(f"{where} must be one of {', '.join(zoom.SCOPES)}, not {style!r}")
+    return str(style)
 
 
 def listed_apps(config: pulumi.Config) -> list[AppConfig]:
@@ -85,10 +111,20 @@ def listed_apps(config: pulumi.Config) -> list[AppConfig]:
                 client_secret=_secret(entry.get("clientSecret")),
                 webhook_secret=_secret(entry.get("webhookSecret")),
                 adopt_app_id=entry.get("adoptAppId"),
+                validate_webhook=_flag(entry.get("validateWebhook"), _validate_webhook(config)),
+                scope_style=_scope_style(
+                    entry.get("scopeStyle") or config.get("scopeStyle"), f"{where}.scopeStyle"
+                ),
                 where=where,
             )
         )
     return apps
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    return value is True or str(value).lower() == "true"
 
 
 def _secret(value: Any) -> pulumi.Output[Any] | None:
@@ -97,21 +133,25 @@ def _secret(value: Any) -> pulumi.Output[Any] | None:
 
 def resolve_credentials(app: AppConfig, placeholders: bool) -> RecallZoomOAuthAppArgs:
     """Args for the resource, filling unset credentials with placeholders where allowed."""
-    values: dict[str, pulumi.Input[str]] = {}
-    for attr, key, secret in (
-        ("client_id", "clientId", False),
-        ("client_secret", "clientSecret", True),
-        ("webhook_secret", "webhookSecret", True),
-    ):
-        value = getattr(app, attr)
-        if value is None:
-            if not placeholders:
-                raise missing(
-                    f"{app.where}.{key}" if app.name != "zoom" else f"{PROJECT}:{key}", secret
-                )
-            value = _placeholder(app.name, attr)
-        values[attr] = value
-    return RecallZoomOAuthAppArgs(kind=app.kind, adopt_app_id=app.adopt_app_id, **values)
+
+    def value(attr: str, key: str, secret: bool) -> pulumi.Input[str]:
+        given: pulumi.Input[str] | None = getattr(app, attr)
+        if given is not None:
+            return given
+        if not placeholders:
+            raise missing(
+                f"{app.where}.{key}" if app.name != "zoom" else f"{PROJECT}:{key}", secret
+            )
+        return _placeholder(app.name, attr)
+
+    return RecallZoomOAuthAppArgs(
+        kind=app.kind,
+        client_id=value("client_id", "clientId", secret=False),
+        client_secret=value("client_secret", "clientSecret", secret=True),
+        webhook_secret=value("webhook_secret", "webhookSecret", secret=True),
+        adopt_app_id=app.adopt_app_id,
+        validate_webhook=app.validate_webhook,
+    )
 
 
 def _placeholder(app_name: str, attr: str) -> pulumi.Output[str]:
@@ -131,20 +171,39 @@ def main() -> None:
     placeholders = config.get_bool("placeholderCredentials") or False
     configured = [a for a in (single_app(config), *listed_apps(config)) if a is not None]
     apps = {
-        app.name: RecallZoomOAuthApp(app.name, resolve_credentials(app, placeholders))
+        app.name: (app, RecallZoomOAuthApp(app.name, resolve_credentials(app, placeholders)))
         for app in configured
     }
-    first = next(iter(apps.values()))
+    first_config, first = next(iter(apps.values()))
     pulumi.export("zoom_oauth_app_id", first.id)
     pulumi.export("webhook_url", first.webhook_url)
+    pulumi.export("webhook_self_check_at", first.webhook_self_check_at)
+    pulumi.export("zoom_checklist", _checklist(first_config, first))
+    pulumi.export(
+        "zoom_manifest",
+        pulumi.Output.all(first.kind, first.webhook_url).apply(
+            lambda v: json.dumps(zoom.manifest(v[0], v[1], first_config.scope_style), indent=2)
+        ),
+    )
     if len(apps) > 1 or config.get_object("apps"):
         pulumi.export(
             "apps",
             {
-                name: {"zoom_oauth_app_id": app.id, "webhook_url": app.webhook_url}
-                for name, app in apps.items()
+                name: {
+                    "zoom_oauth_app_id": app.id,
+                    "webhook_url": app.webhook_url,
+                    "zoom_checklist": _checklist(settings, app),
+                }
+                for name, (settings, app) in apps.items()
             },
         )
+
+
+def _checklist(settings: AppConfig, app: RecallZoomOAuthApp) -> pulumi.Output[dict[str, Any]]:
+    """The Zoom Marketplace settings for one app: scopes, events and the URLs to paste."""
+    return pulumi.Output.all(app.kind, app.webhook_url).apply(
+        lambda v: zoom.checklist(v[0], v[1], settings.scope_style)
+    )
 
 
 main()

@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -374,6 +374,29 @@ class RecallClient:
             ):
                 yield app
 
+    def send_zoom_webhook(
+        self, app_id: str, body: bytes, headers: Mapping[str, str], *, secret: str | None = None
+    ) -> dict[str, Any]:
+        """POST a Zoom webhook, byte for byte, to the app's Recall webhook URL; Recall's JSON
+        answer comes back. No API key is sent: Zoom sends none, the signature is the proof."""
+        op = f"send a Zoom webhook to Recall app {app_id}"
+        resp = self._request(
+            op,
+            "POST",
+            f"{_app_path(app_id)}webhook",
+            content=body,
+            headers={**headers, "Content-Type": "application/json", "Authorization": None},
+            bucket=None,  # Recall does not rate-limit Zoom's deliveries per workspace
+            secrets=(secret,) if secret else (),
+        )
+        try:
+            answer = resp.json() if resp.content else {}
+        except ValueError:
+            raise self._bad_response(op, resp, "its body is not JSON") from None
+        if not isinstance(answer, dict):
+            raise self._bad_response(op, resp, "its body is not a JSON object")
+        return answer
+
     def list_app_logs(self, app_id: str) -> Iterator[ZoomOAuthAppLog]:
         """Recall's log entries (warnings, errors) about one app, newest first."""
         _app_path(app_id)
@@ -435,11 +458,13 @@ class RecallClient:
         *,
         json: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-        bucket: str = "crud",
+        bucket: str | None = "crud",
         secrets: Any = (),
+        content: bytes | None = None,
+        headers: Mapping[str, str | None] | None = None,
     ) -> requests.Response:
         secret_values = (self._api_key, *secrets)
-        if self.pacing is not None:
+        if self.pacing is not None and bucket is not None:
             _shared_bucket(self.base_url, self._api_key, bucket, self.pacing).acquire()
         started = time.monotonic()
         try:
@@ -447,7 +472,9 @@ class RecallClient:
                 method,
                 self.base_url + path,
                 json=json,
+                data=content,
                 params=params,
+                headers=headers,
                 timeout=(self.timeout.connect, self.timeout.read),
                 allow_redirects=False,
             )
@@ -500,7 +527,12 @@ class RecallClient:
         field_errors = {k: [redact(m, secrets) for m in v] for k, v in field_errors.items()}
         cls = error_class_for_status(status) if status >= 400 else RecallResponseError
         hint = None
-        if status in (401, 403):
+        if status == 401 and path.endswith("/webhook"):
+            hint = (
+                "Recall rejected the x-zm-signature: the secret that signed it is not the "
+                "app's webhook_secret in Recall."
+            )
+        elif status in (401, 403):
             hint = f"{cls.hint} (base URL {self.base_url})"
         if status == 404 and operation.startswith("list"):
             hint = "The list or its cursor was not found at this base URL."

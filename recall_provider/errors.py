@@ -21,6 +21,7 @@ __all__ = [
     "RecallServerError",
     "RecallTimeoutError",
     "RecallValidationError",
+    "RecallWebhookCheckError",
     "error_class_for_status",
     "redact",
 ]
@@ -143,6 +144,10 @@ class RecallResponseError(RecallAPIError):
     """Recall answered with something the client cannot understand."""
 
     hint = "The response did not match the documented Recall API; report it with the request id."
+
+
+class RecallWebhookCheckError(RecallError):
+    """The app's webhook URL did not answer Zoom's URL validation with the expected token."""
 
 
 class RecallConnectionError(RecallError):

@@ -8,8 +8,10 @@ environment gives it at run time, and builds its (thread-safe) client lazily.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import SecretStr, ValidationError
 
+from recall_provider import zoom
 from recall_provider.client import Pacing, RecallClient, resolve_base_url
 from recall_provider.errors import (
     RecallAPIError,
@@ -38,6 +41,7 @@ from recall_provider.errors import (
     RecallNotFoundError,
     RecallResponseError,
     RecallServerError,
+    RecallWebhookCheckError,
 )
 from recall_provider.models import (
     KINDS,
@@ -51,7 +55,7 @@ __all__ = ["RecallZoomOAuthAppProvider"]
 
 PROVIDER_KEY = "__provider"
 REQUIRED = ("kind", "client_id", "client_secret", "webhook_secret")
-OPTIONAL = ("adopt_app_id",)
+OPTIONAL = ("adopt_app_id", "validate_webhook")
 INPUTS = REQUIRED + OPTIONAL
 SECRETS = ("client_secret", "webhook_secret")
 IMMUTABLE = ("kind", "client_id")
@@ -151,6 +155,12 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 if key in REQUIRED:
                     failures.append(CheckFailure(key, "is required"))
                 continue
+            if key == "validate_webhook":
+                if not isinstance(value, bool):
+                    failures.append(
+                        CheckFailure(key, f"must be true or false, not {_type_name(value)}")
+                    )
+                continue
             if not isinstance(value, str):
                 failures.append(CheckFailure(key, f"must be a string, not {_type_name(value)}"))
                 continue
@@ -170,6 +180,9 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         if isinstance(adopt, Unknown) or (adopt is not None and adopt != id):
             replaces.append("adopt_app_id")
         updates = [k for k in SECRETS if _changed(olds.get(k), news.get(k))]
+        # Turning the self-check on runs it at the next update; turning it off clears its time.
+        if _changed(olds.get("validate_webhook", True), news.get("validate_webhook", True)):
+            updates.append("validate_webhook")
         # A new app with the old client id would sit beside the old one until it is deleted,
         # both claiming the same Zoom app; delete first in that case.
         same_client = not _changed(olds.get("client_id"), news.get("client_id"))
@@ -195,7 +208,17 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 if isinstance(exc, RecallConnectionError) and not exc.may_have_reached_server:
                     raise
                 app = self._reconcile(client, request, started, exc)
-        return CreateResult(app.id, self._outputs(client, app, props))
+        outs = self._outputs(client, app, props)
+        try:
+            outs.update(self._self_check(client, app.id, props))
+        except RecallWebhookCheckError:
+            # A failed create leaves nothing behind (the engine would not record the id), but an
+            # adopted app was there before us and stays.
+            if not props.get("adopt_app_id"):
+                with contextlib.suppress(RecallError):
+                    client.delete_app(app.id)
+            raise
+        return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
         """One GET: the live values, or an empty id when the app is gone."""
@@ -219,7 +242,9 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 app = client.get_app(id)
         except RecallNotFoundError as exc:
             raise _gone(exc, id) from None
-        return UpdateResult(self._outputs(client, app, news))
+        outs = self._outputs(client, app, news)
+        outs.update(self._self_check(client, app.id, news))
+        return UpdateResult(outs)
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
         """One DELETE; an app that is already gone counts as deleted."""
@@ -227,6 +252,43 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             self._client().delete_app(id)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate the webhook URL as Zoom's Validate button does; return the time it passed."""
+        if props.get("validate_webhook") is False:
+            return {}
+        secret = str(props["webhook_secret"])
+        now = time.time()
+        body, plain_token = zoom.url_validation_event(now)
+        stamp = str(int(now))
+        headers = {
+            zoom.TIMESTAMP_HEADER: stamp,
+            zoom.SIGNATURE_HEADER: zoom.sign(secret, stamp, body),
+        }
+        url = client.webhook_url(app_id)
+        advice = (
+            "Zoom's Validate button would fail the same way. Recall's guide names two causes: "
+            "the app's webhook_secret in Recall is not the Zoom app's Secret Token, or Zoom "
+            f"calls another URL than {url} (check the region). Set validate_webhook to false "
+            "to skip this check."
+        )
+        try:
+            answer = client.send_zoom_webhook(app_id, body, headers, secret=secret)
+        except RecallAPIError as exc:
+            raise RecallWebhookCheckError(
+                f"webhook self-check of Recall app {app_id} failed: {exc} {advice}"
+            ) from None
+        expected = zoom.encrypted_token(secret, plain_token)
+        got = answer.get("encryptedToken")
+        if answer.get("plainToken") != plain_token or not (
+            isinstance(got, str) and hmac.compare_digest(got, expected)
+        ):
+            raise RecallWebhookCheckError(
+                f"webhook self-check of Recall app {app_id} failed: {url} answered Zoom's URL "
+                f"validation with a token that does not match the webhook_secret. {advice}"
+            )
+        return {"webhook_self_check_at": _iso(datetime.fromtimestamp(now, UTC))}
 
     def _adopt(self, client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOAuthApp:
         try:
@@ -300,8 +362,9 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             "webhook_last_validation": _iso(app.webhook_last_validation),
             "webhook_url": client.webhook_url(app.id),
         }
-        if props.get("adopt_app_id"):
-            outs["adopt_app_id"] = props["adopt_app_id"]
+        for key in ("adopt_app_id", "validate_webhook", "webhook_self_check_at"):
+            if props.get(key) is not None:
+                outs[key] = props[key]
         return outs
 
 

@@ -27,6 +27,9 @@ class RecallZoomOAuthAppArgs:
     adopt_app_id: pulumi.Input[str] | None = None
     """Id of an app made outside Pulumi (by curl or the dashboard) to manage instead of creating
     one: create then checks its kind and client id, sets its secrets, and takes it over."""
+    validate_webhook: pulumi.Input[bool] = True
+    """After each create or update, check the webhook URL as Zoom's Validate button does: a
+    signed ``endpoint.url_validation`` whose answer must match ``webhook_secret``."""
 
 
 class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
@@ -49,6 +52,10 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
     """When Recall last answered Zoom's endpoint URL validation, or None if never."""
     adopt_app_id: pulumi.Output[str | None]
     """The adopted app's id, when the app was adopted rather than created."""
+    validate_webhook: pulumi.Output[bool]
+    """Whether the webhook self-check runs after each create or update."""
+    webhook_self_check_at: pulumi.Output[str | None]
+    """When the webhook self-check last passed (ISO 8601, UTC), or None when it is off."""
 
     def __init__(
         self,
@@ -62,10 +69,12 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
             "client_secret": pulumi.Output.secret(args.client_secret),
             "webhook_secret": pulumi.Output.secret(args.webhook_secret),
             "adopt_app_id": args.adopt_app_id,
+            "validate_webhook": args.validate_webhook,
             # Output-only properties must be named (as None) to exist on the resource.
             "created_at": None,
             "webhook_url": None,
             "webhook_last_validation": None,
+            "webhook_self_check_at": None,
         }
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRETS))
         super().__init__(

@@ -310,13 +310,17 @@ class Engine:
         return Plan(op, outputs=self.state[name].outputs, diff=diff)
 
     def refresh(self, name: str) -> str:
+        """Read, then (as the engine does since 3.120) diff the refreshed state against the old
+        inputs to decide whether the refresh shows a change: "deleted", "same" or "update"."""
         old = self.state[name]
         id_, outputs, inputs = self.host.read(name, old.id, old.outputs, old.inputs)
         if not id_:
             del self.state[name]
             return "deleted"
-        self.state[name] = ResourceState(id_, inputs if inputs is not None else old.inputs, outputs)
-        return "same" if outputs == old.outputs else "changed"
+        new = ResourceState(id_, inputs if inputs is not None else old.inputs, outputs)
+        self.state[name] = new
+        diff = self.host.diff(name, id_, new.outputs, new.inputs, old.inputs)
+        return "same" if diff.none else "update"
 
     def destroy(self, name: str) -> None:
         old = self.state.pop(name)

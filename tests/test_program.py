@@ -237,3 +237,62 @@ def test_bad_app_lists_are_refused(apps: Any, fragment: str) -> None:
     with pytest.raises(pulumi.RunError) as info:
         run_program({"recall-zoom:apps": apps, "recall-zoom:placeholderCredentials": "true"})
     assert fragment in str(info.value)
+
+
+def test_checklist_and_manifest_outputs() -> None:
+    run = run_program(one_app_config())
+    url = run.outputs["webhook_url"]
+    checklist = run.outputs["zoom_checklist"]
+    assert checklist["scopes"] == [
+        "meeting:read:local_recording_token",
+        "meeting:read:list_meetings",
+        "meeting:read:meeting",
+        "user:read:user",
+    ]
+    assert checklist["event_types"] == ["meeting.created", "user.updated"]
+    assert checklist["event_notification_url_development"] == url
+    assert checklist["event_notification_url_production"] == url
+    assert checklist["deauthorization_url"] == url
+    manifest = json.loads(run.outputs["zoom_manifest"])
+    assert manifest["oauth_information"]["usage"] == "USER_OPERATION"
+    (subscription,) = manifest["features"]["event_subscription"]["events"]
+    assert subscription["event_types"] == ["meeting.created", "user.updated"]
+    assert subscription["development_webhook_url"] == url
+    assert subscription["production_webhook_url"] == url
+
+
+def test_legacy_account_level_scopes_and_self_check_switch() -> None:
+    run = run_program(
+        one_app_config(
+            **{
+                "recall-zoom:kind": "account_level",
+                "recall-zoom:scopeStyle": "legacy",
+                "recall-zoom:validateWebhook": "false",
+            }
+        )
+    )
+    assert run.outputs["zoom_checklist"]["scopes"] == [
+        "user:read:admin",
+        "meeting:read:admin",
+        "meeting_token:read:admin:local_recording",
+    ]
+    assert json.loads(run.outputs["zoom_manifest"])["oauth_information"]["usage"] == (
+        "ADMIN_MANAGEMENT"
+    )
+    assert run.inputs(run.resources(APP_TYPE)[0])["validate_webhook"] is False
+
+
+def test_the_self_check_is_on_by_default_and_per_app() -> None:
+    apps = [
+        {"name": "a", "clientId": "a", "clientSecret": "s", "webhookSecret": "w"},
+        {"name": "b", "clientId": "b", "clientSecret": "s", "webhookSecret": "w",
+         "validateWebhook": False},
+    ]  # fmt: skip
+    run = run_program({"recall-zoom:apps": apps})
+    flags = {r.name: run.inputs(r)["validate_webhook"] for r in run.resources(APP_TYPE)}
+    assert flags == {"a": True, "b": False}
+
+
+def test_unknown_scope_style_is_refused() -> None:
+    with pytest.raises(pulumi.RunError, match="scopeStyle must be one of granular, legacy"):
+        run_program(one_app_config(**{"recall-zoom:scopeStyle": "fancy"}))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import pickle
 from typing import Any
 
 import pytest
+import requests
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
-from recall_provider.errors import RecallConfigError
+from recall_provider.emulator import EmulatorServer
+from recall_provider.errors import RecallConfigError, RecallWebhookCheckError
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.scripted_server import Reply, ScriptedServer
 
 APP_ID = "7b0e3c1e-0000-4000-8000-000000000001"
 OLDS = {
@@ -98,3 +104,56 @@ def test_pickle_drops_runtime_state() -> None:
     blob = pickle.dumps(provider)
     assert b"a-very-secret-api-key" not in blob
     assert pickle.loads(blob)._settings is None
+
+
+def _app_in(emulator: EmulatorServer, webhook_secret: str) -> str:
+    resp = requests.post(
+        f"{emulator.url}/api/v2/zoom-oauth-apps/",
+        json={"kind": "user_level", "client_id": "c", "client_secret": "cs",
+              "webhook_secret": webhook_secret},
+        headers={"Authorization": "Token k"},
+        timeout=5,
+    )  # fmt: skip
+    return str(resp.json()["id"])
+
+
+def test_self_check_passes_on_the_right_secret(emulator: EmulatorServer) -> None:
+    app_id = _app_in(emulator, "the-real-secret-token")
+    provider = configured({"recall:apiKey": "k", "recall:apiUrl": emulator.url})
+    outs = provider._self_check(
+        provider._client(), app_id, {"webhook_secret": "the-real-secret-token"}
+    )
+    assert outs["webhook_self_check_at"].endswith("Z")
+    (delivery,) = emulator.backend.webhook_deliveries(app_id)
+    assert delivery.accepted
+    assert "authorization" not in delivery.headers, "the API key never goes to the webhook"
+
+
+def test_self_check_fails_on_a_wrong_secret_naming_it(emulator: EmulatorServer) -> None:
+    app_id = _app_in(emulator, "the-real-secret-token")
+    provider = configured({"recall:apiKey": "k", "recall:apiUrl": emulator.url})
+    with pytest.raises(RecallWebhookCheckError) as info:
+        provider._self_check(provider._client(), app_id, {"webhook_secret": "a-wrong-secret-token"})
+    text = str(info.value)
+    assert "webhook_secret" in text
+    assert "Secret Token" in text
+    assert f"/api/v2/zoom-oauth-apps/{app_id}/webhook" in text
+    assert "a-wrong-secret-token" not in text
+    assert "the-real-secret-token" not in text
+
+
+def test_self_check_fails_on_a_wrong_answer() -> None:
+    answer = {"plainToken": "not-what-was-sent", "encryptedToken": "00"}
+    with ScriptedServer(Reply(200, answer)) as server:
+        provider = configured({"recall:apiKey": "k", "recall:apiUrl": server.url})
+        with pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"):
+            provider._self_check(provider._client(), APP_ID, {"webhook_secret": "s3cret-token"})
+    (seen,) = server.seen
+    stamp = seen.headers["x-zm-request-timestamp"]
+    expected = hmac.new(b"s3cret-token", f"v0:{stamp}:".encode() + seen.body, hashlib.sha256)
+    assert seen.headers["x-zm-signature"] == f"v0={expected.hexdigest()}"
+    assert json.loads(seen.body)["event"] == "endpoint.url_validation"
+
+
+def test_self_check_is_skipped_when_turned_off() -> None:
+    assert RecallZoomOAuthAppProvider._self_check(None, APP_ID, {"validate_webhook": False}) == {}  # type: ignore[arg-type]

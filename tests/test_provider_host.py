@@ -32,7 +32,8 @@ from tests.host_harness import (
 pytestmark = pytest.mark.host
 
 API_KEY = "host-test-api-key-0123456789"
-APPS = r"^/api/v2/zoom-oauth-apps/"
+APPS = r"^/api/v2/zoom-oauth-apps/$"
+WEBHOOK = r"/webhook$"
 
 
 def app_props(**overrides: Any) -> dict[str, Any]:
@@ -95,7 +96,9 @@ def test_up_creates_one_app_and_outputs_its_id_and_webhook_url(
     state = engine.state["app"]
     assert plan.op == "create"
     assert emu.app.count("POST", APPS) == 1
+    assert emu.app.count("POST", WEBHOOK) == 1, "the webhook self-check"
     assert [a["id"] for a in emu.backend.apps()] == [state.id]
+    assert state.outputs["webhook_self_check_at"].endswith("Z")
     assert state.outputs["webhook_url"] == f"{emu.url}/api/v2/zoom-oauth-apps/{state.id}/webhook"
     assert state.outputs["kind"] == "user_level"
     assert state.outputs["client_id"] == "zoomClientHost"
@@ -123,7 +126,8 @@ def test_secret_rotation_is_one_patch_with_the_same_id(engine: Engine, emu: Emul
     assert plan.op == "update"
     assert engine.state["app"].id == first_id
     assert [(r.method, r.path) for r in emu.app.requests] == [
-        ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/")
+        ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/"),
+        ("POST", f"/api/v2/zoom-oauth-apps/{first_id}/webhook"),
     ]
     stored = emu.backend.get(first_id)
     assert stored is not None
@@ -143,7 +147,11 @@ def test_client_id_change_replaces_create_before_delete(
     assert plan.diff is not None
     assert plan.diff.replaces == ["client_id"]
     assert plan.diff.delete_before_replace is False
-    assert [r.method for r in emu.app.requests] == ["POST", "DELETE"]
+    assert [(r.method, r.path.endswith("webhook")) for r in emu.app.requests] == [
+        ("POST", False),
+        ("POST", True),
+        ("DELETE", False),
+    ]
     apps = emu.backend.apps()
     assert [(a["id"], a["client_id"]) for a in apps] == [
         (engine.state["app"].id, "zoomClientHost2")
@@ -161,7 +169,7 @@ def test_kind_change_deletes_first_so_two_apps_never_share_a_client_id(
     assert plan.diff is not None
     assert plan.diff.replaces == ["kind"]
     assert plan.diff.delete_before_replace is True
-    assert [r.method for r in emu.app.requests] == ["DELETE", "POST"]
+    assert [r.method for r in emu.app.requests] == ["DELETE", "POST", "POST"]
     assert [a["kind"] for a in emu.backend.apps()] == ["account_level"]
 
 
@@ -178,8 +186,10 @@ def test_refresh_without_drift_keeps_the_next_preview_clean(
 def test_refresh_shows_zoom_validation(engine: Engine, emu: EmulatorServer) -> None:
     engine.up("app", app_props())
     app_id = engine.state["app"].id
+    assert "webhook_last_validation" not in engine.state["app"].outputs
     _validate(emu, app_id, "webhook-secret-host-0001")
-    assert engine.refresh("app") == "changed"
+    # Recall's timestamp is news, not drift: the refresh takes it in and shows no change.
+    assert engine.refresh("app") == "same"
     assert engine.state["app"].outputs["webhook_last_validation"].endswith("Z")
     assert engine.preview("app", app_props()).op == "same"
 
@@ -252,6 +262,7 @@ BAD_INPUTS = [
     ({"webhook_secret": None}, "webhook_secret", "is required"),
     ({"adopt_app_id": "not-a-uuid"}, "adopt_app_id", "UUID"),
     ({"colour": "blue"}, "colour", "is not an input"),
+    ({"validate_webhook": "yes"}, "validate_webhook", "must be true or false"),
 ]
 
 
@@ -277,7 +288,8 @@ def test_unknowns_in_preview_are_skipped(engine: Engine, emu: EmulatorServer) ->
     assert plan.op == "update", "an unknown secret may change"
     plan = engine.preview("app", app_props(client_id=UNKNOWN))
     assert plan.op == "replace"
-    assert emu.app.count() == 1  # only the create
+    assert emu.app.count("POST", APPS) == 1
+    assert emu.app.count() == 2  # the create and its self-check
 
 
 def test_inputs_are_normalised(engine: Engine) -> None:
@@ -302,7 +314,7 @@ def test_adopting_an_app_made_by_hand(engine: Engine, emu: EmulatorServer) -> No
     plan = engine.up("app", app_props(adopt_app_id=made_by_curl["id"]))
     assert plan.op == "create"
     assert engine.state["app"].id == made_by_curl["id"]
-    assert emu.app.count("POST") == 0, "adoption never creates"
+    assert emu.app.count("POST", APPS) == 0, "adoption never creates"
     assert emu.app.count("PATCH") == 1, "only the stale client secret is sent"
     stored = emu.backend.get(made_by_curl["id"])
     assert stored is not None
@@ -349,7 +361,7 @@ def test_ambiguous_create_reconciles_to_exactly_one_app(
     apps = emu.backend.apps()
     assert len(apps) == 1
     assert engine.state["app"].id == apps[0]["id"]
-    assert emu.app.count("POST") == 1
+    assert emu.app.count("POST", APPS) == 1
     assert emu.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 1
 
 
@@ -361,7 +373,7 @@ def test_create_lost_before_reaching_the_server_is_retried_once(
     emu.app.add_fault(Fault(method="POST", status=503))
     engine.up("app", app_props())
     assert len(emu.backend.apps()) == 1
-    assert emu.app.count("POST") == 2
+    assert emu.app.count("POST", APPS) == 2
 
 
 def test_missing_api_key_fails_with_one_line_naming_both_sources(emu: EmulatorServer) -> None:
@@ -400,3 +412,49 @@ def test_a_configured_provider_pickles_no_secret() -> None:
     blob = base64.b64decode(serialize_provider(provider))
     assert API_KEY.encode() not in blob
     assert len(blob) < 1024
+
+
+def test_failed_self_check_leaves_no_app_behind(engine: Engine, emu: EmulatorServer) -> None:
+    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
+    with pytest.raises(HostError) as info:
+        engine.up("app", app_props())
+    line = info.value.last_line
+    assert "RecallWebhookCheckError" in line
+    assert "webhook_secret" in line
+    assert "Secret Token" in line
+    assert "webhook-secret-host-0001" not in info.value.details
+    assert emu.backend.apps() == [], "the app it created was deleted again"
+    assert "app" not in engine.state
+
+
+def test_self_check_can_be_turned_off_and_on(engine: Engine, emu: EmulatorServer) -> None:
+    engine.up("app", app_props(validate_webhook=False))
+    assert emu.app.count("POST", WEBHOOK) == 0
+    assert "webhook_self_check_at" not in engine.state["app"].outputs
+    assert engine.preview("app", app_props(validate_webhook=False)).op == "same"
+    emu.app.clear_requests()
+    plan = engine.up("app", app_props())
+    assert plan.op == "update"
+    assert [r.method for r in emu.app.requests] == ["GET", "POST"], "no PATCH, then the check"
+    assert engine.state["app"].outputs["webhook_self_check_at"].endswith("Z")
+
+
+def test_a_secret_changed_outside_pulumi_is_drift_and_up_restores_it(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    engine.up("app", app_props())
+    app_id = engine.state["app"].id
+    changed = requests.patch(
+        f"{emu.url}/api/v2/zoom-oauth-apps/{app_id}/",
+        json={"webhook_secret": "changed-in-the-dashboard"},
+        headers={"Authorization": f"Token {API_KEY}"},
+        timeout=5,
+    )
+    assert changed.status_code == 200
+    assert engine.refresh("app") == "update"
+    assert engine.preview("app", app_props()).op == "update"
+    assert engine.up("app", app_props()).op == "update"
+    stored = emu.backend.get(app_id)
+    assert stored is not None
+    assert stored["webhook_secret"] == "webhook-secret-host-0001"
+    assert engine.preview("app", app_props()).op == "same"

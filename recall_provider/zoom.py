@@ -1,0 +1,139 @@
+"""Zoom-side facts and helpers: webhook signatures, URL validation, scopes, events, manifest.
+
+Pure functions, no I/O. Zoom signs each webhook with the app's Secret Token:
+``x-zm-signature: v0=hex(HMAC-SHA256(token, "v0:{x-zm-request-timestamp}:{raw body}"))``, and
+answers its endpoint URL validation with ``hex(HMAC-SHA256(token, plainToken))``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from typing import Any
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCOPES",
+    "checklist",
+    "encrypted_token",
+    "manifest",
+    "sign",
+    "url_validation_event",
+    "verify",
+]
+
+SIGNATURE_HEADER = "x-zm-signature"
+TIMESTAMP_HEADER = "x-zm-request-timestamp"
+URL_VALIDATION = "endpoint.url_validation"
+# Zoom gives no replay window; five minutes is the common choice for HMAC-timestamped webhooks.
+DEFAULT_TOLERANCE = 300
+
+SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "granular": {
+        "user_level": (
+            "meeting:read:local_recording_token",
+            "meeting:read:list_meetings",
+            "meeting:read:meeting",
+            "user:read:user",
+        ),
+        "account_level": (
+            "meeting:read:local_recording_token:admin",
+            "meeting:read:list_meetings:admin",
+            "user:read:list_users:admin",
+        ),
+    },
+    "legacy": {
+        "user_level": (
+            "meeting:read",
+            "meeting_token:read:local_recording",
+            "user:read",
+            "user_zak:read",
+        ),
+        "account_level": (
+            "user:read:admin",
+            "meeting:read:admin",
+            "meeting_token:read:admin:local_recording",
+        ),
+    },
+}
+"""The Zoom scopes Recall's guides ask for, by scope style and app kind."""
+
+EVENT_TYPES: tuple[str, ...] = ("meeting.created", "user.updated")
+"""The event subscriptions Recall needs: "Meeting has been created" and "User's profile info
+has been updated"."""
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``x-zm-signature`` value Zoom sends for ``body`` at ``timestamp``."""
+    message = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str,
+    timestamp: str | None,
+    body: bytes,
+    signature: str | None,
+    *,
+    now: float,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> bool:
+    """Whether a webhook is genuinely Zoom's and recent: a constant-time signature check and a
+    timestamp within ``tolerance`` seconds of ``now``, so a captured request cannot be replayed."""
+    if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    if abs(now - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def encrypted_token(secret: str, plain_token: str) -> str:
+    """The ``encryptedToken`` that proves knowledge of the Secret Token in URL validation."""
+    return hmac.new(secret.encode(), plain_token.encode(), hashlib.sha256).hexdigest()
+
+
+def url_validation_event(now: float, plain_token: str | None = None) -> tuple[bytes, str]:
+    """A Zoom ``endpoint.url_validation`` body and its plainToken, as Zoom's Validate sends."""
+    token = plain_token or secrets.token_urlsafe(16)
+    body = {"payload": {"plainToken": token}, "event_ts": int(now * 1000), "event": URL_VALIDATION}
+    return json.dumps(body, separators=(",", ":")).encode(), token
+
+
+def checklist(kind: str, webhook_url: str, scope_style: str = "granular") -> dict[str, Any]:
+    """What to set in the Zoom Marketplace for one app, as Recall's guide lists it."""
+    return {
+        "scopes": list(SCOPES[scope_style][kind]),
+        "event_types": list(EVENT_TYPES),
+        "event_notification_url_development": webhook_url,
+        "event_notification_url_production": webhook_url,
+        "deauthorization_url": webhook_url,
+        "app_type": "user-managed" if kind == "user_level" else "admin-managed",
+    }
+
+
+def manifest(kind: str, webhook_url: str, scope_style: str = "granular") -> dict[str, Any]:
+    """A Zoom app manifest fragment: OAuth usage, scopes and the event subscription.
+
+    Zoom's manifest has no field for the Secret Token; it stays a manual step in the UI.
+    """
+    return {
+        "oauth_information": {
+            "usage": "USER_OPERATION" if kind == "user_level" else "ADMIN_MANAGEMENT",
+            "scopes": [{"scope": s, "optional": False} for s in SCOPES[scope_style][kind]],
+        },
+        "features": {
+            "event_subscription": {
+                "enable": True,
+                "events": [
+                    {
+                        "subscription_name": "Recall.ai",
+                        "event_types": list(EVENT_TYPES),
+                        "development_webhook_url": webhook_url,
+                        "production_webhook_url": webhook_url,
+                    }
+                ],
+            }
+        },
+    }
