@@ -2,7 +2,7 @@
 # targets, the Pulumi CLI).
 PYTHON ?= python3
 
-.PHONY: up down drift outputs test emulator-start emulator-stop
+.PHONY: up down drift outputs manifest logs test emulator-start emulator-stop
 
 up:             ## create or update the local dev stack against the emulator, print outputs
 	$(PYTHON) scripts/dev.py up
@@ -15,6 +15,12 @@ drift:          ## refresh and fail if the dev stack drifted (pulumi preview --r
 
 outputs:        ## print the dev stack's outputs as JSON
 	$(PYTHON) scripts/dev.py outputs
+
+manifest:       ## write the dev app's Zoom manifest fragment to zoom-manifest.json
+	$(PYTHON) scripts/dev.py manifest
+
+logs:           ## print Recall's recent logs of the dev app
+	$(PYTHON) scripts/dev.py logs
 
 test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py

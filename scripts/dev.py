@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The local dev stack in one command: emulator, file backend, `pulumi up` of `dev`.
 
-Usage: python3 scripts/dev.py up | down | drift | outputs | emulator-start | emulator-stop
+Usage: python3 scripts/dev.py up | down | drift | outputs | manifest | logs
+                             | emulator-start | emulator-stop
 
 Needs Python 3.11+ and the Pulumi CLI. Everything stays in the project (all ignored by git):
 the virtualenv in .venv, the emulator's state and log in .emulator/, and the stack's state in
@@ -107,6 +108,10 @@ def pulumi(*args: str, check: bool = True) -> int:
                check=check)  # fmt: skip
 
 
+def cli(*args: str) -> None:
+    run(PY, "-m", "recall_provider.cli", *args, env=pulumi_env())
+
+
 def select_stack() -> None:
     run(pulumi_cli(), "stack", "select", "--create", STACK, "--non-interactive", env=pulumi_env())
 
@@ -117,7 +122,7 @@ def main() -> None:
         ensure_env()
         start_emulator() if command == "emulator-start" else stop_emulator()
         return
-    if command not in ("up", "down", "drift", "outputs"):
+    if command not in ("up", "down", "drift", "outputs", "manifest", "logs"):
         sys.exit(__doc__)
     pulumi_cli()  # before any slow step: one clear line when the CLI is missing
     ensure_env()
@@ -130,6 +135,10 @@ def main() -> None:
         pulumi("stack", "output", "--json")
     elif command == "drift":
         pulumi("preview", "--refresh", "--expect-no-changes")
+    elif command == "manifest":
+        cli("manifest", "--stack", STACK, "--output", "zoom-manifest.json")
+    elif command == "logs":
+        cli("logs", "--stack", STACK)
     else:
         pulumi("destroy", "--yes")
         stop_emulator()

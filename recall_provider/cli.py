@@ -1,0 +1,137 @@
+"""Commands around a stack's apps: the Zoom manifest fragment and Recall's logs of an app.
+
+    python -m recall_provider.cli manifest --stack prod --output zoom-manifest.json
+    python -m recall_provider.cli manifest --kind user_level --webhook-url URL
+    python -m recall_provider.cli logs --stack prod [--app acme] [--limit 20]
+    python -m recall_provider.cli logs --app-id ID        # key and region from RECALL_* vars
+
+With ``--stack``, values come from ``pulumi stack output`` and ``pulumi config get`` of that
+stack (so the Pulumi CLI must be on PATH); the environment variables win where set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from recall_provider import zoom
+from recall_provider.client import RecallClient
+from recall_provider.errors import RecallError
+
+__all__ = ["main"]
+
+
+class CommandError(Exception):
+    """A problem worth one line to the user."""
+
+
+def _pulumi(*args: str) -> str:
+    cli = shutil.which("pulumi")
+    if cli is None:
+        raise CommandError("--stack needs the Pulumi CLI on PATH; or pass the values directly")
+    result = subprocess.run(  # noqa: S603 - the user's own Pulumi CLI
+        [cli, *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise CommandError(f"`pulumi {' '.join(args)}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def stack_app(stack: str, app: str | None) -> dict[str, Any]:
+    """The id, webhook URL and checklist of one app of a stack, from its outputs."""
+    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
+    if app is not None:
+        apps = outputs.get("apps") or {}
+        if app not in apps:
+            raise CommandError(f"stack {stack} has no app {app!r}; it has {sorted(apps)}")
+        return dict(apps[app])
+    return {k: outputs.get(k) for k in ("zoom_oauth_app_id", "webhook_url", "zoom_checklist")}
+
+
+def _stack_setting(stack: str, key: str) -> str | None:
+    try:
+        value = _pulumi("config", "get", key, "--stack", stack).strip()
+    except CommandError:
+        return None  # unset
+    return value or None
+
+
+def manifest_command(args: argparse.Namespace) -> None:
+    kind, url = args.kind, args.webhook_url
+    if args.stack:
+        found = stack_app(args.stack, args.app)
+        url = url or found.get("webhook_url")
+        checklist = found.get("zoom_checklist") or {}
+        kind = kind or ("account_level" if checklist.get("app_type") == "admin-managed" else None)
+    if not url:
+        raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
+    text = json.dumps(zoom.manifest(kind or "user_level", url, args.scope_style), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote the Zoom manifest fragment to {args.output}")
+    else:
+        sys.stdout.write(text)
+
+
+def logs_command(args: argparse.Namespace) -> None:
+    app_id = args.app_id
+    api_key = os.environ.get("RECALL_API_KEY")
+    region = os.environ.get("RECALL_REGION")
+    api_url = args.api_url or os.environ.get("RECALL_API_URL")
+    if args.stack:
+        app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
+        api_key = api_key or _stack_setting(args.stack, "recall:apiKey")
+        region = region or _stack_setting(args.stack, "recall:region")
+        api_url = api_url or _stack_setting(args.stack, "recall:apiUrl")
+    if not app_id:
+        raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
+    if not api_key:
+        raise CommandError("set RECALL_API_KEY (or use --stack with recall:apiKey in its config)")
+    with RecallClient(api_key, region=region, base_url=api_url) as client:
+        entries = list(itertools.islice(client.list_app_logs(app_id), args.limit))
+    if not entries:
+        print(f"no Recall logs for app {app_id}")
+    for entry in entries:
+        stamp = entry.created_at.isoformat() if entry.created_at else "-"
+        print(f"{stamp}  {entry.message}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run one command; errors become one line and exit code 1."""
+    parser = argparse.ArgumentParser(
+        prog="python -m recall_provider.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    manifest = commands.add_parser("manifest", help="write the Zoom app manifest fragment")
+    manifest.add_argument("--stack", help="read the webhook URL and kind from this stack")
+    manifest.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
+    manifest.add_argument("--kind", choices=("user_level", "account_level"))
+    manifest.add_argument("--webhook-url", help="the app's Recall webhook URL")
+    manifest.add_argument("--scope-style", choices=tuple(zoom.SCOPES), default="granular")
+    manifest.add_argument("--output", "-o", help="file to write (default: standard output)")
+    manifest.set_defaults(run=manifest_command)
+    logs = commands.add_parser("logs", help="print Recall's recent logs of an app")
+    logs.add_argument("--stack", help="read the app id and Recall settings from this stack")
+    logs.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
+    logs.add_argument("--app-id", help="the Recall app id")
+    logs.add_argument("--api-url", help="Recall base URL (default: RECALL_API_URL or region)")
+    logs.add_argument("--limit", type=int, default=20, help="newest entries to print (20)")
+    logs.set_defaults(run=logs_command)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (CommandError, RecallError) as exc:
+        sys.exit(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

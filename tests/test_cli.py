@@ -1,0 +1,91 @@
+"""The manifest and logs commands."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import requests
+
+from recall_provider.cli import main
+from recall_provider.emulator import EmulatorServer
+
+URL = "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+
+
+def test_manifest_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "zoom-manifest.json"
+    main(["manifest", "--kind", "account_level", "--webhook-url", URL, "-o", str(out)])
+    manifest = json.loads(out.read_text())
+    assert manifest["oauth_information"]["usage"] == "ADMIN_MANAGEMENT"
+    (events,) = manifest["features"]["event_subscription"]["events"]
+    assert events["production_webhook_url"] == URL
+    assert str(out) in capsys.readouterr().out
+
+
+def fake_pulumi(
+    tmp_path: Path, outputs: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in answering `pulumi stack output --json` in the CLI's documented format."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    # Shell builtins only: PATH holds nothing but this directory.
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1 $2" = "stack output" ]; then\n'
+        f"  printf '%s\\n' '{json.dumps(outputs)}'; exit 0\nfi\n"
+        "echo 'not configured' >&2; exit 1\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def test_manifest_from_a_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_pulumi(
+        tmp_path,
+        {"zoom_oauth_app_id": "abc", "webhook_url": URL,
+         "zoom_checklist": {"app_type": "admin-managed"}},
+        monkeypatch,
+    )  # fmt: skip
+    main(["manifest", "--stack", "prod", "--scope-style", "legacy"])
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["oauth_information"]["usage"] == "ADMIN_MANAGEMENT"
+    assert manifest["oauth_information"]["scopes"][0]["scope"] == "user:read:admin"
+
+
+def test_manifest_without_a_url_explains(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(SystemExit, match="--webhook-url"):
+        main(["manifest"])
+    with pytest.raises(SystemExit, match="needs the Pulumi CLI"):
+        main(["manifest", "--stack", "prod"])
+
+
+def test_logs_of_an_app(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = requests.post(
+        f"{emulator.url}/api/v2/zoom-oauth-apps/",
+        json={"kind": "user_level", "client_id": "c", "client_secret": "s", "webhook_secret": "w"},
+        headers={"Authorization": "Token k"},
+        timeout=5,
+    ).json()
+    requests.post(
+        f"{emulator.url}/api/v2/zoom-oauth-apps/{app['id']}/webhook", data=b"{}", timeout=5
+    )
+    monkeypatch.setenv("RECALL_API_KEY", "k")
+    main(["logs", "--app-id", app["id"], "--api-url", emulator.url])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    assert "signature" in lines[0]
+
+
+def test_logs_need_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECALL_API_KEY", raising=False)
+    with pytest.raises(SystemExit, match="RECALL_API_KEY"):
+        main(["logs", "--app-id", "abc"])
