@@ -26,7 +26,6 @@ from urllib3.exceptions import (
     MaxRetryError,
     NewConnectionError,
     ReadTimeoutError,
-    SSLError,
 )
 from urllib3.util.retry import Retry
 
@@ -237,6 +236,11 @@ def resolve_base_url(region: str | None = None, api_url: str | None = None) -> s
             )
         if parts.query or parts.fragment:
             raise RecallConfigError(f"Recall API URL {api_url!r} must not have a query string")
+        if parts.username or parts.password:
+            raise RecallConfigError(
+                "the Recall API URL must not carry a user name or password; "
+                "the API key authenticates (recall:apiKey)"
+            )
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             raise RecallConfigError(
                 f"Recall API URL {api_url!r} uses plain http to a remote host, which would send "
@@ -287,6 +291,16 @@ class RecallClient:
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise RecallConfigError("the Recall API key is empty")
+        if (
+            not api_key.strip().isascii()
+            or not api_key.strip().isprintable()
+            or " " in api_key.strip()
+        ):
+            # Never echo it: a pasted key with a line break would otherwise land in errors.
+            raise RecallConfigError(
+                "the Recall API key has spaces, line breaks or non-ASCII characters; "
+                "copy it again from Recall's dashboard"
+            )
         self._api_key = api_key.strip()
         self.base_url = resolve_base_url(region, base_url)
         self.timeout = timeout
@@ -434,17 +448,22 @@ class RecallClient:
             resp = self._request(operation, "GET", target, params=query, bucket="list")
             page = self._parse(operation, resp, Page[model])  # type: ignore[valid-type]
             yield from page.results
-            target, query = self._next_page(operation, resp, page.next, seen), None
+            target, query = self._next_page(operation, resp, path, page.next, seen), None
 
     def _next_page(
-        self, operation: str, resp: requests.Response, link: str | None, seen: set[str]
+        self,
+        operation: str,
+        resp: requests.Response,
+        endpoint: str,
+        link: str | None,
+        seen: set[str],
     ) -> str | None:
         if link is None:
             return None
-        # Follow only the API path and cursor of ``next``, never its host: the API key must
-        # not go anywhere but this client's base URL.
+        # Follow only the endpoint path and cursor of ``next``, never its host: the API key
+        # must not go anywhere but this client's base URL.
         parts = urlsplit(link)
-        start = parts.path.find("/api/")
+        start = parts.path.rfind(endpoint)
         if start < 0 or link in seen:
             raise self._bad_response(operation, resp, "its pagination link is unusable")
         seen.add(link)
@@ -479,7 +498,8 @@ class RecallClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise self._transport_error(operation, method, path, exc, secret_values) from exc
+            # Not chained: texts down the chain (a bad header's repr) may hold the API key.
+            raise self._transport_error(operation, method, path, exc, secret_values) from None
         retries = resp.raw.retries.history if resp.raw is not None and resp.raw.retries else ()
         log.debug(
             "%s %s -> %s in %.0f ms after %d retries",
@@ -522,9 +542,7 @@ class RecallClient:
         secrets: tuple[str, ...],
     ) -> RecallError:
         status = resp.status_code
-        detail, field_errors = _error_detail(resp)
-        detail = redact(detail, secrets)
-        field_errors = {k: [redact(m, secrets) for m in v] for k, v in field_errors.items()}
+        detail, field_errors = _error_detail(resp, secrets)
         cls = error_class_for_status(status) if status >= 400 else RecallResponseError
         hint = None
         if status == 401 and path.endswith("/webhook"):
@@ -560,8 +578,11 @@ class RecallClient:
         root = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
         if isinstance(root, MaxRetryError) and root.reason is not None:
             root = root.reason
-        never_sent = isinstance(root, NewConnectionError | SSLError) or isinstance(
-            exc, requests.ConnectTimeout | requests.exceptions.SSLError
+        # Only a connection that was never established proves the request was not sent; a TLS
+        # error can also come while reading the answer. A request that could not even be built
+        # (bad header or URL) was not sent either.
+        never_sent = isinstance(root, NewConnectionError) or isinstance(
+            exc, (requests.ConnectTimeout, *_UNSENDABLE)
         )
         timed_out = isinstance(exc, requests.Timeout) or isinstance(
             root, ReadTimeoutError | ConnectTimeoutError
@@ -573,6 +594,8 @@ class RecallClient:
             limit = self.timeout.read if reached else self.timeout.connect
             what = "read" if reached else "connect"
             reason = f"no answer within the {what} timeout of {limit:g} s"
+        elif isinstance(exc, _UNSENDABLE):
+            reason = f"the request could not be built ({type(exc).__name__})"
         else:
             reason = redact(str(root), secrets)[:300]
         message = f"{operation} failed: {method} {path} to {self.base_url}: {reason}."
@@ -591,6 +614,14 @@ class RecallClient:
         )
 
 
+_UNSENDABLE = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
+
+
 def _request_id(resp: requests.Response) -> str | None:
     for header in _REQUEST_ID_HEADERS:
         value = resp.headers.get(header)
@@ -599,19 +630,23 @@ def _request_id(resp: requests.Response) -> str | None:
     return None
 
 
-def _error_detail(resp: requests.Response) -> tuple[str, dict[str, list[str]]]:
-    """The human text and the per-field errors of a DRF-style error body."""
+def _error_detail(
+    resp: requests.Response, secrets: tuple[str, ...]
+) -> tuple[str, dict[str, list[str]]]:
+    """The human text and the per-field errors of a DRF-style error body, secrets removed
+    before anything is cut short (a cut could otherwise keep the start of a secret)."""
     try:
         body = resp.json()
     except ValueError:
-        text = resp.text.strip()
+        text = redact(resp.text.strip(), secrets)
         return (text[:200] if text and "<" not in text[:1] else resp.reason or ""), {}
     if not isinstance(body, dict):
-        return str(body)[:200], {}
+        return redact(str(body), secrets)[:200], {}
     field_errors: dict[str, list[str]] = {}
     details: list[str] = []
     for key, value in body.items():
-        messages = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        values = value if isinstance(value, list) else [value]
+        messages = [redact(str(v), secrets)[:500] for v in values]
         if key in ("detail", "non_field_errors", "message", "error"):
             details.extend(messages)
         else:

@@ -32,7 +32,7 @@ from pulumi.output import Unknown
 from pydantic import SecretStr, ValidationError
 
 from recall_provider import zoom
-from recall_provider.client import Pacing, RecallClient, resolve_base_url
+from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
 from recall_provider.errors import (
     RecallAPIError,
     RecallConfigError,
@@ -61,6 +61,8 @@ SECRETS = ("client_secret", "webhook_secret")
 IMMUTABLE = ("kind", "client_id")
 # How far before our own clock an app created by an ambiguous POST may be stamped by Recall's.
 _CLOCK_SKEW = timedelta(minutes=5)
+# Longest wait for a POST that may still be running on Recall's side after its answer was lost.
+_MAX_SETTLE = 15.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class _Settings:
     api_key: str | None
     region: str | None
     api_url: str | None
+    request_timeout: str | None = None
 
 
 def _env_settings() -> _Settings:
@@ -75,7 +78,23 @@ def _env_settings() -> _Settings:
         api_key=os.environ.get("RECALL_API_KEY") or None,
         region=os.environ.get("RECALL_REGION") or None,
         api_url=os.environ.get("RECALL_API_URL") or None,
+        request_timeout=os.environ.get("RECALL_REQUEST_TIMEOUT") or None,
     )
+
+
+def _timeout(settings: _Settings) -> Timeout:
+    if settings.request_timeout is None:
+        return Timeout()
+    try:
+        seconds = float(settings.request_timeout)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise RecallConfigError(
+            f"recall:requestTimeout must be a number of seconds from 0 to 600, "
+            f"not {settings.request_timeout!r}"
+        )
+    return Timeout(connect=min(5.0, seconds), read=seconds)
 
 
 class RecallZoomOAuthAppProvider(ResourceProvider):
@@ -101,19 +120,25 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         self._runtime_init()
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Read ``recall:apiKey``/``region``/``apiUrl``; the environment fills what is unset."""
+        """Read ``recall:apiKey``/``region``/``apiUrl``/``requestTimeout``; the environment
+        fills what the stack config leaves unset."""
         env = _env_settings()
-        config = req.config
 
-        def pick(key: str, fallback: str | None) -> str | None:
-            value = config.get(key)
-            return str(value).strip() if value not in (None, "") else fallback
+        def get(key: str) -> str | None:
+            value = req.config.get(key)
+            return str(value).strip() if value not in (None, "") else None
 
+        region, api_url = get("recall:region"), get("recall:apiUrl")
+        if region is None and api_url is None:
+            # Where Recall lives is one setting: a stack that names its region must not be
+            # redirected by a RECALL_API_URL left in the shell (say, pointing at the emulator).
+            region, api_url = env.region, env.api_url
         with self._lock:
             self._settings = _Settings(
-                api_key=pick("recall:apiKey", env.api_key),
-                region=pick("recall:region", env.region),
-                api_url=pick("recall:apiUrl", env.api_url),
+                api_key=get("recall:apiKey") or env.api_key,
+                region=region,
+                api_url=api_url,
+                request_timeout=get("recall:requestTimeout") or env.request_timeout,
             )
             self._client_instance = None
 
@@ -129,6 +154,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 self._client_instance = RecallClient(
                     settings.api_key,
                     base_url=resolve_base_url(settings.region, settings.api_url),
+                    timeout=_timeout(settings),
                     pacing=Pacing(),
                 )
             return self._client_instance
@@ -183,13 +209,14 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         # Turning the self-check on runs it at the next update; turning it off clears its time.
         if _changed(olds.get("validate_webhook", True), news.get("validate_webhook", True)):
             updates.append("validate_webhook")
-        # A new app with the old client id would sit beside the old one until it is deleted,
-        # both claiming the same Zoom app; delete first in that case.
+        # A new app of another kind with the old client id would sit beside the old one until
+        # it is deleted, both claiming the same Zoom app; delete first in that case. Adopting
+        # another existing app deletes nothing first: that app is already there.
         same_client = not _changed(olds.get("client_id"), news.get("client_id"))
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            delete_before_replace=bool(replaces) and same_client,
+            delete_before_replace="kind" in replaces and same_client,
         )
 
     # -- apply ------------------------------------------------------------------------------
@@ -323,6 +350,33 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         started: datetime,
         failure: RecallError,
     ) -> ZoomOAuthApp:
+        """Find the app an ambiguous POST may have made; create it only when that is safe."""
+        found = self._created_by(client, request, started, failure)
+        if found is not None:
+            return found
+        # The POST may still be running on Recall's side; look again once it must have ended.
+        settle = min(2 * client.timeout.read, _MAX_SETTLE)
+        time.sleep(settle)
+        found = self._created_by(client, request, started, failure)
+        if found is not None:
+            return found
+        if isinstance(failure, RecallServerError) and failure.status in (500, 503):
+            # Recall itself answered, so the request is over, and it made nothing: no duplicate.
+            return client.create_app(request)
+        raise RecallError(
+            f"{failure} Recall still shows no app with client id {request.client_id!r} after "
+            f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
+            "ended. Before running `pulumi up` again, list Recall's apps for that client id: "
+            "adopt one that appeared (adopt_app_id), or run `pulumi up` if there is none."
+        ) from None
+
+    def _created_by(
+        self,
+        client: RecallClient,
+        request: ZoomOAuthAppCreate,
+        started: datetime,
+        failure: RecallError,
+    ) -> ZoomOAuthApp | None:
         try:
             candidates = [
                 app
@@ -336,18 +390,15 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 f"{failure} Looking for the app afterwards failed too ({exc}); before running "
                 f"`pulumi up` again, check Recall for an app with client id "
                 f"{request.client_id!r} and adopt it with adopt_app_id if it exists."
-            ) from failure
-        if len(candidates) == 1:
-            return candidates[0]
-        if candidates:
+            ) from None
+        if len(candidates) > 1:
             ids = ", ".join(app.id for app in candidates)
             raise RecallError(
                 f"{failure} Recall now has {len(candidates)} recent apps with client id "
                 f"{request.client_id!r} ({ids}); delete the extra ones, then adopt the "
                 "remaining one with adopt_app_id."
-            ) from failure
-        # Listing shows the failed request created nothing, so one more POST cannot duplicate.
-        return client.create_app(request)
+            ) from None
+        return candidates[0] if candidates else None
 
     @staticmethod
     def _outputs(

@@ -237,7 +237,8 @@ def program_props(**inputs: Any) -> dict[str, Any]:
 
     Secret inputs arrive plain: the engine strips secret markers for this host.
     """
-    props = {k: v for k, v in inputs.items() if v is not None}
+    # The resource always sends validate_webhook (default True); so does this.
+    props = {"validate_webhook": True, **{k: v for k, v in inputs.items() if v is not None}}
     props[PROVIDER_KEY] = serialize_provider(RecallZoomOAuthAppProvider())
     return props
 

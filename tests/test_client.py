@@ -131,14 +131,21 @@ def test_list_filters_match_exactly(client: RecallClient, emulator: EmulatorServ
     assert any("cursor" in r.query for r in pages)
 
 
-def test_next_links_never_leave_the_base_url(emulator: EmulatorServer) -> None:
-    # Reach the emulator through "localhost" while its links say 127.0.0.1 (or vice versa):
-    # the client must keep talking to its own base URL, which carries the API key.
-    base = emulator.url.replace("127.0.0.1", "localhost")
-    c = RecallClient(API_KEY, base_url=base, retry=FAST)
-    for i in range(11):
-        c.create_app(new_app(f"c{i}"))
-    assert len(list(c.list_apps())) == 11
+def test_next_links_never_leave_the_base_url() -> None:
+    # A `next` link naming another host must not take the API key there.
+    app = {"id": "a1", "kind": "user_level", "client_id": "c"}
+    first = {
+        "next": "https://elsewhere.example/api/v2/zoom-oauth-apps/?cursor=p2",
+        "results": [app],
+    }
+    last = {"next": None, "results": [{**app, "id": "a2"}]}  # fmt: skip
+    with ScriptedServer(Reply(200, first), Reply(200, last)) as server:
+        c = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        assert [a.id for a in c.list_apps()] == ["a1", "a2"]
+    assert [s.path for s in server.seen] == [
+        "/api/v2/zoom-oauth-apps/",
+        "/api/v2/zoom-oauth-apps/?cursor=p2",
+    ]
 
 
 def test_app_logs(client: RecallClient, emulator: EmulatorServer) -> None:
@@ -187,6 +194,7 @@ def test_base_url_resolution(region: str | None, api_url: str | None, expected: 
         (None, "ftp://x", "not an http(s) URL"),
         (None, "http://recall.example.com", "clear text"),
         (None, "https://x.example/?a=1", "query string"),
+        (None, "https://user:pass@x.example", "user name or password"),
     ],
 )
 def test_bad_base_urls(region: str | None, api_url: str | None, fragment: str) -> None:

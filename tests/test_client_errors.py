@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import traceback
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from recall_provider.emulator import Backend, EmulatorServer, Fault
 from recall_provider.errors import (
     RecallAPIError,
     RecallAuthenticationError,
+    RecallConfigError,
     RecallConnectionError,
     RecallError,
     RecallNotFoundError,
@@ -54,7 +56,9 @@ def settled_count(emulator: EmulatorServer, method: str, expected: int) -> int:
 
 
 def assert_no_secret(error: BaseException) -> None:
-    for text in (str(error), repr(error), str(error.args), str(vars(error))):
+    # The whole printed traceback, causes included: that is what the provider host sends.
+    chain = "".join(traceback.format_exception(error))
+    for text in (str(error), repr(error), str(error.args), str(vars(error)), chain):
         for secret in SECRETS:
             assert secret not in text
 
@@ -328,3 +332,23 @@ def test_server_errors_with_html_bodies_stay_readable() -> None:
             client.get_app("abc")
     assert "<html>" not in str(info.value)
     assert "HTTP 502" in str(info.value)
+
+
+def test_a_pasted_key_with_a_line_break_is_refused_without_echoing_it() -> None:
+    key = "first-half-of-the-key\nsecond-half-of-the-key"
+    with pytest.raises(RecallConfigError) as info:
+        RecallClient(key, base_url="http://127.0.0.1:1")
+    chain = "".join(traceback.format_exception(info.value))
+    assert "first-half-of-the-key" not in chain
+    assert "line breaks" in str(info.value)
+
+
+def test_a_secret_cut_by_truncation_is_still_redacted() -> None:
+    # The secret straddles the 200th character of the detail text.
+    detail = "x" * 190 + CLIENT_SECRET
+    with ScriptedServer(Reply(400, {"detail": detail})) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallValidationError) as info:
+            client.create_app(new_app())
+    assert_no_secret(info.value)
+    assert CLIENT_SECRET[:8] not in str(info.value)

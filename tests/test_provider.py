@@ -43,7 +43,9 @@ NEWS = {k: OLDS[k] for k in ("kind", "client_id", "client_secret", "webhook_secr
         ({"client_secret": Unknown()}, True, [], False),
         ({"client_id": Unknown()}, True, ["client_id"], False),
         ({"adopt_app_id": APP_ID}, False, [], False),
-        ({"adopt_app_id": "7b0e3c1e-0000-4000-8000-000000000002"}, True, ["adopt_app_id"], True),
+        # Adopting another existing app never deletes the managed one first.
+        ({"adopt_app_id": "7b0e3c1e-0000-4000-8000-000000000002"}, True, ["adopt_app_id"], False),
+        ({"validate_webhook": False}, True, [], False),
     ],
 )
 def test_diff_table(
@@ -89,6 +91,29 @@ def test_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert provider._client().base_url == "https://eu-central-1.recall.ai"
     provider = configured({"recall:apiKey": "k", "recall:apiUrl": "http://127.0.0.1:9"})
     assert provider._client().base_url == "http://127.0.0.1:9", "apiUrl wins over region"
+
+
+def test_an_explicit_region_is_never_redirected_by_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:18111")
+    provider = configured({"recall:apiKey": "k", "recall:region": "eu-central-1"})
+    assert provider._client().base_url == "https://eu-central-1.recall.ai"
+    provider = configured({"recall:apiKey": "k"})
+    assert provider._client().base_url == "http://127.0.0.1:18111"
+
+
+@pytest.mark.parametrize(("value", "read"), [(None, 30.0), ("2.5", 2.5), ("600", 600.0)])
+def test_request_timeout(value: str | None, read: float) -> None:
+    config = {"recall:apiKey": "k"} | ({"recall:requestTimeout": value} if value else {})
+    assert configured(config)._client().timeout.read == read
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
+def test_bad_request_timeout(value: str) -> None:
+    provider = configured({"recall:apiKey": "k", "recall:requestTimeout": value})
+    with pytest.raises(RecallConfigError, match="requestTimeout"):
+        provider._client()
 
 
 def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,7 +55,10 @@ def server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def host(server: EmulatorServer) -> Iterator[ProviderHost]:
-    h = ProviderHost({"recall:apiKey": API_KEY, "recall:apiUrl": server.url})
+    # A short request timeout keeps the waits after ambiguous creates short.
+    h = ProviderHost(
+        {"recall:apiKey": API_KEY, "recall:apiUrl": server.url, "recall:requestTimeout": "1"}
+    )
     yield h
     h.close()
 
@@ -365,15 +368,41 @@ def test_ambiguous_create_reconciles_to_exactly_one_app(
     assert emu.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 1
 
 
-def test_create_lost_before_reaching_the_server_is_retried_once(
+def test_a_create_recall_answered_with_503_is_retried_once_after_looking(
     engine: Engine, emu: EmulatorServer
 ) -> None:
-    # The request fails with a 503 the server produced before doing anything: the listing
-    # proves nothing was made, so one more POST is safe.
-    emu.app.add_fault(Fault(method="POST", status=503))
+    # Recall answered, so the request is over; two listings show it made nothing.
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
     engine.up("app", app_props())
     assert len(emu.backend.apps()) == 1
     assert emu.app.count("POST", APPS) == 2
+    assert emu.app.count("GET", APPS) == 2
+
+
+def test_a_slow_create_is_found_not_repeated(engine: Engine, emu: EmulatorServer) -> None:
+    # Recall commits the app only after the client gave up (read timeout 1 s).
+    emu.app.add_fault(Fault(method="POST", path=APPS, delay=1.5))
+    engine.up("app", app_props())
+    apps = emu.backend.apps()
+    assert len(apps) == 1, "exactly one app, never a duplicate"
+    assert engine.state["app"].id == apps[0]["id"]
+    assert emu.app.count("POST", APPS) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(method="POST", path=APPS, drop=True), Fault(method="POST", path=APPS, status=504)],
+)
+def test_a_lost_create_that_made_nothing_fails_without_guessing(
+    engine: Engine, emu: EmulatorServer, fault: Fault
+) -> None:
+    emu.app.add_fault(fault)
+    with pytest.raises(HostError) as info:
+        engine.up("app", app_props())
+    assert "list Recall's apps for that client id" in info.value.last_line
+    assert emu.backend.apps() == []
+    assert emu.app.count("POST", APPS) == 1
+    assert "app" not in engine.state
 
 
 def test_missing_api_key_fails_with_one_line_naming_both_sources(emu: EmulatorServer) -> None:
