@@ -109,6 +109,23 @@ def test_request_timeout(value: str | None, read: float) -> None:
     assert configured(config)._client().timeout.read == read
 
 
+@pytest.mark.parametrize(
+    ("value", "per_minute", "lists"), [(None, 300, 60), ("3000", 3000, 600), ("5", 5, 1)]
+)
+def test_pacing_follows_the_workspace_limit(value: str | None, per_minute: int, lists: int) -> None:
+    config = {"recall:apiKey": "k"} | ({"recall:requestsPerMinute": value} if value else {})
+    pacing = configured(config)._client().pacing
+    assert pacing is not None
+    assert (pacing.per_minute, pacing.list_per_minute) == (per_minute, lists)
+
+
+@pytest.mark.parametrize("value", ["4", "many", "1.5"])
+def test_bad_requests_per_minute(value: str) -> None:
+    provider = configured({"recall:apiKey": "k", "recall:requestsPerMinute": value})
+    with pytest.raises(RecallConfigError, match="requestsPerMinute"):
+        provider._client()
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
 def test_bad_request_timeout(value: str) -> None:
     provider = configured({"recall:apiKey": "k", "recall:requestTimeout": value})
