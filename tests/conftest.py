@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh emulator per test, and loopback traffic that bypasses any proxy."""
+"""Shared fixtures: a fresh emulator per test, loopback traffic that bypasses any proxy, and
+one provider host per host-test module (configured with that module's ``API_KEY``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import Backend, EmulatorServer
+from tests.host_harness import Engine, ProviderHost
 
 EmulatorFactory = Callable[..., EmulatorServer]
 
@@ -42,3 +44,40 @@ def emulator_factory() -> Iterator[EmulatorFactory]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    """One emulator for a host-test module: the host outlives single tests."""
+    with EmulatorServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def host(server: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
+    """The real ``python -m pulumi.dynamic`` host, configured with the module's ``API_KEY``."""
+    # A short request timeout keeps the waits after ambiguous creates short.
+    h = ProviderHost(
+        {
+            "recall:apiKey": request.module.API_KEY,
+            "recall:apiUrl": server.url,
+            "recall:requestTimeout": "1",
+        }
+    )
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def emu(server: EmulatorServer) -> EmulatorServer:
+    """The module's emulator, emptied, with no faults and an empty request log."""
+    server.backend.reset()
+    server.app.clear_faults()
+    server.app.clear_requests()
+    return server
+
+
+@pytest.fixture
+def engine(host: ProviderHost, emu: EmulatorServer) -> Engine:
+    """A fresh engine (empty state) over the module's host."""
+    return Engine(host)

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import dill
@@ -45,35 +44,6 @@ def app_props(**overrides: Any) -> dict[str, Any]:
     }
     inputs.update(overrides)
     return program_props(**inputs)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def host(server: EmulatorServer) -> Iterator[ProviderHost]:
-    # A short request timeout keeps the waits after ambiguous creates short.
-    h = ProviderHost(
-        {"recall:apiKey": API_KEY, "recall:apiUrl": server.url, "recall:requestTimeout": "1"}
-    )
-    yield h
-    h.close()
-
-
-@pytest.fixture
-def emu(server: EmulatorServer) -> EmulatorServer:
-    server.backend.reset()
-    server.app.clear_faults()
-    server.app.clear_requests()
-    return server
-
-
-@pytest.fixture
-def engine(host: ProviderHost, emu: EmulatorServer) -> Engine:
-    return Engine(host)
 
 
 def test_host_handshake(host: ProviderHost) -> None:
