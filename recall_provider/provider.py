@@ -458,7 +458,9 @@ def _model_failures(known: dict[str, str]) -> list[CheckFailure]:
 def _reason(field: str, error: Any, value: str) -> str:
     kind = error["type"]
     if field == "kind":
-        return f"must be one of {', '.join(KINDS)}, not {value!r}"
+        # Echo enough of a wrong kind to recognise it, never a pasted megabyte.
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        return f"must be one of {', '.join(KINDS)}, not {shown!r}"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_too_long":

@@ -31,6 +31,7 @@ TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
 PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::default"
 UNKNOWN = rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
+ENGINE_MAX_MESSAGE = 400 * 1024 * 1024
 
 
 def urn(name: str) -> str:
@@ -93,7 +94,13 @@ class ProviderHost:
         if not line.strip().isdigit():
             raise RuntimeError(f"the provider host did not start: {line!r} {self.host_stderr()}")
         self.channel = grpc.insecure_channel(
-            f"127.0.0.1:{int(line)}", options=[("grpc.enable_http_proxy", 0)]
+            f"127.0.0.1:{int(line)}",
+            options=[
+                ("grpc.enable_http_proxy", 0),
+                # The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default.
+                ("grpc.max_receive_message_length", ENGINE_MAX_MESSAGE),
+                ("grpc.max_send_message_length", ENGINE_MAX_MESSAGE),
+            ],
         )
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.info = self.stub.GetPluginInfo(empty_pb2.Empty(), timeout=30)
