@@ -331,8 +331,10 @@ class Engine:
         return "same" if diff.none else "update"
 
     def destroy(self, name: str) -> None:
-        old = self.state.pop(name)
+        # A failed Delete keeps the resource in state, as the engine does.
+        old = self.state[name]
         self.host.delete(name, old.id, old.outputs, old.inputs)
+        del self.state[name]
 
 
 def _op(diff: Diff) -> str:
