@@ -188,12 +188,16 @@ def test_four_calls_at_once_on_one_provider_instance(
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
+    # Slow creates keep the host's four workers busy at once.
+    emu.app.add_fault(Fault(method="POST", path=APPS, delay=0.2, times=16))
     threads = [threading.Thread(target=create, args=(i,)) for i in range(16)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+    creates = [r for r in emu.app.requests if r.method == "POST" and r.path.endswith("apps/")]
+    assert max_overlap(creates) == 4, "the host ran four creates at once, never more"
     assert len({app_id for app_id, _ in results.values()}) == 16
     for i, (app_id, outputs) in results.items():
         stored = emu.backend.get(app_id)
@@ -201,3 +205,16 @@ def test_four_calls_at_once_on_one_provider_instance(
         assert stored["client_id"] == outputs["client_id"] == f"zoomClientConcurrent{i:02d}"
         assert stored["webhook_secret"] == f"ws-{i:02d}-0123456789"
         assert outputs["webhook_url"].endswith(f"/{app_id}/webhook")
+
+
+def max_overlap(records: list[Any]) -> int:
+    """The most requests that were in flight at one moment."""
+    edges = sorted(
+        [(r.started, 1) for r in records] + [(r.started + r.duration, -1) for r in records],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
