@@ -2,7 +2,7 @@
 # targets, the Pulumi CLI).
 PYTHON ?= python3
 
-.PHONY: up down drift outputs manifest logs test emulator-start emulator-stop
+.PHONY: up down drift outputs manifest logs test bench emulator-start emulator-stop
 
 up:             ## create or update the local dev stack against the emulator, print outputs
 	$(PYTHON) scripts/dev.py up
@@ -24,6 +24,9 @@ logs:           ## print Recall's recent logs of the dev app
 
 test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py
+
+bench:          ## run the five benchmarks and print their tables (see BENCHMARKS.md)
+	.venv/bin/python -m bench
 
 emulator-start:
 	$(PYTHON) scripts/dev.py emulator-start
