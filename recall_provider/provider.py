@@ -289,7 +289,13 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         except RecallNotFoundError as exc:
             raise _gone(exc, id) from None
         outs = self._outputs(client, app, news)
-        outs.update(self._self_check(client, app.id, news))
+        # The check proves the webhook secret and URL. A new client secret moves neither, so
+        # the last pass still stands and the update stays one PATCH.
+        last_pass = olds.get("webhook_self_check_at")
+        if "webhook_secret" in changed or not last_pass:
+            outs.update(self._self_check(client, app.id, news))
+        elif news.get("validate_webhook") is not False:
+            outs["webhook_self_check_at"] = last_pass
         return UpdateResult(outs)
 
     def delete(self, id: str, props: dict[str, Any]) -> None:

@@ -28,8 +28,8 @@ class RecallZoomOAuthAppArgs:
     """Id of an app made outside Pulumi (by curl or the dashboard) to manage instead of creating
     one: create then checks its kind and client id, sets its secrets, and takes it over."""
     validate_webhook: pulumi.Input[bool] = True
-    """After each create or update, check the webhook URL as Zoom's Validate button does: a
-    signed ``endpoint.url_validation`` whose answer must match ``webhook_secret``."""
+    """After each create or webhook-secret change, check the webhook URL as Zoom's Validate
+    button does: a signed ``endpoint.url_validation`` whose answer must match ``webhook_secret``."""
 
 
 class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
@@ -53,7 +53,7 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
     adopt_app_id: pulumi.Output[str | None]
     """The adopted app's id, when the app was adopted rather than created."""
     validate_webhook: pulumi.Output[bool]
-    """Whether the webhook self-check runs after each create or update."""
+    """Whether the webhook self-check runs after each create or webhook-secret change."""
     webhook_self_check_at: pulumi.Output[str | None]
     """When the webhook self-check last passed (ISO 8601, UTC), or None when it is off."""
 

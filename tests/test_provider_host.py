@@ -107,6 +107,18 @@ def test_secret_rotation_is_one_patch_with_the_same_id(engine: Engine, emu: Emul
     assert stored["webhook_secret"] == "webhook-secret-host-0002"
     assert engine.state["app"].outputs["webhook_secret"] == "webhook-secret-host-0002"
     assert engine.state["app"].outputs["created_at"], "server fields survive an update"
+    checked_at = engine.state["app"].outputs["webhook_self_check_at"]
+
+    # A new client secret moves neither the webhook secret nor the URL: one PATCH, no re-check.
+    emu.app.clear_requests()
+    rotated = app_props(
+        client_secret="client-secret-host-0002", webhook_secret="webhook-secret-host-0002"
+    )
+    assert engine.up("app", rotated).op == "update"
+    assert [(r.method, r.path) for r in emu.app.requests] == [
+        ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/"),
+    ]
+    assert engine.state["app"].outputs["webhook_self_check_at"] == checked_at
 
 
 def test_client_id_change_replaces_create_before_delete(
