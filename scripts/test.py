@@ -19,7 +19,7 @@ def main() -> None:
     ensure_env()
     run(PY, "-m", "ruff", "format", "--check", ".")
     run(PY, "-m", "ruff", "check", ".")
-    run(PY, "-m", "mypy", "recall_provider", "tests", "scripts", "__main__.py")
+    run(PY, "-m", "mypy", "recall_provider", "tests", "bench", "scripts", "__main__.py")
     run(BIN / "lint-imports")
     run(PY, "-m", "pytest", *sys.argv[1:])
 

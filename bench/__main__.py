@@ -1,0 +1,87 @@
+"""``python -m bench``: run the five benchmarks and print one table each."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import calls, coldstart, footprint, machine, overhead, ratelimit
+from bench.common import bypass_proxies_for_loopback
+from bench.report import Table
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much work each benchmark does."""
+
+    iterations: int
+    warmup: int
+    latency_iterations: int
+    samples: int
+    apps: int
+    scale: float
+
+
+FULL = Settings(iterations=50, warmup=6, latency_iterations=20, samples=10, apps=300, scale=5)
+QUICK = Settings(iterations=10, warmup=2, latency_iterations=4, samples=3, apps=60, scale=5)
+
+
+def _parse() -> tuple[Settings, set[int]]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=FULL.scale,
+        metavar="S",
+        help="time scale of the rate-limit run: a Recall minute lasts 60/S s (default 5)",
+    )
+    parser.add_argument(
+        "--only",
+        default="1,2,3,4,5",
+        metavar="N,...",
+        help="run only these benchmarks (default all)",
+    )
+    args = parser.parse_args()
+    if args.scale <= 0 or round(300 * args.scale) < 5:
+        parser.error("--scale must make 300*S at least 5")
+    try:
+        only = {int(part) for part in args.only.split(",") if part.strip()}
+    except ValueError:
+        parser.error("--only takes benchmark numbers, like 1,5")
+    if not only <= {1, 2, 3, 4, 5}:
+        parser.error("--only takes numbers from 1 to 5")
+    base = QUICK if args.quick else FULL
+    settings = Settings(
+        base.iterations, base.warmup, base.latency_iterations, base.samples, base.apps, args.scale
+    )
+    return settings, only
+
+
+def main() -> None:
+    """Parse the options, run the chosen benchmarks, print their tables."""
+    settings, only = _parse()
+    # Before anything dials the emulator or spawns a host (hosts inherit the environment).
+    bypass_proxies_for_loopback()
+    benchmarks: dict[int, Callable[[], Table]] = {
+        1: lambda: overhead.run(settings.iterations, settings.warmup, settings.latency_iterations),
+        2: calls.run,
+        3: lambda: coldstart.run(settings.samples),
+        4: footprint.run,
+        5: lambda: ratelimit.run(settings.scale, settings.apps),
+    }
+    print("Machine")
+    print("=======")
+    print("\n".join(machine.describe()))
+    started = time.perf_counter()
+    for number in sorted(only):
+        table = benchmarks[number]()
+        print()
+        print(table.render(), flush=True)
+    print(f"\nall benchmarks: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Benchmark 4: bytes of the pickled provider the engine stores per resource.
+
+``serialize_provider`` (the SDK's own) is measured on a fresh provider, after ``configure()``
+and after it has done real work (client, sessions and pacing buckets live); then the string
+stored in state is read back from a real Create through the host.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from bench.common import API_KEY, app_props, host_config
+from bench.report import Table, verdict
+from recall_provider.emulator import EmulatorServer
+from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.host_harness import PROVIDER_KEY, Engine, ProviderHost
+
+GOAL = 200
+
+
+def run() -> Table:
+    """Benchmark 4 as a table."""
+    table = Table(
+        "4. State footprint of the pickled provider, per resource",
+        ["provider", "pickle B", "base64 B (stored)", "goal", "verdict", "holds API key"],
+    )
+    with EmulatorServer() as emu:
+        provider = RecallZoomOAuthAppProvider()
+        blobs = [("fresh", serialize_provider(provider))]
+        provider.configure(ConfigureRequest(Config(host_config(emu.url), "recall-zoom")))
+        blobs.append(("after configure()", serialize_provider(provider)))
+        checked = provider.check({}, app_props(0)).inputs
+        created = provider.create(checked)
+        provider.read(created.id, created.outs or {})
+        blobs.append(("after configure() + create + read", serialize_provider(provider)))
+        host = ProviderHost(host_config(emu.url))
+        try:
+            engine = Engine(host)
+            engine.up("footprint", app_props(1))
+            state = engine.state["footprint"]
+        finally:
+            host.close()
+    blobs.append(("in state after a real Create (outputs)", state.outputs[PROVIDER_KEY]))
+    for label, stored in blobs:
+        raw = base64.b64decode(stored)
+        table.add(
+            label,
+            len(raw),
+            len(stored),
+            f"< {GOAL} B",
+            verdict(len(stored) < GOAL),
+            "yes" if API_KEY.encode() in raw else "no",
+        )
+    same = state.inputs[PROVIDER_KEY] == state.outputs[PROVIDER_KEY]
+    table.notes.append(
+        f"the engine keeps the string in both inputs and outputs ({'same' if same else 'DIFFERENT'}"
+        f" string): {2 * len(state.outputs[PROVIDER_KEY])} B per resource in all"
+    )
+    table.notes.append(f"pickle: {base64.b64decode(blobs[-1][1])!r}")
+    return table

@@ -1,0 +1,83 @@
+"""The benchmark command runs end to end (``--quick``) and its behaviour-only goals hold.
+
+Timing goals (overhead ratio, the rate-limited run's wall time) are printed figures, never
+asserted here; request counts, footprint and zero failures are behaviour, and are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.host_harness import ROOT
+
+pytestmark = pytest.mark.host
+
+
+@pytest.fixture(scope="module")
+def printed() -> dict[str, list[str]]:
+    """The quick run's output, as lines per table (keyed by the table's number)."""
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    tables: dict[str, list[str]] = {}
+    current = None
+    for line in proc.stdout.splitlines():
+        head = line.split(".", 1)[0]
+        if head in {"1", "2", "3", "4", "5"} and line[1:3] == ". ":
+            current = head
+            tables[current] = []
+        elif current is not None:
+            tables[current].append(line)
+    return tables
+
+
+def rows(lines: list[str]) -> list[str]:
+    """The table's body: the lines between the dashed rule and the notes."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    body = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.startswith("  "):
+            break
+        body.append(line)
+    return body
+
+
+def test_five_tables_are_printed(printed: dict[str, list[str]]) -> None:
+    assert sorted(printed) == ["1", "2", "3", "4", "5"]
+    for number, lines in printed.items():
+        assert rows(lines), f"table {number} has rows"
+
+
+def test_requests_per_lifecycle_step_meet_their_goals(printed: dict[str, list[str]]) -> None:
+    body = rows(printed["2"])
+    assert any(line.startswith("preview, no changes") for line in body)
+    missed = [line for line in body if "MISSED" in line]
+    assert missed == []
+
+
+def test_the_pickled_provider_stays_small(printed: dict[str, list[str]]) -> None:
+    body = rows(printed["4"])
+    assert body
+    assert all(" met " in line and line.rstrip().endswith("no") for line in body), body
+
+
+def test_the_rate_limited_run_has_no_failures(printed: dict[str, list[str]]) -> None:
+    cells = [re.split(r"\s{2,}", line.strip()) for line in rows(printed["5"])]
+    values = {cell[0]: cell[1] for cell in cells}
+    assert values["failures"] == "0"
+    assert values["apps present at the end"] == values["apps"]
+    assert values["apps left after destroy"] == "0"
