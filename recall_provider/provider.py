@@ -312,12 +312,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             return {}
         secret = str(props["webhook_secret"])
         now = time.time()
-        body, plain_token = zoom.url_validation_event(now)
-        stamp = str(int(now))
-        headers = {
-            zoom.TIMESTAMP_HEADER: stamp,
-            zoom.SIGNATURE_HEADER: zoom.sign(secret, stamp, body),
-        }
+        body, plain_token, headers = zoom.signed_url_validation(secret, now)
         url = client.webhook_url(app_id)
         advice = (
             "Zoom's Validate button would fail the same way. Recall's guide names two causes: "

@@ -20,6 +20,7 @@ __all__ = [
     "encrypted_token",
     "manifest",
     "sign",
+    "signed_url_validation",
     "url_validation_event",
     "verify",
 ]
@@ -99,6 +100,14 @@ def url_validation_event(now: float, plain_token: str | None = None) -> tuple[by
     token = plain_token or secrets.token_urlsafe(16)
     body = {"payload": {"plainToken": token}, "event_ts": int(now * 1000), "event": URL_VALIDATION}
     return json.dumps(body, separators=(",", ":")).encode(), token
+
+
+def signed_url_validation(secret: str, now: float) -> tuple[bytes, str, dict[str, str]]:
+    """A signed ``endpoint.url_validation`` as Zoom sends it: body, plainToken and headers."""
+    body, token = url_validation_event(now)
+    stamp = str(int(now))
+    headers = {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, stamp, body)}
+    return body, token, headers
 
 
 def checklist(kind: str, webhook_url: str, scope_style: str = "granular") -> dict[str, Any]:

@@ -92,3 +92,13 @@ def test_checklist_and_manifest(kind: str, style: str, first_scope: str, usage: 
     scopes = [s["scope"] for s in manifest["oauth_information"]["scopes"]]
     assert scopes == checklist["scopes"]
     json.dumps(manifest)  # the manifest must be plain JSON
+
+
+def test_a_signed_url_validation_verifies_with_its_secret() -> None:
+    body, token, headers = zoom.signed_url_validation("signing-secret-1234", NOW)
+    assert json.loads(body)["payload"]["plainToken"] == token
+    assert headers[zoom.TIMESTAMP_HEADER] == str(int(NOW))
+    expected = hmac.new(
+        b"signing-secret-1234", f"v0:{int(NOW)}:".encode() + body, hashlib.sha256
+    ).hexdigest()
+    assert headers[zoom.SIGNATURE_HEADER] == f"v0={expected}"
