@@ -101,7 +101,8 @@ def run() -> Table:
     table.notes.append(
         "validation = the provider's webhook self-check: a signed POST to the app's Zoom webhook "
         "URL, sent without the API key (see benchmark 5: Recall does not rate-limit it); it "
-        "runs after a create and after a new webhook secret, the only update it can tell apart"
+        "runs after a create and after a webhook-secret change: no other update can change its "
+        "result"
     )
     table.notes.append(f"apps left in the emulator after destroy: {left}")
     return table
