@@ -26,7 +26,7 @@ test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py
 
 bench:          ## run the five benchmarks and print their tables (see BENCHMARKS.md)
-	.venv/bin/python -m bench
+	$(PYTHON) scripts/bench.py
 
 emulator-start:
 	$(PYTHON) scripts/dev.py emulator-start
