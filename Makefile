@@ -26,7 +26,7 @@ test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py
 
 bench:          ## run the five benchmarks and print their tables (see BENCHMARKS.md)
-	$(PYTHON) scripts/bench.py
+	$(PYTHON) scripts/benchmarks.py
 
 emulator-start:
 	$(PYTHON) scripts/dev.py emulator-start

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark command on a fresh machine: ensure the project venv, then ``python -m bench``.
 
-Usage: python3 scripts/bench.py [--quick] [--scale S] [--only N,...]
+Usage: python3 scripts/benchmarks.py [--quick] [--scale S] [--only N,...]
 """
 
 from __future__ import annotations
