@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,12 +129,14 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         self._client_instance: RecallClient | None = None
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __reduce__(self) -> tuple[Callable[[], RecallZoomOAuthAppProvider], tuple[()]]:
         # Settings and clients come from configure() or the environment of the process that
-        # runs the provider; none of it belongs in state.
-        return {}
+        # runs the provider; none of it belongs in state. A reference to a module function is
+        # the smallest pickle (the engine stores it twice per resource).
+        return _fresh, ()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # States written before __reduce__ hold the class and an empty dict.
         self._runtime_init()
 
     def configure(self, req: ConfigureRequest) -> None:
@@ -210,8 +212,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 failures.append(CheckFailure(key, f"must be a string, not {_type_name(value)}"))
                 continue
             # Values pasted from the Zoom Marketplace or read from files often carry stray
-            # whitespace; Zoom ids and secrets never contain any.
-            inputs[key] = known[key] = value.strip()
+            # whitespace or a byte-order mark; Zoom ids and secrets never contain either.
+            inputs[key] = known[key] = _trim(value)
         failures.extend(_model_failures(known))
         adopt = known.get("adopt_app_id")
         if adopt is not None and not _is_uuid(adopt):
@@ -244,26 +246,34 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         """One POST; after an ambiguous failure, reconcile by listing before anything else."""
         client = self._client()
         request = ZoomOAuthAppCreate.model_validate({k: props[k] for k in REQUIRED})
+        # Only an app whose id came back from our own POST is provably ours to delete again.
+        ours = False
         if props.get("adopt_app_id"):
             app = self._adopt(client, props["adopt_app_id"], request)
         else:
             started = datetime.now(UTC)
             try:
                 app = client.create_app(request)
+                ours = True
             except (RecallConnectionError, RecallServerError, RecallResponseError) as exc:
                 if isinstance(exc, RecallConnectionError) and not exc.may_have_reached_server:
                     raise
-                app = self._reconcile(client, request, started, exc)
+                app, ours = self._reconcile(client, request, started, exc)
         outs = self._outputs(client, app, props)
         try:
             outs.update(self._self_check(client, app.id, props))
-        except RecallWebhookCheckError:
-            # A failed create leaves nothing behind (the engine would not record the id), but an
-            # adopted app was there before us and stays.
-            if not props.get("adopt_app_id"):
+        except RecallWebhookCheckError as exc:
+            # A failed create leaves nothing behind (the engine would not record the id). An
+            # adopted app, or one found by listing after a lost answer (it may have been made by
+            # hand), stays: deleting it could destroy someone else's app.
+            if ours:
                 with contextlib.suppress(RecallError):
                     client.delete_app(app.id)
-            raise
+                raise
+            raise RecallWebhookCheckError(
+                f"{exc} App {app.id} was not created by this step, so it was left in place: "
+                "adopt it with adopt_app_id once its webhook secret is right, or delete it."
+            ) from None
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
@@ -289,13 +299,16 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         except RecallNotFoundError as exc:
             raise _gone(exc, id) from None
         outs = self._outputs(client, app, news)
-        # The check proves the webhook secret and URL. A new client secret moves neither, so
-        # the last pass still stands and the update stays one PATCH.
+        # The check proves the webhook secret and URL. When only the client secret changed and
+        # Recall shows it still holds our webhook secret, the last pass stands: one PATCH. A
+        # masked or omitted secret could have been changed outside Pulumi, so check again.
         last_pass = olds.get("webhook_self_check_at")
-        if "webhook_secret" in changed or not last_pass:
+        same_webhook = _same_secret(app.webhook_secret, str(news.get("webhook_secret")))
+        if last_pass and "webhook_secret" not in changed and same_webhook:
+            if news.get("validate_webhook") is not False:
+                outs["webhook_self_check_at"] = last_pass
+        else:
             outs.update(self._self_check(client, app.id, news))
-        elif news.get("validate_webhook") is not False:
-            outs["webhook_self_check_at"] = last_pass
         return UpdateResult(outs)
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
@@ -369,20 +382,20 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         request: ZoomOAuthAppCreate,
         started: datetime,
         failure: RecallError,
-    ) -> ZoomOAuthApp:
-        """Find the app an ambiguous POST may have made; create it only when that is safe."""
+    ) -> tuple[ZoomOAuthApp, bool]:
+        """The app an ambiguous POST made (or a new one when safe), and whether our POST made it."""
         found = self._created_by(client, request, started, failure)
         if found is not None:
-            return found
+            return found, False
         # The POST may still be running on Recall's side; look again once it must have ended.
         settle = min(2 * client.timeout.read, _MAX_SETTLE)
         time.sleep(settle)
         found = self._created_by(client, request, started, failure)
         if found is not None:
-            return found
+            return found, False
         if isinstance(failure, RecallServerError) and failure.status in (500, 503):
             # Recall itself answered, so the request is over, and it made nothing: no duplicate.
-            return client.create_app(request)
+            return client.create_app(request), True
         raise RecallError(
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
@@ -403,6 +416,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 for app in client.list_apps(client_id=request.client_id, kind=request.kind)
                 if (app.created_at is None or app.created_at >= started - _CLOCK_SKEW)
                 and _same_secret(app.client_secret, request.client_secret.get_secret_value())
+                is not False
+                and _same_secret(app.webhook_secret, request.webhook_secret.get_secret_value())
                 is not False
             ]
         except RecallError as exc:
@@ -439,6 +454,11 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         return outs
 
 
+def _fresh() -> RecallZoomOAuthAppProvider:
+    """What every pickled provider stands for: a new, unconfigured one."""
+    return RecallZoomOAuthAppProvider()
+
+
 def _model_failures(known: dict[str, str]) -> list[CheckFailure]:
     try:
         ZoomOAuthAppCreate.model_validate(
@@ -467,6 +487,18 @@ def _reason(field: str, error: Any, value: str) -> str:
     if kind == "string_too_long":
         return f"is {len(value)} characters long; Recall allows at most {MAX_FIELD_LENGTH}"
     return str(error["msg"])
+
+
+# Byte-order marks and zero-width characters, which str.strip() keeps: files and web pages
+# carry them, and no Zoom id or secret contains one.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def _trim(value: str) -> str:
+    trimmed = value.strip()
+    while trimmed and (trimmed[0] in _INVISIBLE or trimmed[-1] in _INVISIBLE):
+        trimmed = trimmed.strip(_INVISIBLE).strip()
+    return trimmed
 
 
 def _type_name(value: object) -> str:
