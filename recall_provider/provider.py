@@ -479,9 +479,10 @@ def _model_failures(known: dict[str, str]) -> list[CheckFailure]:
 def _reason(field: str, error: Any, value: str) -> str:
     kind = error["type"]
     if field == "kind":
-        # Echo enough of a wrong kind to recognise it, never a pasted megabyte.
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"must be one of {', '.join(KINDS)}, not {shown!r}"
+        # Echo a typo so it is recognised; a long value may be a secret pasted into the wrong
+        # field (Zoom's are 22 and 32 characters), and is described instead.
+        shown = repr(value) if len(value) <= 16 else f"a {len(value)}-character value"
+        return f"must be one of {', '.join(KINDS)}, not {shown}"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "string_too_long":

@@ -199,3 +199,16 @@ def test_self_check_fails_on_a_wrong_answer() -> None:
 
 def test_self_check_is_skipped_when_turned_off() -> None:
     assert RecallZoomOAuthAppProvider._self_check(None, APP_ID, {"validate_webhook": False}) == {}  # type: ignore[arg-type]
+
+
+def test_a_wrong_kind_is_echoed_only_when_short() -> None:
+    provider = RecallZoomOAuthAppProvider()
+    typo = provider.check({}, {**NEWS, "kind": "user-level"}).failures
+    assert [(f.property, f.reason) for f in typo] == [
+        ("kind", "must be one of user_level, account_level, not 'user-level'")
+    ]
+    pasted_secret = "Zx9kLmQ2vB7nR4tY8wE1uA"  # a Zoom Secret Token pasted into the wrong field
+    (failure,) = provider.check({}, {**NEWS, "kind": pasted_secret}).failures
+    assert failure.property == "kind"
+    assert pasted_secret not in failure.reason
+    assert "a 22-character value" in failure.reason
