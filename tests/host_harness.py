@@ -32,6 +32,18 @@ PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::def
 UNKNOWN = rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
 ENGINE_MAX_MESSAGE = 400 * 1024 * 1024
+# Imported by the host's interpreter at startup when it runs with ``debug_logging``: the root
+# logger at DEBUG on stderr, so the records of every logger (urllib3's included) get out.
+DEBUG_SITECUSTOMIZE = """\
+import logging
+import sys
+
+logging.basicConfig(
+    level=logging.DEBUG,
+    stream=sys.stderr,
+    format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
+)
+"""
 
 
 def urn(name: str) -> str:
@@ -79,15 +91,34 @@ class Diff:
 class ProviderHost:
     """One ``python -m pulumi.dynamic`` process and a gRPC stub to it."""
 
-    def __init__(self, config: dict[str, Any], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        env: dict[str, str] | None = None,
+        *,
+        debug_logging: bool = False,
+    ) -> None:
+        """Start the host with ``config``; ``env`` adds to (or overrides) this process's
+        environment. ``debug_logging`` makes every logger of the host (the provider's, urllib3's,
+        any library's) write its records from DEBUG up to the host's stderr."""
         self.config = config
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the host
+        self._site_dir: tempfile.TemporaryDirectory[str] | None = None
+        host_env = {**os.environ, "PULUMI_PROJECT": "recall-zoom", **(env or {})}
+        if debug_logging:
+            self._site_dir = tempfile.TemporaryDirectory(prefix="provider-host-site-")
+            Path(self._site_dir.name, "sitecustomize.py").write_text(DEBUG_SITECUSTOMIZE)
+            # First the sitecustomize, then the project root (importable whatever the working
+            # directory), then whatever PYTHONPATH the environment already had.
+            entries = [self._site_dir.name, str(ROOT)]
+            entries += [e for e in host_env.get("PYTHONPATH", "").split(os.pathsep) if e]
+            host_env["PYTHONPATH"] = os.pathsep.join(entries)
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
-            env={**os.environ, "PULUMI_PROJECT": "recall-zoom", **(env or {})},
+            env=host_env,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -132,6 +163,8 @@ class ProviderHost:
         self.process.kill()
         self.process.wait(timeout=10)
         self.stderr.close()
+        if self._site_dir is not None:
+            self._site_dir.cleanup()
 
     def _call(self, method: str, request: Any) -> Any:
         try:

@@ -1,14 +1,21 @@
 """One whole lifecycle, scanned: the program's stack outputs, the provider's outputs that are
 not marked secret, every pickled provider, every error message the engine would print, the
-host's stderr and every log line of an in-process run at DEBUG. No plaintext API key, client
-secret or webhook secret may appear in any of them."""
+stderr of a host that logs every logger at DEBUG and every log line of an in-process run at
+DEBUG. No plaintext API key, client secret or webhook secret may appear in any of them.
+
+The lifecycle takes the paths where texts are built differently, too: retries (a dropped
+connection, a 429 with Retry-After, 503s), retries given up, and the reconciliation after an
+ambiguous create (a 503, and an answer lost to the read timeout)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
-from typing import Any
+import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pulumi
@@ -18,6 +25,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from recall_provider.emulator import EmulatorServer, Fault
+from recall_provider.emulator.app import RequestRecord
 from recall_provider.provider import SECRETS as SECRET_OUTPUTS
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.host_harness import PROVIDER_KEY, Engine, HostError, ProviderHost
@@ -25,22 +33,33 @@ from tests.program_harness import APP_TYPE, Run, run_program
 
 pytestmark = pytest.mark.host
 
+T = TypeVar("T")
+
 API_KEY = "scan-api-key-0123456789abcdef"
 CLIENT_SECRET = "scan-client-secret-0123456789"
 WEBHOOK_SECRET = "scan-webhook-secret-0123456789"
 CLIENT_SECRET_2 = "scan-client-secret-rotated-987"
 WEBHOOK_SECRET_2 = "scan-webhook-secret-rotated-987"
+CLIENT_SECRET_3 = "scan-client-secret-in-process-555"
+WEBHOOK_SECRET_3 = "scan-webhook-secret-in-process-555"
 SECRETS = {
     "API key": API_KEY,
     "client secret": CLIENT_SECRET,
     "webhook secret": WEBHOOK_SECRET,
     "rotated client secret": CLIENT_SECRET_2,
     "rotated webhook secret": WEBHOOK_SECRET_2,
+    "in-process rotated client secret": CLIENT_SECRET_3,
+    "in-process rotated webhook secret": WEBHOOK_SECRET_3,
 }
 SECRET_CONFIG = ("recall:apiKey", "recall-zoom:clientSecret", "recall-zoom:webhookSecret")
 APPS = r"^/api/v2/zoom-oauth-apps/$"
 ONE_APP = r"^/api/v2/zoom-oauth-apps/[^/]+/$"
 WEBHOOK = r"/webhook$"
+# A POST whose app is made but whose answer comes after the 1 s read timeout.
+LOST_ANSWER = Fault(method="POST", path=APPS, delay=1.5, after_processing=True)
+# The format of the debug host's lines: "<date> <time>,<ms> DEBUG <logger> [<thread>] <message>".
+CLIENT_DEBUG_LINE = re.compile(r"^\S+ \S+ DEBUG recall_provider\.client \[", re.MULTILINE)
+URLLIB3_DEBUG_LINE = re.compile(r"^\S+ \S+ DEBUG urllib3\.\S+ \[", re.MULTILINE)
 
 
 class HostMocks(pulumi.runtime.Mocks):
@@ -84,7 +103,7 @@ class Scanner:
                     pickled = base64.b64decode(blob).decode("latin-1")
                     self.see(f"{where}: pickled provider in {side} of {name}", pickled)
 
-    def see_error(self, where: str, action: Any) -> str:
+    def see_error(self, where: str, action: Callable[[], Any]) -> str:
         with pytest.raises(HostError) as info:
             action()
         self.see(f"{where}: error", info.value.details)
@@ -120,12 +139,56 @@ def program_config(url: str, client_secret: str, webhook_secret: str) -> dict[st
     }
 
 
+def with_fault(
+    emu: EmulatorServer, fault: Fault, action: Callable[[], T]
+) -> tuple[T, list[RequestRecord]]:
+    """Run ``action`` with only ``fault`` armed; return its result and the requests it made.
+
+    Whether the action succeeds or raises, the fault must have fired (a ``faulted`` record in
+    the emulator's log), and that record must be logged before this returns: a delayed answer is
+    logged only when it ends, and nothing may run on into the next step.
+    """
+    start = len(emu.app.requests)
+    emu.app.clear_faults()
+    emu.app.add_fault(fault)
+    try:
+        result = action()
+    finally:
+        emu.app.clear_faults()
+        deadline = time.monotonic() + fault.delay + 5
+        while not any(r.faulted for r in emu.app.requests[start:]):
+            assert time.monotonic() < deadline, f"{fault} never fired: {emu.app.requests[start:]}"
+            time.sleep(0.02)
+    return result, emu.app.requests[start:]
+
+
+def under_fault(
+    emu: EmulatorServer, fault: Fault, action: Callable[[], T]
+) -> Callable[[], tuple[T, list[RequestRecord]]]:
+    """``with_fault`` to run later (by ``Scanner.see_error``)."""
+    return lambda: with_fault(emu, fault, action)
+
+
+def calls(records: list[RequestRecord], path: str) -> list[tuple[str, int | None, bool]]:
+    """Method, status and whether it was faulted, of each logged request to ``path``."""
+    return [(r.method, r.status, r.faulted) for r in records if re.search(path, r.path)]
+
+
+def app_ids(emu: EmulatorServer) -> list[str]:
+    return [app["id"] for app in emu.backend.apps()]
+
+
 @pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
 def test_a_whole_lifecycle_leaks_no_secret(
-    host: ProviderHost, emu: EmulatorServer, mode: str, caplog: pytest.LogCaptureFixture
+    emu: EmulatorServer, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
+    # Its own host, logging every logger at DEBUG to its stderr, which is scanned.
+    host = ProviderHost(
+        {"recall:apiKey": API_KEY, "recall:apiUrl": emu.url, "recall:requestTimeout": "1"},
+        debug_logging=True,
+    )
     try:
+        emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
         scanner = Scanner()
         engine = Engine(host)
         first = program_config(emu.url, CLIENT_SECRET, WEBHOOK_SECRET)
@@ -134,22 +197,43 @@ def test_a_whole_lifecycle_leaks_no_secret(
         # up: the program creates the app through the real host
         run = run_program(first, SECRET_CONFIG, mocks=HostMocks(engine))
         outputs = stack_outputs(run)
-        assert outputs["zoom_oauth_app_id"] == engine.state["zoom"].id
+        app_id = engine.state["zoom"].id
+        assert outputs["zoom_oauth_app_id"] == app_id
         assert outputs["webhook_self_check_at"], "the self-check ran"
         scanner.see("stack outputs after create", outputs)
         scanner.see_state("after create", engine)
         # The secrets did reach the outputs the engine marks secret: the scan is not vacuous.
         assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET
+        assert engine.state["zoom"].outputs["webhook_secret"] == WEBHOOK_SECRET
         props = engine.state["zoom"].inputs
 
-        # no-op preview, refresh, rotation
+        # no-op preview; refresh whose GET loses its connection once (retried)
         assert engine.preview("zoom", props).op == "same"
-        assert engine.refresh("zoom") == "same"
+        change, records = with_fault(
+            emu, Fault(method="GET", path=ONE_APP, drop=True), lambda: engine.refresh("zoom")
+        )
+        assert change == "same"
+        assert calls(records, ONE_APP) == [("GET", None, True), ("GET", 200, False)]
+        assert engine.state["zoom"].id == app_id
         scanner.see_state("after refresh", engine)
-        run = run_program(rotated, SECRET_CONFIG, mocks=HostMocks(engine))
+
+        # rotation by the program, its PATCH throttled once with Retry-After (retried)
+        run, records = with_fault(
+            emu,
+            Fault(method="PATCH", path=ONE_APP, status=429, retry_after=1),
+            lambda: run_program(rotated, SECRET_CONFIG, mocks=HostMocks(engine)),
+        )
+        assert calls(records, ONE_APP) == [("PATCH", 429, True), ("PATCH", 200, False)]
+        assert app_ids(emu) == [app_id]
+        stored = emu.backend.get(app_id)
+        assert stored is not None
+        assert (stored["client_secret"], stored["webhook_secret"]) == (
+            CLIENT_SECRET_2,
+            WEBHOOK_SECRET_2,
+        )
+        assert engine.state["zoom"].outputs["webhook_secret"] == WEBHOOK_SECRET_2
         scanner.see("stack outputs after rotation", stack_outputs(run))
         scanner.see_state("after rotation", engine)
-        assert emu.backend.get(engine.state["zoom"].id)["webhook_secret"] == WEBHOOK_SECRET_2  # type: ignore[index]
 
         # every failure the engine could print while rotating back
         props_back = {
@@ -157,74 +241,152 @@ def test_a_whole_lifecycle_leaks_no_secret(
             "client_secret": CLIENT_SECRET,
             "webhook_secret": WEBHOOK_SECRET,
         }
-        for label, fault in [
-            ("5xx burst", Fault(method="PATCH", path=ONE_APP, status=503, times=20)),
+        failures = [
             ("401", Fault(status=401, times=5)),
             ("403", Fault(status=403, times=5)),
             ("400", Fault(method="PATCH", path=ONE_APP, status=400)),
             ("failed self-check", Fault(method="POST", path=WEBHOOK, status=401)),
-        ]:
-            emu.app.clear_faults()
-            emu.app.add_fault(fault)
-            scanner.see_error(f"update, {label}", lambda: engine.up("zoom", props_back))
-        emu.app.clear_faults()
+        ]
+        # Retries given up wait 3.75-7.5 s each; their texts come from injected answers that
+        # are the same whatever the emulator's mode, so one mode runs them.
+        exhaust_retries = mode == "plain"
+        if exhaust_retries:
+            failures.append(
+                ("5xx burst", Fault(method="PATCH", path=ONE_APP, status=503, times=20))
+            )
+        for label, fault in failures:
+            scanner.see_error(
+                f"update, {label}",
+                under_fault(emu, fault, lambda: engine.up("zoom", props_back)),
+            )
         scanner.see_error(
-            "refresh, 401", _with_fault(emu, Fault(status=401), lambda: engine.refresh("zoom"))
+            "refresh, 401",
+            under_fault(emu, Fault(status=401), lambda: engine.refresh("zoom")),
         )
-        scanner.see_error(
-            "destroy, 500s",
-            _with_fault(emu, Fault(status=500, times=20), lambda: engine.destroy("zoom")),
-        )
-        app_id = engine.state["zoom"].id
+        if exhaust_retries:
+            scanner.see_error(
+                "destroy, 500s",
+                under_fault(
+                    emu,
+                    Fault(method="DELETE", status=500, times=20),
+                    lambda: engine.destroy("zoom"),
+                ),
+            )
+        assert app_ids(emu) == [app_id], "no failure deleted or duplicated the app"
+
+        # the app vanishes behind Pulumi's back
         emu.backend.reset()
         line = scanner.see_error("update of a vanished app", lambda: engine.up("zoom", props_back))
         assert "pulumi refresh" in line
         scanner.see_error(
-            "create, 401", _with_fault(emu, Fault(status=401), lambda: engine.up("new", props_back))
+            "create, 401",
+            under_fault(emu, Fault(status=401), lambda: engine.up("new", props_back)),
         )
         assert engine.refresh("zoom") == "deleted", f"{app_id} is gone"
-        engine.up("zoom", props_back)
-        scanner.see_state("after re-create", engine)
+
+        # re-create, answered 503: list, wait, list again, then POST once more
+        _, records = with_fault(
+            emu, Fault(method="POST", path=APPS, status=503), lambda: engine.up("zoom", props_back)
+        )
+        assert calls(records, APPS) == [
+            ("POST", 503, True),
+            ("GET", 200, False),
+            ("GET", 200, False),
+            ("POST", 201, False),
+        ]
+        assert app_ids(emu) == [engine.state["zoom"].id]
+        scanner.see_state("after a re-create answered 503", engine)
         engine.destroy("zoom")
-        scanner.see("host stderr", host.host_stderr())
+        assert app_ids(emu) == []
+
+        # re-create whose app is made but whose answer is lost: one listing finds the app
+        _, records = with_fault(emu, LOST_ANSWER, lambda: engine.up("zoom", props_back))
+        assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
+        assert app_ids(emu) == [engine.state["zoom"].id]
+        assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET
+        scanner.see_state("after a re-create whose answer was lost", engine)
+        engine.destroy("zoom")
+        assert app_ids(emu) == []
+
+        stderr = host.host_stderr()
+        # The host did log at DEBUG, each request and urllib3's retries: the scan is not vacuous.
+        assert len(CLIENT_DEBUG_LINE.findall(stderr)) >= 20, stderr[-2000:]
+        assert URLLIB3_DEBUG_LINE.search(stderr), stderr[-2000:]
+        assert "Incremented Retry" in stderr, stderr[-2000:]
+        scanner.see("host stderr", stderr)
         scanner.see("emulator request log", repr(emu.app.requests))
 
         # the provider in this process: pickled once configured, and every log line at DEBUG
         with caplog.at_level(logging.DEBUG):
             provider = RecallZoomOAuthAppProvider()
-            config = {"recall:apiKey": API_KEY, "recall:apiUrl": emu.url}
+            config = {
+                "recall:apiKey": API_KEY,
+                "recall:apiUrl": emu.url,
+                "recall:requestTimeout": "1",
+            }
             provider.configure(ConfigureRequest(Config(config, "recall-zoom")))
             created = provider.create(_plain(props_back))
-            provider.read(created.id, created.outs or {})
-            provider.update(created.id, created.outs or {}, _plain(props))
-            emu.app.add_fault(Fault(method="DELETE", status=401))
+            scanner.see("in-process create", _not_secret(created.outs))
+            # a GET answered 503 once, retried
+            read, records = with_fault(
+                emu,
+                Fault(method="GET", path=ONE_APP, status=503),
+                lambda: provider.read(created.id, created.outs or {}),
+            )
+            assert read.id == created.id
+            assert calls(records, ONE_APP) == [("GET", 503, True), ("GET", 200, False)]
+            scanner.see("in-process read", _not_secret(read.outs))
+            # a real rotation, to secrets used nowhere before
+            news = {
+                **_plain(props_back),
+                "client_secret": CLIENT_SECRET_3,
+                "webhook_secret": WEBHOOK_SECRET_3,
+            }
+            updated = provider.update(created.id, created.outs or {}, news)
+            stored = emu.backend.get(created.id)
+            assert stored is not None
+            assert (stored["client_secret"], stored["webhook_secret"]) == (
+                CLIENT_SECRET_3,
+                WEBHOOK_SECRET_3,
+            )
+            assert (updated.outs or {})["webhook_secret"] == WEBHOOK_SECRET_3
+            scanner.see("in-process update", _not_secret(updated.outs))
             with pytest.raises(Exception) as info:  # noqa: PT011 - any failure is scanned
-                provider.delete(created.id, created.outs or {})
+                with_fault(
+                    emu,
+                    Fault(method="DELETE", status=401),
+                    lambda: provider.delete(created.id, updated.outs or {}),
+                )
             scanner.see("in-process error", f"{info.value!s} {info.value!r}")
-            provider.delete(created.id, created.outs or {})
+            provider.delete(created.id, updated.outs or {})
+            # a create whose answer is lost, reconciled by listing
+            again, records = with_fault(emu, LOST_ANSWER, lambda: provider.create(news))
+            assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
+            assert app_ids(emu) == [again.id]
+            assert (again.outs or {})["client_secret"] == CLIENT_SECRET_3
+            scanner.see("in-process reconciled create", _not_secret(again.outs))
+            provider.delete(again.id, again.outs or {})
+            assert app_ids(emu) == []
             scanner.see("pickled configured provider", serialize_provider(provider))
             scanner.see(
                 "pickled configured provider (decoded)",
                 base64.b64decode(serialize_provider(provider)).decode("latin-1"),
             )
-        assert caplog.records, "the client logs each request at DEBUG"
+        loggers = {r.name for r in caplog.records}
+        assert "recall_provider.client" in loggers, "the client logs each request at DEBUG"
+        assert "urllib3.util.retry" in loggers, f"the retry was logged: {loggers}"
         scanner.see("log lines", "\n".join(r.getMessage() for r in caplog.records))
+        scanner.see("log text", caplog.text)
 
         assert len(scanner.seen) > 20
         assert scanner.leaks() == []
     finally:
+        host.close()
         emu.backend.secrets_in_responses = "plain"
 
 
-def _with_fault(emu: EmulatorServer, fault: Fault, action: Any) -> Any:
-    def run() -> Any:
-        emu.app.add_fault(fault)
-        try:
-            return action()
-        finally:
-            emu.app.clear_faults()
-
-    return run
+def _not_secret(outputs: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (outputs or {}).items() if k not in SECRET_OUTPUTS}
 
 
 def _plain(props: dict[str, Any]) -> dict[str, Any]:
