@@ -1,5 +1,8 @@
 """Benchmark 4: bytes of the pickled provider the engine stores per resource.
 
+The engine stores the base64 string twice per resource (inputs and outputs); the goal is judged
+on both copies together.
+
 ``serialize_provider`` (the SDK's own) is measured on a fresh provider, after ``configure()``
 and after it has done real work (client, sessions and pacing buckets live); then the string
 stored in state is read back from a real Create through the host.
@@ -25,7 +28,15 @@ def run() -> Table:
     """Benchmark 4 as a table."""
     table = Table(
         "4. State footprint of the pickled provider, per resource",
-        ["provider", "pickle B", "base64 B (stored)", "goal", "verdict", "holds API key"],
+        [
+            "provider",
+            "pickle B",
+            "base64 B, one copy",
+            "B per resource (both copies)",
+            "goal (per resource)",
+            "verdict",
+            "holds API key",
+        ],
     )
     with EmulatorServer() as emu:
         provider = RecallZoomOAuthAppProvider()
@@ -43,21 +54,28 @@ def run() -> Table:
             state = engine.state["footprint"]
         finally:
             host.close()
-    blobs.append(("in state after a real Create (outputs)", state.outputs[PROVIDER_KEY]))
-    for label, stored in blobs:
+    # A resource holds the string twice, in its inputs and in its outputs; for the blobs not
+    # read back from state, both copies are this one.
+    totals = [2 * len(stored) for _, stored in blobs]
+    blobs.append(("in state after a real Create", state.outputs[PROVIDER_KEY]))
+    totals.append(len(state.inputs[PROVIDER_KEY]) + len(state.outputs[PROVIDER_KEY]))
+    for (label, stored), both in zip(blobs, totals, strict=True):
         raw = base64.b64decode(stored)
         table.add(
             label,
             len(raw),
             len(stored),
+            both,
             f"< {GOAL} B",
-            verdict(len(stored) < GOAL),
+            verdict(both < GOAL),
             "yes" if API_KEY.encode() in raw else "no",
         )
     same = state.inputs[PROVIDER_KEY] == state.outputs[PROVIDER_KEY]
     table.notes.append(
-        f"the engine keeps the string in both inputs and outputs ({'same' if same else 'DIFFERENT'}"
-        f" string): {2 * len(state.outputs[PROVIDER_KEY])} B per resource in all"
+        "the engine keeps the string in both the resource's inputs and its outputs "
+        f"({'the same' if same else 'DIFFERENT'} string in the real Create); a resource holds "
+        "both copies, so the goal is judged on their sum (the first three rows: twice one copy; "
+        "the last: inputs + outputs as read back from the host)"
     )
     table.notes.append(f"pickle: {base64.b64decode(blobs[-1][1])!r}")
     return table

@@ -6,6 +6,11 @@ its bucket measured in real minutes), so the floor for 300 creates is 60/S secon
 workers call one host, as the engine's four-thread host pool would be fed; each app is the
 engine's create sequence (Check, then Create: the engine does not Diff a resource it has no
 state for). Destroy runs afterwards, timed on its own.
+
+A second run (table 5b) creates apps against the same emulator limits with the provider's
+pacing effectively off (``recall:requestsPerMinute`` = 1,000,000), so that every request
+beyond the emulator's bucket is answered 429 and the client's Retry-After handling does the
+pacing instead.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from bench.common import app_props, host_config
+from bench.common import UNPACED, app_props, host_config
 from bench.raw import RawClient
 from bench.report import Table, median, ms, p90, ratio, verdict
-from recall_provider.client import Pacing
-from recall_provider.emulator import EmulatorServer, RateLimits
+from recall_provider.client import Pacing, RetryPolicy
+from recall_provider.emulator import EmulatorServer, RateLimits, RequestRecord
 from tests.host_harness import CheckFailed, Engine, HostError, ProviderHost
 
 PER_MINUTE = 300
@@ -27,7 +33,10 @@ BURST = 10
 WORKERS = 4
 GOAL = 1.15
 PROBE_KEY = "bench-probe-key-0123456789"
-WEBHOOK = r"/webhook$"
+WINDOW = 1 / 5  # of an emulated minute: the sliding window of the pacing check
+# What the emulator's bucket can accept in such a window: its burst plus the refill meanwhile.
+PERMITTED = BURST + round(PER_MINUTE * WINDOW)
+UNPACED_APPS = 300  # most apps of the pacing-off run (fewer when the main run has fewer)
 
 
 @dataclass
@@ -38,11 +47,13 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     throttled: int = 0
+    records: list[RequestRecord] = field(default_factory=list)
 
 
 def _batch(names: list[str], call: Callable[[str], object], emu: EmulatorServer) -> Phase:
     phase = Phase()
     before = emu.app.throttled_count
+    emu.app.clear_requests()
 
     def one(name: str) -> None:
         started = time.perf_counter()
@@ -59,6 +70,7 @@ def _batch(names: list[str], call: Callable[[str], object], emu: EmulatorServer)
         list(pool.map(one, names))
     phase.wall = time.perf_counter() - started
     phase.throttled = emu.app.throttled_count - before
+    phase.records = emu.app.requests
     return phase
 
 
@@ -84,18 +96,62 @@ def _busiest_window(moments: list[float], width: float) -> int:
     return best
 
 
-def run(scale: float, apps: int) -> Table:
-    """Benchmark 5 as a table."""
+def _is_hook(record: RequestRecord) -> bool:
+    return record.path.endswith("/webhook")
+
+
+def _charged(records: list[RequestRecord]) -> list[float]:
+    """Arrival times of the requests the emulator charges to the API key (all but the webhook
+    validations, which carry no key), 429s included: what the client sent, not what got in."""
+    return sorted(r.started for r in records if not _is_hook(r))
+
+
+def _window_row(table: Table, phase: Phase, scale: float, judged: bool) -> None:
+    """The pacing check: requests sent in any 1/5 emulated minute against what the emulator's
+    bucket can accept in that time (its burst plus the refill). More means 429s were earned."""
+    busiest = _busiest_window(_charged(phase.records), 60 / scale * WINDOW)
+    table.add(
+        f"most API requests sent in any {WINDOW * 60:g} emulated s",
+        busiest,
+        f"<= {PERMITTED}" if judged else f"({PERMITTED} accepted)",
+        verdict(busiest <= PERMITTED) if judged else "-",
+    )
+
+
+def _latency_row(table: Table, phase: Phase) -> None:
+    lat = phase.latencies
+    table.add(
+        "per app (Check+Create) med / p90 / max (ms)",
+        f"{ms(median(lat))} / {ms(p90(lat))} / {ms(max(lat))}",
+        "-",
+        "-",
+    )
+
+
+def _setup(emu: EmulatorServer, scale: float) -> None:
+    emu.app.set_rate_limits(
+        RateLimits(per_minute=PER_MINUTE, list_per_minute=60, burst=BURST, time_scale=scale)
+    )
+
+
+def run(scale: float, apps: int) -> list[Table]:
+    """Benchmark 5 as two tables: the paced run and the pacing-off run."""
+    return [_paced(scale, apps), _unpaced(scale, min(apps, UNPACED_APPS))]
+
+
+def _props(apps: int) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    names = [f"app{i:04d}" for i in range(apps)]
+    # Built up front: serialize_provider swaps pickle's Pickler globally, unsafe across threads.
+    return names, {name: app_props(i) for i, name in enumerate(names)}
+
+
+def _paced(scale: float, apps: int) -> Table:
     limit = round(PER_MINUTE * scale)
     floor = apps * 60 / limit
     rate, capacity = Pacing(per_minute=limit, list_per_minute=max(1, limit // 5)).bucket("crud")
-    names = [f"app{i:04d}" for i in range(apps)]
-    # Built up front: serialize_provider swaps pickle's Pickler globally, unsafe across threads.
-    props = {name: app_props(i) for i, name in enumerate(names)}
+    names, props = _props(apps)
     with EmulatorServer() as emu:
-        emu.app.set_rate_limits(
-            RateLimits(per_minute=PER_MINUTE, list_per_minute=60, burst=BURST, time_scale=scale)
-        )
+        _setup(emu, scale)
         host = ProviderHost(host_config(emu.url, requests_per_minute=limit))
         try:
             engine = Engine(host)
@@ -103,12 +159,7 @@ def run(scale: float, apps: int) -> Table:
             host.check("warm-up", {}, props[names[0]])
             create = _batch(names, lambda n: engine.up(n, props[n]), emu)
             present = len(emu.backend.apps())
-            posts = sorted(
-                r.started
-                for r in emu.app.requests
-                if r.method == "POST" and r.path.endswith("/zoom-oauth-apps/")
-            )
-            hooks = [r for r in emu.app.requests if r.path.endswith("/webhook")]
+            hooks = [r for r in create.records if _is_hook(r)]
             first = engine.state[names[0]].id
             probe_hooks, probe_gets = _probe_webhook(
                 emu, first, props[names[0]]["webhook_secret"], 3 * BURST
@@ -117,7 +168,6 @@ def run(scale: float, apps: int) -> Table:
             left = len(emu.backend.apps())
         finally:
             host.close()
-    busiest = _busiest_window(posts, 60 / scale)
     table = Table(
         f"5. {apps} apps through one host, rate-limited (scale S={scale:g}, {WORKERS} workers)",
         ["metric", "value", "goal", "verdict"],
@@ -135,18 +185,8 @@ def run(scale: float, apps: int) -> Table:
     table.add("failures", len(create.failures), 0, verdict(not create.failures))
     table.add("429s received (emulator throttled)", create.throttled, "-", "-")
     table.add("apps present at the end", present, apps, verdict(present == apps))
-    table.add(
-        "most creates in one emulated minute",
-        busiest,
-        f"<= {PER_MINUTE}",
-        verdict(busiest <= PER_MINUTE),
-    )
-    table.add(
-        "per app (Check+Create) med / p90 (ms)",
-        f"{ms(median(create.latencies))} / {ms(p90(create.latencies))}",
-        "-",
-        "-",
-    )
+    _window_row(table, create, scale, judged=True)
+    _latency_row(table, create)
     table.add(
         "webhook validations sent / 429s",
         f"{len(hooks)} / {sum(r.status == 429 for r in hooks)}",
@@ -170,9 +210,59 @@ def run(scale: float, apps: int) -> Table:
         f"(burst {BURST})"
     )
     table.notes.append(
+        f"pacing check: requests charged to the API key (429s included) in any sliding window of "
+        f"{WINDOW * 60:g} emulated s ({60 / scale * WINDOW:.2f} s real); the emulator's bucket "
+        f"accepts at most its burst {BURST} + {round(PER_MINUTE * WINDOW)} refilled in that time"
+    )
+    table.notes.append(
         f"throttling probe ({3 * BURST} back-to-back requests each, another API key): webhook "
         f"validations got {probe_hooks} x 429, authenticated GETs got {probe_gets} x 429"
     )
     for failure in (create.failures + destroy.failures)[:3]:
+        table.notes.append(f"failure: {failure}")
+    return table
+
+
+def _unpaced(scale: float, apps: int) -> Table:
+    floor = apps * 60 / round(PER_MINUTE * scale)
+    names, props = _props(apps)
+    with EmulatorServer() as emu:
+        _setup(emu, scale)
+        host = ProviderHost(host_config(emu.url, requests_per_minute=UNPACED))
+        try:
+            engine = Engine(host)
+            host.check("warm-up", {}, props[names[0]])
+            create = _batch(names, lambda n: engine.up(n, props[n]), emu)
+            present = len(emu.backend.apps())
+        finally:
+            host.close()
+    posts = [r for r in create.records if r.method == "POST" and not _is_hook(r)]
+    table = Table(
+        f"5b. The same with the provider's pacing off: {apps} apps, emulator limits as in 5 "
+        f"(recall:requestsPerMinute = {UNPACED:,}, S={scale:g}, {WORKERS} workers)",
+        ["metric", "value", "goal", "verdict"],
+    )
+    table.add("apps", apps, "-", "-")
+    table.add(f"floor: {apps} creates at {PER_MINUTE}/min (s)", f"{floor:.2f}", "-", "-")
+    table.add("create wall time (s)", f"{create.wall:.2f}", "-", "-")
+    table.add("ratio wall/floor", ratio(create.wall / floor), "-", "-")
+    table.add("failures", len(create.failures), 0, verdict(not create.failures))
+    table.add("429s received (emulator throttled)", create.throttled, "-", "-")
+    table.add("create POSTs sent (429s included)", len(posts), "-", "-")
+    table.add("apps present at the end", present, apps, verdict(present == apps))
+    _window_row(table, create, scale, judged=False)
+    _latency_row(table, create)
+    emulator_floor = (apps - BURST) / (PER_MINUTE * scale / 60)
+    table.notes.append(
+        f"the emulator alone would accept {apps} creates in {emulator_floor:.2f} s (burst "
+        f"{BURST}); its 429s carry Retry-After in whole seconds, at least 1 s whatever S is "
+        f"(at S={scale:g} that is {scale:g} emulated s), and the client waits that long before "
+        f"each retry (at most {RetryPolicy().max_retries} per request, the client's default)"
+    )
+    table.notes.append(
+        f"more than {PERMITTED} requests in a {WINDOW * 60:g} emulated s window means at least "
+        "the excess got 429 (fewer does not mean none did); destroy is not run here"
+    )
+    for failure in create.failures[:3]:
         table.notes.append(f"failure: {failure}")
     return table
