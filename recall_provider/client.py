@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -27,6 +27,7 @@ from urllib3.exceptions import (
     NewConnectionError,
     ReadTimeoutError,
 )
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from recall_provider.errors import (
@@ -190,10 +191,29 @@ class RecallRetry(Retry):
     IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE"})
     RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 
+    def __init__(self, *args: Any, pace: Callable[[], object] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.pace = pace
+
+    def new(self, **kw: Any) -> Self:
+        # urllib3 copies the retry object at every attempt; the pacing must travel with it.
+        kw.setdefault("pace", self.pace)
+        return super().new(**kw)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """Wait as urllib3 does (backoff or Retry-After), then for the pacing bucket too."""
+        super().sleep(response)
+        # A retry is a request like any other for Recall's per-minute limit.
+        if self.pace is not None:
+            self.pace()
+
     @classmethod
-    def from_policy(cls, policy: RetryPolicy) -> RecallRetry:
-        """Build the retry object a session's adapter uses."""
+    def from_policy(
+        cls, policy: RetryPolicy, pace: Callable[[], object] | None = None
+    ) -> RecallRetry:
+        """Build the retry object of a session's adapter; ``pace`` runs before every retry."""
         return cls(
+            pace=pace,
             total=policy.max_retries,
             connect=policy.max_retries,
             read=policy.max_retries,
@@ -419,11 +439,22 @@ class RecallClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
+    def _bucket(self, name: str | None) -> TokenBucket | None:
+        if self.pacing is None or name is None:
+            return None
+        return _shared_bucket(self.base_url, self._api_key, name, self.pacing)
+
+    def _session(self, bucket: str | None) -> requests.Session:
+        # One session per thread and pacing bucket: the adapter's retries take from the bucket.
+        sessions: dict[str | None, requests.Session] = self._local.__dict__.setdefault(
+            "sessions", {}
+        )
+        session = sessions.get(bucket)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(max_retries=RecallRetry.from_policy(self.retry))
+            paced = self._bucket(bucket)
+            retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
+            adapter = HTTPAdapter(max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers.update(
@@ -433,7 +464,7 @@ class RecallClient:
                     "User-Agent": USER_AGENT,
                 }
             )
-            self._local.session = session
+            sessions[bucket] = session
             with self._sessions_lock:
                 self._sessions.append(session)
         return session
@@ -483,11 +514,12 @@ class RecallClient:
         headers: Mapping[str, str | None] | None = None,
     ) -> requests.Response:
         secret_values = (self._api_key, *secrets)
-        if self.pacing is not None and bucket is not None:
-            _shared_bucket(self.base_url, self._api_key, bucket, self.pacing).acquire()
+        paced = self._bucket(bucket)
+        if paced is not None:
+            paced.acquire()
         started = time.monotonic()
         try:
-            resp = self._session().request(
+            resp = self._session(bucket).request(
                 method,
                 self.base_url + path,
                 json=json,

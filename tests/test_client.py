@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import pickle
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
+from pydantic import SecretStr
 
+from recall_provider import client as client_module
 from recall_provider.client import (
     REGION_URLS,
+    Pacing,
     RecallClient,
     RetryPolicy,
     resolve_base_url,
     webhook_url,
 )
-from recall_provider.emulator import EmulatorServer
+from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.errors import RecallConfigError, RecallNotFoundError
 from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
 from tests.scripted_server import Reply, ScriptedServer
@@ -240,7 +244,7 @@ def test_one_session_per_thread(client: RecallClient) -> None:
             for _ in range(5):
                 assert client.get_app(app.id).id == app.id
             with lock:
-                sessions.add(id(client._session()))
+                sessions.add(id(client._session("crud")))
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
@@ -261,3 +265,33 @@ def test_pickling_keeps_settings_and_drops_sessions(client: RecallClient) -> Non
     assert clone.base_url == client.base_url
     assert len(list(clone.list_apps())) == 1
     assert API_KEY not in repr(clone)
+
+
+@pytest.mark.parametrize(("call", "bucket"), [("get", "crud"), ("patch", "crud"), ("list", "list")])
+def test_every_retry_takes_its_turn_in_the_pacing_bucket(
+    emulator: EmulatorServer, call: str, bucket: str
+) -> None:
+    pacing = Pacing(per_minute=6000, list_per_minute=6000)
+    key = f"pacing-retries-{call}-0123456789"
+    app_id = emulator.backend.create_app(new_app().to_wire())["id"]
+    with RecallClient(key, base_url=emulator.url, retry=FAST, pacing=pacing) as c:
+        paced = client_module._shared_bucket(c.base_url, key, bucket, pacing)
+        taken: list[float] = []
+        original = paced.acquire
+
+        def counting() -> float:
+            taken.append(time.monotonic())
+            return original()
+
+        # Before the first request: the session's retries bind the bucket when it is made.
+        paced.acquire = counting  # type: ignore[method-assign]
+        method = "PATCH" if call == "patch" else "GET"
+        emulator.app.add_fault(Fault(method=method, status=503, times=2))
+        if call == "get":
+            c.get_app(app_id)
+        elif call == "patch":
+            c.update_app(app_id, ZoomOAuthAppUpdate(webhook_secret=SecretStr("rotated-0001")))
+        else:
+            assert [app.id for app in c.list_apps()] == [app_id]
+    assert emulator.app.count(method) == 3, "two 503s, then the answer"
+    assert len(taken) == 3, "the first request and each retry took a token"
