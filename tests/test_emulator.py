@@ -1023,8 +1023,13 @@ def test_request_log(emulator: EmulatorServer) -> None:
         "faulted": False,
         "started": records[0].started,
         "duration": records[0].duration,
+        "request_id": records[0].request_id,
     }
     assert "test-key" not in json.dumps(dumped)
+    # Each answer's X-Request-Id is in the log, so a test can match an error to its request.
+    answer = requests.get(f"{emulator.url}{APPS}{app['id']}/", timeout=5)
+    assert emulator.app.requests[-1].request_id == answer.headers["X-Request-Id"]
+    assert len({r.request_id for r in emulator.app.requests}) == 4
     assert requests.delete(emulator.url + "/_emulator/requests", timeout=5).status_code == 204
     assert emulator.app.requests == []
 

@@ -3,14 +3,25 @@ a typed, actionable error that holds no secret, and leaves nothing half-done."""
 
 from __future__ import annotations
 
-import threading
+import re
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
 
-from recall_provider.emulator import EmulatorServer, Fault
-from tests.host_harness import Engine, HostError, ProviderHost, ResourceState, program_props
+from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
+from tests.host_harness import (
+    PROVIDER_KEY,
+    Engine,
+    HostError,
+    ProviderHost,
+    ResourceState,
+    program_props,
+)
 
 pytestmark = pytest.mark.host
 
@@ -19,22 +30,34 @@ CLIENT_SECRET = "faults-client-secret-0123456789"
 WEBHOOK_SECRET = "faults-webhook-secret-0123456789"
 ROTATED = "faults-webhook-secret-rotated-9876"
 SECRETS = (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET, ROTATED)
+CLIENT_ID = "zoomClientFaults"
+APPS_PATH = "/api/v2/zoom-oauth-apps/"
 APPS = r"^/api/v2/zoom-oauth-apps/$"
 ONE_APP = r"^/api/v2/zoom-oauth-apps/[^/]+/$"
+WEBHOOK = r"^/api/v2/zoom-oauth-apps/[^/]+/webhook$"
+# Time stamps of the request log come from two clocks (time.time, perf_counter).
+CLOCK_TOLERANCE = 0.005
 
 
 def props(webhook_secret: str = WEBHOOK_SECRET) -> dict[str, Any]:
     return program_props(
         kind="user_level",
-        client_id="zoomClientFaults",
+        client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         webhook_secret=webhook_secret,
     )
 
 
-def assert_clean(error: HostError) -> None:
-    for secret in SECRETS:
+def assert_clean(error: HostError, secrets: tuple[str, ...] = SECRETS) -> None:
+    for secret in secrets:
         assert secret not in error.details
+
+
+def error_type(error: HostError) -> str:
+    """The class name of the exception the provider raised (the traceback's last line)."""
+    match = re.match(r"([\w.]+): ", error.last_line)
+    assert match, f"not an exception line: {error.last_line!r}"
+    return match.group(1).rsplit(".", 1)[-1]
 
 
 def created(engine: Engine, emu: EmulatorServer) -> ResourceState:
@@ -43,26 +66,69 @@ def created(engine: Engine, emu: EmulatorServer) -> ResourceState:
     return engine.state["app"]
 
 
+def wait_for(fact: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Poll until ``fact`` holds (say, an abandoned request's answer landed in the log)."""
+    deadline = time.monotonic() + timeout
+    while not fact():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+def requests_to(emu: EmulatorServer, method: str, path: str) -> list[RequestRecord]:
+    """Logged requests with this method and a path matching this regex, by arrival."""
+    records = [r for r in emu.app.requests if r.method == method and re.search(path, r.path)]
+    return sorted(records, key=lambda r: r.started)
+
+
+def ended(record: RequestRecord) -> float:
+    return record.started + record.duration
+
+
+def last_answer(emu: EmulatorServer, method: str, path: str) -> RequestRecord:
+    """The last request of this method and path that was answered."""
+    matching = [
+        r
+        for r in emu.app.requests
+        if r.method == method and re.search(path, r.path) and r.status is not None
+    ]
+    assert matching, f"no answer to {method} {path}: {emu.app.requests}"
+    return matching[-1]
+
+
+def assert_names_the_answer(error: HostError, operation: str, answer: RequestRecord) -> None:
+    """The error says which operation failed, its request, the status and the request id."""
+    line = error.last_line
+    assert operation in line
+    assert f"{answer.method} {answer.path}" in line
+    assert f"HTTP {answer.status}" in line
+    assert f"request id {answer.request_id}" in line
+
+
+# -- transient faults on refresh, update and delete ---------------------------------------------
+
 TRANSIENT = [
-    Fault(status=429, retry_after=1, times=1),
-    Fault(status=500, times=2),
-    Fault(status=502, times=2),
-    Fault(status=503, times=3),
-    Fault(status=504, times=2),
-    Fault(drop=True, times=2),
-    Fault(delay=1.5, times=1),  # slower than the 1 s read timeout
+    pytest.param(Fault(status=429, retry_after=1, times=1), id="429-retry-after"),
+    pytest.param(Fault(status=500, times=2), id="500x2"),
+    pytest.param(Fault(status=502, times=2), id="502x2"),
+    pytest.param(Fault(status=503, times=3), id="503x3"),
+    pytest.param(Fault(status=504, times=2), id="504x2"),
+    pytest.param(Fault(drop=True, times=2), id="drop"),
+    pytest.param(Fault(delay=1.5, times=1), id="slow"),  # slower than the 1 s read timeout
 ]
+STEP_METHOD = {"refresh": "GET", "update": "PATCH", "delete": "DELETE"}
+STEP_STATUS = {"refresh": 200, "update": 200, "delete": 204}
 
 
-@pytest.mark.parametrize("fault", TRANSIENT, ids=lambda f: repr(f)[:60])
+@pytest.mark.parametrize("fault", TRANSIENT)
 @pytest.mark.parametrize("step", ["refresh", "update", "delete"])
 def test_transient_faults_are_ridden_out(
     engine: Engine, emu: EmulatorServer, step: str, fault: Fault
 ) -> None:
     state = created(engine, emu)
+    method = STEP_METHOD[step]
     emu.app.add_fault(
         Fault(
-            method={"refresh": "GET", "update": "PATCH", "delete": "DELETE"}[step],
+            method=method,
             path=ONE_APP,
             status=fault.status,
             retry_after=fault.retry_after,
@@ -81,57 +147,244 @@ def test_transient_faults_are_ridden_out(
     else:
         engine.destroy("app")
         assert emu.backend.apps() == []
-    # A request the client gave up on is still being answered: let it finish inside this test.
-    time.sleep(fault.delay)
+    assert emu.app.faults == [], "every injected fault was met"
+    # A request the client gave up on is still being answered: it is logged when it ends.
+    wait_for(
+        lambda: sum(r.faulted for r in emu.app.requests) == fault.times,
+        f"{fault.times} faulted requests in the log",
+    )
+    tried = requests_to(emu, method, ONE_APP)
+    faulted = [r for r in tried if r.faulted]
+    assert len(faulted) == fault.times
+    assert all(r.status == fault.status for r in faulted if not fault.delay)
+    final = tried[-1]
+    assert not final.faulted, f"the last {method} is the retry that got through: {tried}"
+    assert len(tried) == fault.times + 1, "one retry per fault, no more"
+    if fault.delay and step == "delete":
+        # The slow DELETE still deletes, before or after its retry: one of them finds it gone,
+        # which the provider counts as deleted.
+        assert {r.status for r in tried} == {204, 404}
+    else:
+        assert final.status == STEP_STATUS[step]
+    if fault.retry_after is not None:
+        waited = final.started - ended(faulted[-1])
+        assert waited >= fault.retry_after - CLOCK_TOLERANCE, "Retry-After was honoured"
 
 
-def test_a_burst_of_5xx_on_create_never_duplicates(engine: Engine, emu: EmulatorServer) -> None:
-    # 503 then 500: each time Recall answered, two listings show nothing, one more POST.
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
-    engine.up("app", props())
-    assert len(emu.backend.apps()) == 1
+# -- create: ambiguous failures are reconciled, never duplicated --------------------------------
 
 
-def test_create_that_succeeds_on_the_server_but_times_out_leaves_one_app(
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault(status=status, times=times), id=f"{status}x{times}")
+        for status in (500, 503)
+        for times in (2, 3)
+    ],
+)
+def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
+    engine: Engine, emu: EmulatorServer, fault: Fault
+) -> None:
+    # Recall itself answered 500/503, so nothing was made: after two listings that show
+    # nothing, one more POST; when that fails too, its error is the answer. No app, no id.
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=fault.status, times=fault.times))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    error = info.value
+    assert error_type(error) == "RecallServerError"
+    assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    assert_clean(error)
+    assert [(r.method, r.status) for r in emu.app.requests] == [
+        ("POST", fault.status),
+        ("GET", 200),
+        ("GET", 200),
+        ("POST", fault.status),
+    ]
+    assert emu.backend.apps() == []
+
+
+def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
     engine: Engine, emu: EmulatorServer
 ) -> None:
-    emu.app.add_fault(Fault(method="POST", path=APPS, delay=1.5, after_processing=True))
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
     engine.up("app", props())
-    apps = emu.backend.apps()
-    assert [a["id"] for a in apps] == [engine.state["app"].id]
-    # The abandoned POST is logged when its slow answer ends: wait, so no later test counts it.
-    deadline = time.monotonic() + 5
-    while not any(r.faulted for r in emu.app.requests) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
+    assert [(r.method, r.status) for r in emu.app.requests if re.search(APPS, r.path)] == [
+        ("POST", 503),
+        ("GET", 200),
+        ("GET", 200),
+        ("POST", 201),
+    ]
 
 
-@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        *(
+            pytest.param(Fault(status=status, times=times), id=f"{status}x{times}")
+            for status in (502, 504)
+            for times in (2, 3)
+        ),
+        pytest.param(Fault(drop=True), id="drop-before-processing"),
+    ],
+)
+def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
+    engine: Engine, emu: EmulatorServer, fault: Fault
+) -> None:
+    # A gateway error or a reset does not prove the POST ended: no second POST, and the error
+    # tells the user to list and adopt before trying again.
+    emu.app.add_fault(
+        Fault(method="POST", path=APPS, status=fault.status, drop=fault.drop, times=fault.times)
+    )
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    error = info.value
+    assert error_type(error) == "RecallError"
+    if fault.status is not None:
+        assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    else:
+        assert f"POST {APPS_PATH}" in error.last_line
+        assert "may have reached Recall" in error.last_line
+    assert f"client id {CLIENT_ID!r}" in error.last_line
+    assert "list Recall's apps" in error.last_line
+    assert "adopt_app_id" in error.last_line
+    assert_clean(error)
+    assert [(r.method, r.status) for r in emu.app.requests] == [
+        ("POST", fault.status),
+        ("GET", 200),
+        ("GET", 200),
+    ]
+    assert emu.backend.apps() == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault(drop=True, after_processing=True), id="drop"),
+        pytest.param(Fault(status=503, after_processing=True), id="503"),
+        pytest.param(Fault(delay=1.5, after_processing=True), id="slow"),  # past the timeout
+    ],
+)
+def test_a_create_that_succeeds_on_the_server_but_loses_its_answer_leaves_one_app(
+    engine: Engine, emu: EmulatorServer, fault: Fault
+) -> None:
+    emu.app.add_fault(
+        Fault(
+            method="POST",
+            path=APPS,
+            status=fault.status,
+            drop=fault.drop,
+            delay=fault.delay,
+            after_processing=True,
+        )
+    )
+    plan = engine.up("app", props())
+    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
+    assert plan.outputs["webhook_self_check_at"], "the found app passed the self-check"
+    # The abandoned POST is logged when its slow answer ends: wait, so the log is complete.
+    wait_for(lambda: any(r.faulted for r in emu.app.requests), "the abandoned POST's answer")
+    arrived = sorted(emu.app.requests, key=lambda r: r.started)
+    assert [(r.method, r.faulted) for r in arrived if re.search(APPS, r.path)] == [
+        ("POST", True),
+        ("GET", False),
+    ], "found at the first look, never posted again"
+
+
+def test_a_429_on_create_is_retried_after_retry_after(engine: Engine, emu: EmulatorServer) -> None:
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=429, retry_after=1))
+    engine.up("app", props())
+    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
+    throttled, retry = requests_to(emu, "POST", APPS)
+    assert (throttled.status, throttled.faulted) == (429, True)
+    assert (retry.status, retry.faulted) == (201, False)
+    assert retry.started - ended(throttled) >= 1 - CLOCK_TOLERANCE
+    assert requests_to(emu, "GET", APPS) == [], "a 429 is unambiguous: no reconciliation"
+
+
+@pytest.mark.parametrize("after_processing", [False, True], ids=["made-nothing", "made-app"])
+def test_a_404_on_the_reconciliation_listing_tells_the_user_what_to_do(
+    engine: Engine, emu: EmulatorServer, after_processing: bool
+) -> None:
+    emu.app.add_fault(
+        Fault(method="POST", path=APPS, status=502, after_processing=after_processing)
+    )
+    emu.app.add_fault(Fault(method="GET", path=APPS, status=404))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    error = info.value
+    line = error.last_line
+    assert error_type(error) == "RecallError"
+    assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    assert_names_the_answer(error, "list Zoom OAuth apps", last_answer(emu, "GET", APPS))
+    assert "Looking for the app afterwards failed too" in line
+    assert f"client id {CLIENT_ID!r}" in line
+    assert "adopt_app_id" in line
+    assert_clean(error)
+    assert len(requests_to(emu, "POST", APPS)) == 1, "never posted again: no duplicate"
+    assert len(emu.backend.apps()) == (1 if after_processing else 0)
+
+
+def test_a_404_on_the_webhook_self_check_leaves_no_app(
+    host: ProviderHost, emu: EmulatorServer
+) -> None:
+    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
+    checked, failures = host.check("app", {}, props())
+    assert failures == []
+    with pytest.raises(HostError) as info:
+        host.create("app", checked)  # raised: no id reaches the engine
+    error = info.value
+    assert error_type(error) == "RecallWebhookCheckError"
+    webhook = last_answer(emu, "POST", WEBHOOK)
+    app_id = webhook.path.split("/")[-2]
+    assert f"webhook self-check of Recall app {app_id} failed" in error.last_line
+    assert_names_the_answer(error, f"send a Zoom webhook to Recall app {app_id}", webhook)
+    assert "validate_webhook" in error.last_line
+    assert_clean(error)
+    assert emu.backend.apps() == [], "the app the failed create made was deleted"
+    assert [(r.method, r.status) for r in emu.app.requests] == [
+        ("POST", 201),
+        ("POST", 404),
+        ("DELETE", 204),
+    ]
+
+
+# -- refusals: typed, named, never retried ------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
 @pytest.mark.parametrize("step", ["create", "refresh", "update", "delete"])
-def test_auth_failures_at_every_step(
+def test_refusals_at_every_step(
     engine: Engine, emu: EmulatorServer, step: str, status: int
 ) -> None:
-    if step != "create":
-        created(engine, emu)
+    app_id = "" if step == "create" else created(engine, emu).id
     before = emu.backend.apps()
     emu.app.add_fault(Fault(status=status, times=5))
-    action = {
-        "create": lambda: engine.up("app", props()),
-        "refresh": lambda: engine.refresh("app"),
-        "update": lambda: engine.up("app", props(ROTATED)),
-        "delete": lambda: engine.destroy("app"),
+    action, operation, method = {
+        "create": (lambda: engine.up("app", props()), "create Zoom OAuth app", "POST"),
+        "refresh": (lambda: engine.refresh("app"), f"retrieve Zoom OAuth app {app_id}", "GET"),
+        "update": (
+            lambda: engine.up("app", props(ROTATED)),
+            f"update Zoom OAuth app {app_id}",
+            "PATCH",
+        ),
+        "delete": (lambda: engine.destroy("app"), f"delete Zoom OAuth app {app_id}", "DELETE"),
     }[step]
     with pytest.raises(HostError) as info:
         action()
-    line = info.value.last_line
-    assert "RecallAuthenticationError" in line
-    assert f"HTTP {status}" in line
-    assert "region" in line
-    assert_clean(info.value)
+    error = info.value
+    expected = "RecallValidationError" if status == 400 else "RecallAuthenticationError"
+    assert error_type(error) == expected
+    answer = last_answer(emu, method, APPS if step == "create" else ONE_APP)
+    assert answer.status == status
+    assert_names_the_answer(error, operation, answer)
+    if status != 400:
+        assert "region" in error.last_line
+    assert_clean(error)
     assert emu.backend.apps() == before, "nothing half-done"
     assert emu.app.count() == 1, f"never retried: {emu.app.requests}"
 
 
-def test_not_found_at_every_step(engine: Engine, emu: EmulatorServer) -> None:
+def test_not_found_at_every_step(host: ProviderHost, engine: Engine, emu: EmulatorServer) -> None:
     state = created(engine, emu)
     emu.backend.reset()
     # refresh: gone from state, no error
@@ -140,17 +393,26 @@ def test_not_found_at_every_step(engine: Engine, emu: EmulatorServer) -> None:
     engine.state["app"] = state
     with pytest.raises(HostError) as info:
         engine.up("app", props(ROTATED))
+    assert error_type(info.value) == "RecallNotFoundError"
     assert "pulumi refresh" in info.value.last_line
+    assert_names_the_answer(
+        info.value, f"update Zoom OAuth app {state.id}", last_answer(emu, "PATCH", ONE_APP)
+    )
     assert_clean(info.value)
     # delete of a vanished app: success
     engine.destroy("app")
     # create answered 404 (a wrong base URL path, say): a typed error, no app, no id
+    emu.app.clear_requests()
     emu.app.add_fault(Fault(method="POST", path=APPS, status=404))
+    checked, failures = host.check("app", {}, props())
+    assert failures == []
     with pytest.raises(HostError) as info:
-        engine.up("app", props())
-    assert "RecallNotFoundError" in info.value.last_line
-    assert "app" not in engine.state
+        host.create("app", checked)  # the Create RPC raised: it returned no id
+    assert error_type(info.value) == "RecallNotFoundError"
+    assert_names_the_answer(info.value, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    assert_clean(info.value)
     assert emu.backend.apps() == []
+    assert [(r.method, r.status) for r in emu.app.requests] == [("POST", 404)]
 
 
 def test_a_failed_update_is_reported_as_failed(engine: Engine, emu: EmulatorServer) -> None:
@@ -158,8 +420,14 @@ def test_a_failed_update_is_reported_as_failed(engine: Engine, emu: EmulatorServ
     emu.app.add_fault(Fault(method="PATCH", status=503, times=20))
     with pytest.raises(HostError) as info:
         engine.up("app", props(ROTATED))
-    assert "RecallServerError" in info.value.last_line
-    assert_clean(info.value)
+    error = info.value
+    assert error_type(error) == "RecallServerError"
+    patches = requests_to(emu, "PATCH", ONE_APP)
+    assert [r.status for r in patches] == [503] * 5, "the first try and four retries"
+    assert_names_the_answer(
+        error, f"update Zoom OAuth app {state.id}", last_answer(emu, "PATCH", ONE_APP)
+    )
+    assert_clean(error)
     # The engine keeps the old state; the next up tries again and succeeds.
     assert engine.state["app"].outputs["webhook_secret"] == WEBHOOK_SECRET
     emu.app.clear_faults()
@@ -167,44 +435,191 @@ def test_a_failed_update_is_reported_as_failed(engine: Engine, emu: EmulatorServ
     assert engine.state["app"].id == state.id
 
 
+# -- concurrency: the host's four workers share one provider instance --------------------------
+
+
+@pytest.fixture
+def fresh_host(server: EmulatorServer) -> Iterator[Callable[[], ProviderHost]]:
+    """Start hosts that have served nothing yet: no provider built, no client, full pacing
+    buckets (paced so loosely that pacing never spaces requests out)."""
+    hosts: list[ProviderHost] = []
+
+    def start() -> ProviderHost:
+        host = ProviderHost(
+            {
+                "recall:apiKey": API_KEY,
+                "recall:apiUrl": server.url,
+                "recall:requestTimeout": "10",
+                "recall:requestsPerMinute": "1000000",
+            }
+        )
+        hosts.append(host)
+        return host
+
+    try:
+        yield start
+    finally:
+        for host in hosts:
+            host.close()
+
+
+@dataclass(frozen=True)
+class Concurrent:
+    """One resource of the concurrency tests, with its own secrets."""
+
+    index: int
+
+    @property
+    def name(self) -> str:
+        return f"app{self.index:02d}"
+
+    @property
+    def client_id(self) -> str:
+        return f"zoomClientConcurrent{self.index:02d}"
+
+    @property
+    def client_secret(self) -> str:
+        return f"cs-{self.index:02d}-0123456789"
+
+    @property
+    def webhook_secret(self) -> str:
+        return f"ws-{self.index:02d}-0123456789"
+
+    @property
+    def rotated(self) -> str:
+        return f"ws-{self.index:02d}-rotated-9876"
+
+    def props(self) -> dict[str, Any]:
+        # Only ever in the main thread: the SDK's serialize_provider swaps pickle globals.
+        return program_props(
+            kind="user_level",
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            webhook_secret=self.webhook_secret,
+        )
+
+
+def concurrent_secrets(apps: list[Concurrent]) -> tuple[str, ...]:
+    return (API_KEY, *(s for a in apps for s in (a.client_secret, a.webhook_secret, a.rotated)))
+
+
+def check_and_create(host: ProviderHost, app: Concurrent, inputs: dict[str, Any]) -> ResourceState:
+    checked, failures = host.check(app.name, {}, inputs)
+    assert failures == []
+    app_id, outputs = host.create(app.name, checked)
+    return ResourceState(app_id, checked, outputs)
+
+
+def assert_holds_its_own(emu: EmulatorServer, app: Concurrent, state: ResourceState) -> None:
+    stored = emu.backend.get(state.id)
+    assert stored is not None
+    assert stored["client_id"] == state.outputs["client_id"] == app.client_id
+    assert stored["client_secret"] == state.outputs["client_secret"] == app.client_secret
+    assert stored["webhook_secret"] == state.outputs["webhook_secret"]
+    assert state.outputs["webhook_url"].endswith(f"/{state.id}/webhook")
+
+
+def in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread at once; the results in order, errors re-raised."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+
 def test_four_calls_at_once_on_one_provider_instance(
-    host: ProviderHost, emu: EmulatorServer
+    fresh_host: Callable[[], ProviderHost], emu: EmulatorServer
 ) -> None:
-    """The host serves four RPCs at once with one cached provider: no cross-talk, no errors."""
-    results: dict[int, tuple[str, dict[str, Any]]] = {}
-    errors: list[BaseException] = []
-
-    def create(i: int) -> None:
-        try:
-            inputs = program_props(
-                kind="user_level",
-                client_id=f"zoomClientConcurrent{i:02d}",
-                client_secret=f"cs-{i:02d}-0123456789",
-                webhook_secret=f"ws-{i:02d}-0123456789",
-            )
-            checked, failures = host.check(f"app{i}", {}, inputs)
-            assert failures == []
-            results[i] = host.create(f"app{i}", checked)
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-
+    """A fresh host serves four creates at once with one cached provider: no cross-talk."""
+    apps = [Concurrent(i) for i in range(16)]
+    inputs = [app.props() for app in apps]
+    assert len({p[PROVIDER_KEY] for p in inputs}) == 1, "one pickled provider, one instance"
+    host = fresh_host()
     # Slow creates keep the host's four workers busy at once.
-    emu.app.add_fault(Fault(method="POST", path=APPS, delay=0.2, times=16))
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    creates = [r for r in emu.app.requests if r.method == "POST" and r.path.endswith("apps/")]
-    assert max_overlap(creates) == 4, "the host ran four creates at once, never more"
-    assert len({app_id for app_id, _ in results.values()}) == 16
-    for i, (app_id, outputs) in results.items():
-        stored = emu.backend.get(app_id)
-        assert stored is not None
-        assert stored["client_id"] == outputs["client_id"] == f"zoomClientConcurrent{i:02d}"
-        assert stored["webhook_secret"] == f"ws-{i:02d}-0123456789"
-        assert outputs["webhook_url"].endswith(f"/{app_id}/webhook")
+    emu.app.add_fault(Fault(method="POST", path=APPS, delay=0.2, times=len(apps)))
+    states = in_parallel(
+        [partial(check_and_create, host, a, p) for a, p in zip(apps, inputs, strict=True)]
+    )
+    assert max_overlap(emu.app.requests) == 4, "the host ran four calls at once, never more"
+    assert max_overlap(requests_to(emu, "POST", APPS)) == 4, "four creates at once"
+    assert len({state.id for state in states}) == len(apps)
+    for app, state in zip(apps, states, strict=True):
+        assert_holds_its_own(emu, app, state)
+        assert state.outputs["webhook_secret"] == app.webhook_secret
+    assert len(emu.backend.apps()) == len(apps)
+    assert "Traceback" not in host.host_stderr()
+
+
+def test_a_mix_of_calls_at_once_on_a_fresh_host(
+    fresh_host: Callable[[], ProviderHost], emu: EmulatorServer
+) -> None:
+    """Creates, reads, updates and deletes at once, the first calls a fresh host serves (so
+    they race to build the provider's client): each touches its own app and nothing else."""
+    apps = [Concurrent(i) for i in range(16)]
+    inputs = {app: app.props() for app in apps}
+    seeder = fresh_host()
+    existing = {app: check_and_create(seeder, app, inputs[app]) for app in apps[:12]}
+    reads, updates, deletes, creates = apps[0:4], apps[4:8], apps[8:12], apps[12:16]
+    rotated = {app: {**existing[app].inputs, "webhook_secret": app.rotated} for app in updates}
+
+    host = fresh_host()
+    emu.app.clear_requests()
+    # Every API call (not the self-checks) is slow, so the four workers overlap.
+    emu.app.add_fault(Fault(path=r"^/api/v2/zoom-oauth-apps/([^/]+/)?$", delay=0.2, times=16))
+
+    def read(app: Concurrent) -> ResourceState:
+        old = existing[app]
+        app_id, outputs, new_inputs = host.read(app.name, old.id, old.outputs, old.inputs)
+        return ResourceState(app_id, new_inputs or {}, outputs)
+
+    def update(app: Concurrent) -> ResourceState:
+        old = existing[app]
+        outputs = host.update(app.name, old.id, old.outputs, old.inputs, rotated[app])
+        return ResourceState(old.id, rotated[app], outputs)
+
+    def delete(app: Concurrent) -> None:
+        old = existing[app]
+        host.delete(app.name, old.id, old.outputs, old.inputs)
+
+    calls: list[Callable[[], Any]] = []
+    for i in range(4):  # interleaved, so every kind of call is among the first four
+        calls += [
+            partial(check_and_create, host, creates[i], inputs[creates[i]]),
+            partial(read, reads[i]),
+            partial(update, updates[i]),
+            partial(delete, deletes[i]),
+        ]
+    results = in_parallel(calls)
+
+    api = [r for r in emu.app.requests if not re.search(WEBHOOK, r.path)]
+    assert sorted({r.method for r in api}) == ["DELETE", "GET", "PATCH", "POST"]
+    assert all(r.faulted for r in api), "every API call was slowed down"
+    assert max_overlap(emu.app.requests) == 4, "the host ran four calls at once, never more"
+    new = dict(zip(creates, results[0::4], strict=True))
+    for app in creates:
+        assert_holds_its_own(emu, app, new[app])
+        assert new[app].outputs["webhook_secret"] == app.webhook_secret
+    for app, state in zip(reads, results[1::4], strict=True):
+        assert state.id == existing[app].id
+        assert state.inputs["client_id"] == app.client_id
+        assert_holds_its_own(emu, app, state)
+        assert state.outputs["webhook_secret"] == app.webhook_secret
+    for app, state in zip(updates, results[2::4], strict=True):
+        assert state.id == existing[app].id
+        assert_holds_its_own(emu, app, state)
+        assert state.outputs["webhook_secret"] == app.rotated
+    for app in deletes:
+        assert emu.backend.get(existing[app].id) is None
+    remaining = {a["id"] for a in emu.backend.apps()}
+    assert remaining == {existing[a].id for a in reads + updates} | {new[a].id for a in creates}
+    # Nobody's secret ended up in another app.
+    for stored in emu.backend.apps():
+        index = int(stored["client_id"][-2:])
+        assert stored["client_secret"] == Concurrent(index).client_secret
+        assert stored["webhook_secret"].startswith(f"ws-{index:02d}-")
+    stderr = host.host_stderr()
+    assert "Traceback" not in stderr
+    for secret in concurrent_secrets(apps):
+        assert secret not in stderr
 
 
 def max_overlap(records: list[Any]) -> int:

@@ -131,6 +131,7 @@ class RequestRecord:
     faulted: bool
     started: float  # time.time() at arrival
     duration: float  # seconds
+    request_id: str | None = None  # the X-Request-Id answered; None when nothing was answered
 
 
 class ConnectionDropped(ConnectionAbortedError):
@@ -223,13 +224,14 @@ class EmulatorApp:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             response = self._control(request)
+            response.headers["X-Request-Id"] = uuid.uuid4().hex
         else:
             response = self._serve(request)
-        response.headers["X-Request-Id"] = uuid.uuid4().hex
         return response(environ, start_response)
 
     def _serve(self, request: Request) -> Response:
         started, clock = time.time(), time.perf_counter()
+        request_id = uuid.uuid4().hex
         fault = self._take_fault(request.method, request.path)
         status: int | None = None
         try:
@@ -241,6 +243,7 @@ class EmulatorApp:
                 if fault is not None and fault.after_processing:
                     response = _apply_fault(fault, request.environ) or response
             status = response.status_code
+            response.headers["X-Request-Id"] = request_id
             return response
         finally:
             record = RequestRecord(
@@ -251,6 +254,7 @@ class EmulatorApp:
                 faulted=fault is not None,
                 started=started,
                 duration=time.perf_counter() - clock,
+                request_id=request_id if status is not None else None,
             )
             with self._lock:
                 self._requests.append(record)
