@@ -73,6 +73,9 @@ class RecallAPIError(RecallError):
 
     hint = "Recall answered with an unexpected error; retry later or contact Recall support."
 
+    def _hint(self) -> str:
+        return self.hint
+
     def __init__(
         self,
         *,
@@ -93,7 +96,7 @@ class RecallAPIError(RecallError):
         message = f"{operation} failed: {method} {path} returned HTTP {status}{rid}"
         if detail:
             message += f": {detail}"
-        message = f"{message.rstrip('.')}. {hint or self.hint}"
+        message = f"{message.rstrip('.')}. {hint or self._hint()}"
         super().__init__(
             message,
             operation=operation,
@@ -124,6 +127,11 @@ class RecallValidationError(RecallAPIError):
 
     hint = "Fix the fields named above and try again."
 
+    def _hint(self) -> str:
+        if self.field_errors:
+            return self.hint
+        return "Recall named no field; check the values against its limits and try again."
+
 
 class RecallRateLimitError(RecallAPIError):
     """429 after every retry: the workspace's rate limit was exceeded."""
@@ -137,7 +145,10 @@ class RecallRateLimitError(RecallAPIError):
 class RecallServerError(RecallAPIError):
     """5xx after every retry: Recall could not serve the request."""
 
-    hint = "Recall could not serve the request even after retries; retry later."
+    hint = (
+        "Recall could not serve the request (requests that are safe to repeat were retried "
+        "first); retry later."
+    )
 
 
 class RecallResponseError(RecallAPIError):

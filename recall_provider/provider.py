@@ -267,8 +267,16 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             # adopted app, or one found by listing after a lost answer (it may have been made by
             # hand), stays: deleting it could destroy someone else's app.
             if ours:
-                with contextlib.suppress(RecallError):
+                try:
                     client.delete_app(app.id)
+                except RecallNotFoundError:
+                    pass
+                except RecallError as cleanup:
+                    raise RecallWebhookCheckError(
+                        f"{exc} Deleting app {app.id} again failed too ({cleanup}); it is "
+                        "still in Recall: delete it, or adopt it with adopt_app_id once its "
+                        "webhook secret is right."
+                    ) from None
                 raise
             raise RecallWebhookCheckError(
                 f"{exc} App {app.id} was not created by this step, so it was left in place: "
@@ -393,9 +401,20 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         found = self._created_by(client, request, started, failure)
         if found is not None:
             return found, False
-        if isinstance(failure, RecallServerError) and failure.status in (500, 503):
+        if _made_nothing(failure):
             # Recall itself answered, so the request is over, and it made nothing: no duplicate.
-            return client.create_app(request), True
+            try:
+                return client.create_app(request), True
+            except (RecallConnectionError, RecallServerError, RecallResponseError) as again:
+                if _made_nothing(again):
+                    raise
+                # Looking and trying again would only repeat the gamble: say what to check.
+                raise RecallError(
+                    f"{failure} Creating it again failed as well ({again}), and that request "
+                    "may have made the app. Before running `pulumi up` again, list Recall's "
+                    f"apps for client id {request.client_id!r}: adopt one that appeared "
+                    "(adopt_app_id), or run `pulumi up` if there is none."
+                ) from None
         raise RecallError(
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
@@ -452,6 +471,13 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             if props.get(key) is not None:
                 outs[key] = props[key]
         return outs
+
+
+def _made_nothing(failure: RecallError) -> bool:
+    """Whether a failed create provably made no app: Recall answered 500/503 or never heard it."""
+    if isinstance(failure, RecallServerError):
+        return failure.status in (500, 503)
+    return isinstance(failure, RecallConnectionError) and not failure.may_have_reached_server
 
 
 def _fresh() -> RecallZoomOAuthAppProvider:

@@ -352,3 +352,13 @@ def test_a_secret_cut_by_truncation_is_still_redacted() -> None:
             client.create_app(new_app())
     assert_no_secret(info.value)
     assert CLIENT_SECRET[:8] not in str(info.value)
+
+
+def test_a_400_naming_no_field_says_so() -> None:
+    with ScriptedServer(Reply(400, {"detail": "Bad request."})) as server:
+        client = RecallClient("k-0123456789", base_url=server.url)
+        with pytest.raises(RecallValidationError) as info:
+            client.get_app("7b0e3c1e-0000-4000-8000-000000000001")
+    assert info.value.field_errors == {}
+    assert "Recall named no field" in str(info.value)
+    assert "named above" not in str(info.value)

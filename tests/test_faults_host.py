@@ -217,6 +217,25 @@ def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
     ]
 
 
+def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    # Recall answers 503 (nothing made); the POST made again creates the app, then its answer
+    # is a 502: that app exists, and only the user can tell whether to adopt it.
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=502, after_processing=True))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    line = info.value.last_line
+    assert "Creating it again failed as well" in line
+    assert "adopt_app_id" in line
+    assert "HTTP 503" in line
+    assert "HTTP 502" in line
+    assert_clean(info.value)
+    assert len(emu.backend.apps()) == 1, "made by the second POST; never a third"
+    assert emu.app.count("POST", APPS) == 2
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -346,6 +365,23 @@ def test_a_404_on_the_webhook_self_check_leaves_no_app(
         ("POST", 404),
         ("DELETE", 204),
     ]
+
+
+def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
+    host: ProviderHost, emu: EmulatorServer
+) -> None:
+    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
+    emu.app.add_fault(Fault(method="DELETE", status=500, times=10))
+    checked, failures = host.check("app", {}, props())
+    assert failures == []
+    with pytest.raises(HostError) as info:
+        host.create("app", checked)
+    (app,) = emu.backend.apps()
+    line = info.value.last_line
+    assert error_type(info.value) == "RecallWebhookCheckError"
+    assert f"Deleting app {app['id']} again failed too" in line
+    assert "still in Recall" in line
+    assert_clean(info.value)
 
 
 # -- refusals: typed, named, never retried ------------------------------------------------------
