@@ -16,8 +16,9 @@ pacing instead.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,29 +146,49 @@ def _props(apps: int) -> tuple[list[str], dict[str, dict[str, Any]]]:
     return names, {name: app_props(i) for i, name in enumerate(names)}
 
 
-def _paced(scale: float, apps: int) -> Table:
-    limit = round(PER_MINUTE * scale)
-    floor = apps * 60 / limit
-    rate, capacity = Pacing(per_minute=limit, list_per_minute=max(1, limit // 5)).bucket("crud")
+@dataclass
+class _Created:
+    """Apps created through one host against a rate-limited emulator, still running."""
+
+    emu: EmulatorServer
+    engine: Engine
+    names: list[str]
+    props: dict[str, dict[str, Any]]
+    create: Phase
+    present: int
+
+
+@contextmanager
+def _created(scale: float, apps: int, requests_per_minute: int) -> Iterator[_Created]:
     names, props = _props(apps)
     with EmulatorServer() as emu:
         _setup(emu, scale)
-        host = ProviderHost(host_config(emu.url, requests_per_minute=limit))
+        host = ProviderHost(host_config(emu.url, requests_per_minute=requests_per_minute))
         try:
             engine = Engine(host)
             # The host's one-off import of the provider is benchmark 3's; keep it out of here.
             host.check("warm-up", {}, props[names[0]])
             create = _batch(names, lambda n: engine.up(n, props[n]), emu)
-            present = len(emu.backend.apps())
-            hooks = [r for r in create.records if _is_hook(r)]
-            first = engine.state[names[0]].id
-            probe_hooks, probe_gets = _probe_webhook(
-                emu, first, props[names[0]]["webhook_secret"], 3 * BURST
-            )
-            destroy = _batch(list(engine.state), engine.destroy, emu)
-            left = len(emu.backend.apps())
+            yield _Created(emu, engine, names, props, create, len(emu.backend.apps()))
         finally:
             host.close()
+
+
+def _paced(scale: float, apps: int) -> Table:
+    limit = round(PER_MINUTE * scale)
+    floor = apps * 60 / limit
+    rate, capacity = Pacing(per_minute=limit, list_per_minute=max(1, limit // 5)).bucket("crud")
+    with _created(scale, apps, limit) as run:
+        create, present, first_name = run.create, run.present, run.names[0]
+        hooks = [r for r in create.records if _is_hook(r)]
+        probe_hooks, probe_gets = _probe_webhook(
+            run.emu,
+            run.engine.state[first_name].id,
+            run.props[first_name]["webhook_secret"],
+            3 * BURST,
+        )
+        destroy = _batch(list(run.engine.state), run.engine.destroy, run.emu)
+        left = len(run.emu.backend.apps())
     table = Table(
         f"5. {apps} apps through one host, rate-limited (scale S={scale:g}, {WORKERS} workers)",
         ["metric", "value", "goal", "verdict"],
@@ -225,17 +246,8 @@ def _paced(scale: float, apps: int) -> Table:
 
 def _unpaced(scale: float, apps: int) -> Table:
     floor = apps * 60 / round(PER_MINUTE * scale)
-    names, props = _props(apps)
-    with EmulatorServer() as emu:
-        _setup(emu, scale)
-        host = ProviderHost(host_config(emu.url, requests_per_minute=UNPACED))
-        try:
-            engine = Engine(host)
-            host.check("warm-up", {}, props[names[0]])
-            create = _batch(names, lambda n: engine.up(n, props[n]), emu)
-            present = len(emu.backend.apps())
-        finally:
-            host.close()
+    with _created(scale, apps, UNPACED) as run:
+        create, present = run.create, run.present
     posts = [r for r in create.records if r.method == "POST" and not _is_hook(r)]
     table = Table(
         f"5b. The same with the provider's pacing off: {apps} apps, emulator limits as in 5 "
