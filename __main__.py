@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_random as random
+from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
 
@@ -53,11 +54,22 @@ def missing(key: str, secret: bool) -> pulumi.RunError:
     )
 
 
+def plain_secret(key: str) -> pulumi.RunError:
+    return pulumi.RunError(
+        f"{PROJECT}:{key} is stored in plain text in the stack's config file: run "
+        f"`pulumi config set --secret {PROJECT}:{key} <value>` to encrypt it"
+    )
+
+
 def single_app(config: pulumi.Config) -> AppConfig | None:
     """The app described by the top-level keys, if any of them is set."""
     client_id = config.get("clientId")
     if client_id is None and config.get_object("apps"):
         return None  # the stack lists its apps instead
+    for key in ("clientSecret", "webhookSecret"):
+        # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
+        if config.get(key) is not None and not is_config_secret(f"{PROJECT}:{key}"):
+            raise plain_secret(key)
     return AppConfig(
         name="zoom",
         kind=config.get("kind") or "user_level",

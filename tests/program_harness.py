@@ -22,6 +22,7 @@ from tests.host_harness import ROOT, TYPE
 
 APP_TYPE = TYPE
 BASE = "http://127.0.0.1:18111"
+SECRET_SUFFIXES = (":apiKey", ":clientSecret", ":webhookSecret")
 
 
 class ProgramMocks(pulumi.runtime.Mocks):
@@ -80,10 +81,16 @@ class Run:
 
 def run_program(
     config: dict[str, Any],
-    secret_keys: tuple[str, ...] = (),
+    secret_keys: tuple[str, ...] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
 ) -> Run:
-    """Run ``__main__.py`` as the language host would, against the mock monitor."""
+    """Run ``__main__.py`` as the language host would, against the mock monitor.
+
+    ``secret_keys`` are the keys set with ``--secret``; by default every key a user must set
+    that way (the API key and the Zoom secrets).
+    """
+    if secret_keys is None:
+        secret_keys = tuple(k for k in config if k.endswith(SECRET_SUFFIXES))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = mocks or ProgramMocks()

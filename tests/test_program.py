@@ -194,3 +194,13 @@ def test_the_self_check_is_on_by_default_and_per_app() -> None:
 def test_unknown_scope_style_is_refused() -> None:
     with pytest.raises(pulumi.RunError, match="scopeStyle must be one of granular, legacy"):
         run_program(one_app_config(**{"recall-zoom:scopeStyle": "fancy"}))
+
+
+@pytest.mark.parametrize("key", ["clientSecret", "webhookSecret"])
+def test_a_secret_stored_in_plain_text_is_refused(key: str) -> None:
+    other = "webhookSecret" if key == "clientSecret" else "clientSecret"
+    with pytest.raises(pulumi.RunError) as info:
+        run_program(one_app_config(), (f"recall-zoom:{other}",))
+    assert f"pulumi config set --secret recall-zoom:{key}" in str(info.value)
+    assert SECRET_A not in str(info.value)
+    assert SECRET_B not in str(info.value)
