@@ -6,7 +6,8 @@
     python -m recall_provider.cli logs --app-id ID        # key and region from RECALL_* vars
 
 With ``--stack``, values come from ``pulumi stack output`` and ``pulumi config get`` of that
-stack (so the Pulumi CLI must be on PATH); the environment variables win where set.
+stack (so the Pulumi CLI must be on PATH). As in the provider, the stack's ``recall:*`` settings
+win over the ``RECALL_*`` environment variables, which fill in what the stack does not set.
 """
 
 from __future__ import annotations
@@ -58,21 +59,34 @@ def stack_app(stack: str, app: str | None) -> dict[str, Any]:
 def _stack_setting(stack: str, key: str) -> str | None:
     try:
         value = _pulumi("config", "get", key, "--stack", stack).strip()
-    except CommandError:
-        return None  # unset
+    except CommandError as exc:
+        # Only an unset key is "no value"; a wrong passphrase or backend must be seen.
+        if "not found" in str(exc):
+            return None
+        raise
     return value or None
 
 
+def _scope_style(checklist: dict[str, Any], kind: str) -> str:
+    # The checklist lists the scopes of the style the stack chose for this app.
+    for style, scopes in zoom.SCOPES.items():
+        if list(scopes[kind]) == checklist.get("scopes"):
+            return style
+    return "granular"
+
+
 def manifest_command(args: argparse.Namespace) -> None:
-    kind, url = args.kind, args.webhook_url
+    kind, url, style = args.kind, args.webhook_url, args.scope_style
     if args.stack:
         found = stack_app(args.stack, args.app)
         url = url or found.get("webhook_url")
         checklist = found.get("zoom_checklist") or {}
         kind = kind or ("account_level" if checklist.get("app_type") == "admin-managed" else None)
+        style = style or _scope_style(checklist, kind or "user_level")
     if not url:
         raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
-    text = json.dumps(zoom.manifest(kind or "user_level", url, args.scope_style), indent=2) + "\n"
+    manifest = zoom.manifest(kind or "user_level", url, style or "granular")
+    text = json.dumps(manifest, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote the Zoom manifest fragment to {args.output}")
@@ -87,9 +101,12 @@ def logs_command(args: argparse.Namespace) -> None:
     api_url = args.api_url or os.environ.get("RECALL_API_URL")
     if args.stack:
         app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
-        api_key = api_key or _stack_setting(args.stack, "recall:apiKey")
-        region = region or _stack_setting(args.stack, "recall:region")
-        api_url = api_url or _stack_setting(args.stack, "recall:apiUrl")
+        api_key = _stack_setting(args.stack, "recall:apiKey") or api_key
+        stack_url = _stack_setting(args.stack, "recall:apiUrl")
+        stack_region = _stack_setting(args.stack, "recall:region")
+        # The stack's own location beats the environment's, so its key never goes elsewhere.
+        if not args.api_url and (stack_url or stack_region):
+            api_url, region = stack_url, stack_region
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
     if not api_key:
@@ -116,7 +133,11 @@ def main(argv: list[str] | None = None) -> None:
     manifest.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
     manifest.add_argument("--kind", choices=("user_level", "account_level"))
     manifest.add_argument("--webhook-url", help="the app's Recall webhook URL")
-    manifest.add_argument("--scope-style", choices=tuple(zoom.SCOPES), default="granular")
+    manifest.add_argument(
+        "--scope-style",
+        choices=tuple(zoom.SCOPES),
+        help="granular or legacy (default: the stack's, else granular)",
+    )
     manifest.add_argument("--output", "-o", help="file to write (default: standard output)")
     manifest.set_defaults(run=manifest_command)
     logs = commands.add_parser("logs", help="print Recall's recent logs of an app")

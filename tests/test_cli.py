@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from recall_provider import zoom
 from recall_provider.cli import main
 from recall_provider.emulator import EmulatorServer
 
@@ -26,19 +27,27 @@ def test_manifest_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def fake_pulumi(
-    tmp_path: Path, outputs: dict[str, object], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    outputs: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, str] | None = None,
 ) -> None:
-    """A stand-in answering `pulumi stack output --json` in the CLI's documented format."""
+    """A stand-in answering `pulumi stack output --json` and `pulumi config get KEY` in the
+    CLI's documented formats (an unset key: exit 255, "... not found for stack ...")."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "pulumi"
+    lines = ["#!/bin/sh", 'if [ "$1 $2" = "stack output" ]; then']
+    lines.append(f"  printf '%s\\n' '{json.dumps(outputs)}'; exit 0")
+    lines.append("fi")
+    for key, value in (config or {}).items():
+        lines.append(f'if [ "$1 $2 $3" = "config get {key}" ]; then echo \'{value}\'; exit 0; fi')
+    lines.append('if [ "$1 $2" = "config get" ]; then')
+    lines.append("  echo \"error: configuration key '$3' not found for stack '$5'\" >&2; exit 255")
+    lines.append("fi")
+    lines.append("echo 'not configured' >&2; exit 1")
     # Shell builtins only: PATH holds nothing but this directory.
-    script.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1 $2" = "stack output" ]; then\n'
-        f"  printf '%s\\n' '{json.dumps(outputs)}'; exit 0\nfi\n"
-        "echo 'not configured' >&2; exit 1\n"
-    )
+    script.write_text("\n".join(lines) + "\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))
 
@@ -89,3 +98,60 @@ def test_logs_need_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
     with pytest.raises(SystemExit, match="RECALL_API_KEY"):
         main(["logs", "--app-id", "abc"])
+
+
+def test_manifest_from_a_stack_follows_its_scope_style(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    legacy = list(zoom.SCOPES["legacy"]["user_level"])
+    checklist = {"app_type": "user-managed", "scopes": legacy}
+    fake_pulumi(tmp_path, {"webhook_url": URL, "zoom_checklist": checklist}, monkeypatch)
+    main(["manifest", "--stack", "prod"])
+    manifest = json.loads(capsys.readouterr().out)
+    assert [s["scope"] for s in manifest["oauth_information"]["scopes"]] == legacy
+
+
+def logged_app(emulator: EmulatorServer, key: str) -> str:
+    app = requests.post(
+        f"{emulator.url}/api/v2/zoom-oauth-apps/",
+        json={"kind": "user_level", "client_id": "c", "client_secret": "s", "webhook_secret": "w"},
+        headers={"Authorization": f"Token {key}"},
+        timeout=5,
+    ).json()
+    requests.post(
+        f"{emulator.url}/api/v2/zoom-oauth-apps/{app['id']}/webhook", data=b"{}", timeout=5
+    )
+    return str(app["id"])
+
+
+def test_logs_of_a_stack_use_its_settings_over_the_environment(
+    tmp_path: Path,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app_id = logged_app(emulator, "stack-key")
+    fake_pulumi(
+        tmp_path,
+        {"zoom_oauth_app_id": app_id},
+        monkeypatch,
+        config={"recall:apiKey": "stack-key", "recall:apiUrl": emulator.url},
+    )
+    # Left over from another stack: neither may win over the stack's own settings.
+    monkeypatch.setenv("RECALL_API_KEY", "shell-key")
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:9")
+    main(["logs", "--stack", "prod"])
+    assert "signature" in capsys.readouterr().out
+    assert {r.path for r in emulator.app.requests} >= {"/api/v2/zoom-oauth-app-logs/"}
+
+
+def test_logs_of_a_stack_report_a_config_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_pulumi(tmp_path, {"zoom_oauth_app_id": "abc"}, monkeypatch)
+    script = tmp_path / "bin" / "pulumi"
+    text = script.read_text().replace("not found for stack", "could not decrypt; passphrase?")
+    script.write_text(text)
+    monkeypatch.delenv("RECALL_API_KEY", raising=False)
+    with pytest.raises(SystemExit, match="passphrase"):
+        main(["logs", "--stack", "prod"])
