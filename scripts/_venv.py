@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,13 +26,28 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None, check: bool = True)
     return code
 
 
+def _has_pip() -> bool:
+    probe = [str(PY), "-m", "pip", "--version"]
+    return subprocess.call(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0  # noqa: S603 - our venv
+
+
 def ensure_env() -> None:
     """Create ./.venv when missing and install the project when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this may be run by any python3
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
+    if PY.exists() and not _has_pip():
+        print(f"{VENV} has no pip (an earlier creation failed): making it again", flush=True)
+        shutil.rmtree(VENV)
     if not PY.exists():
         print(f"creating virtualenv {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            shutil.rmtree(VENV, ignore_errors=True)
+            sys.exit(
+                f"could not create {VENV} with pip ({exc}); on Debian or Ubuntu install "
+                "python3-venv (e.g. `sudo apt install python3.11-venv`) and run this again"
+            )
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != want:
         run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The local dev stack in one command: emulator, file backend, `pulumi up` of `dev`.
 
-Usage: python3 scripts/dev.py up | down | drift | outputs | manifest | logs
-                             | emulator-start | emulator-stop
+Usage: python3 scripts/dev.py [up | down | drift | outputs | manifest | logs
+                              | emulator-start | emulator-stop]      (default: up)
 
 Needs Python 3.11+ and the Pulumi CLI. Everything stays in the project (all ignored by git):
 the virtualenv in .venv, the emulator's state and log in .emulator/, and the stack's state in
@@ -98,7 +98,9 @@ def pulumi_env() -> dict[str, str]:
     BACKEND_DIR.mkdir(exist_ok=True)
     env = dict(os.environ)
     env["PULUMI_BACKEND_URL"] = BACKEND_DIR.as_uri()
-    env.setdefault("PULUMI_CONFIG_PASSPHRASE", DEV_PASSPHRASE)
+    # Always the dev passphrase: one exported for another project would lock this state away.
+    env["PULUMI_CONFIG_PASSPHRASE"] = DEV_PASSPHRASE
+    env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
     env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
     return env
 
@@ -118,6 +120,9 @@ def select_stack() -> None:
 
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "up"
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return
     if command in ("emulator-start", "emulator-stop"):
         ensure_env()
         start_emulator() if command == "emulator-start" else stop_emulator()
