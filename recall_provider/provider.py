@@ -215,6 +215,15 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             # whitespace or a byte-order mark; Zoom ids and secrets never contain either.
             inputs[key] = known[key] = _trim(value)
         failures.extend(_model_failures(known))
+        named = {failure.property for failure in failures}
+        for key in ("client_id", *SECRETS):
+            value = known.get(key)
+            # Zoom ids and secrets are printable and unspaced; anything else is a paste error
+            # that would only surface later as a failed self-check or a Zoom mismatch.
+            if key not in named and value and (not value.isprintable() or " " in value):
+                failures.append(
+                    CheckFailure(key, "contains spaces or invisible characters; copy it again")
+                )
         adopt = known.get("adopt_app_id")
         if adopt is not None and not _is_uuid(adopt):
             failures.append(CheckFailure("adopt_app_id", "must be a Recall app id (a UUID)"))
@@ -273,11 +282,16 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                     pass
                 except RecallError as cleanup:
                     raise RecallWebhookCheckError(
-                        f"{exc} Deleting app {app.id} again failed too ({cleanup}); it is "
+                        f"{exc} Deleting app {app.id} failed too ({cleanup}); it is "
                         "still in Recall: delete it, or adopt it with adopt_app_id once its "
                         "webhook secret is right."
                     ) from None
                 raise
+            if props.get("adopt_app_id"):
+                raise RecallWebhookCheckError(
+                    f"{exc} The adopted app {app.id} was left in place with the secrets of "
+                    "this step's inputs; fix webhook_secret and run `pulumi up` again."
+                ) from None
             raise RecallWebhookCheckError(
                 f"{exc} App {app.id} was not created by this step, so it was left in place: "
                 "adopt it with adopt_app_id once its webhook secret is right, or delete it."

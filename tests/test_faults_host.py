@@ -379,7 +379,7 @@ def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
     (app,) = emu.backend.apps()
     line = info.value.last_line
     assert error_type(info.value) == "RecallWebhookCheckError"
-    assert f"Deleting app {app['id']} again failed too" in line
+    assert f"Deleting app {app['id']} failed too" in line
     assert "still in Recall" in line
     assert_clean(info.value)
 

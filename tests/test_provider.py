@@ -212,3 +212,18 @@ def test_a_wrong_kind_is_echoed_only_when_short() -> None:
     assert failure.property == "kind"
     assert pasted_secret not in failure.reason
     assert "a 22-character value" in failure.reason
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("client_id", "zoomClient\u200e"),  # a left-to-right mark, invisible when pasted
+        ("client_secret", "x" * 31 + "\u00ad"),  # a soft hyphen
+        ("webhook_secret", "two words"),
+    ],
+)
+def test_ids_and_secrets_with_hidden_characters_fail_check(key: str, value: str) -> None:
+    (failure,) = RecallZoomOAuthAppProvider().check({}, {**NEWS, key: value}).failures
+    assert failure.property == key
+    assert "spaces or invisible characters" in failure.reason
+    assert value not in failure.reason

@@ -539,3 +539,24 @@ def test_turning_the_self_check_off_clears_its_time(engine: Engine, emu: Emulato
     assert engine.up("app", app_props(validate_webhook=False)).op == "update"
     assert "webhook_self_check_at" not in engine.state["app"].outputs
     assert [r.method for r in emu.app.requests] == ["GET"], "no PATCH, no check"
+
+
+def test_an_adopted_app_that_fails_the_self_check_stays_with_advice(
+    engine: Engine, emu: EmulatorServer
+) -> None:
+    made_by_hand = emu.backend.create_app(
+        {
+            "kind": "user_level",
+            "client_id": "zoomClientHost",
+            "client_secret": "old-client-secret",
+            "webhook_secret": "old-webhook-secret",
+        }
+    )
+    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
+    with pytest.raises(HostError) as info:
+        engine.up("app", app_props(adopt_app_id=made_by_hand["id"]))
+    line = info.value.last_line
+    assert f"The adopted app {made_by_hand['id']} was left in place" in line
+    assert "fix webhook_secret" in line
+    assert [app["id"] for app in emu.backend.apps()] == [made_by_hand["id"]]
+    assert "app" not in engine.state
