@@ -56,20 +56,20 @@ def missing(key: str, secret: bool) -> pulumi.RunError:
 
 def plain_secret(key: str) -> pulumi.RunError:
     return pulumi.RunError(
-        f"{PROJECT}:{key} is stored in plain text in the stack's config file: run "
+        f"{PROJECT}:{key} is not a secret, so it is kept in plain text: run "
         f"`pulumi config set --secret {PROJECT}:{key} <value>` to encrypt it"
     )
 
 
 def single_app(config: pulumi.Config) -> AppConfig | None:
     """The app described by the top-level keys, if any of them is set."""
-    client_id = config.get("clientId")
-    if client_id is None and config.get_object("apps"):
-        return None  # the stack lists its apps instead
     for key in ("clientSecret", "webhookSecret"):
         # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
         if config.get(key) is not None and not is_config_secret(f"{PROJECT}:{key}"):
             raise plain_secret(key)
+    client_id = config.get("clientId")
+    if client_id is None and config.get_object("apps"):
+        return None  # the stack lists its apps instead
     return AppConfig(
         name="zoom",
         kind=config.get("kind") or "user_level",

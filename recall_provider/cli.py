@@ -16,6 +16,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def _stack_setting(stack: str, key: str) -> str | None:
         value = _pulumi("config", "get", key, "--stack", stack).strip()
     except CommandError as exc:
         # Only an unset key is "no value"; a wrong passphrase or backend must be seen.
-        if "not found" in str(exc):
+        if re.search(r"configuration key '[^']*' not found", str(exc)):
             return None
         raise
     return value or None

@@ -1,8 +1,9 @@
 """Typed HTTP client of Recall's zoom-oauth-apps API.
 
 HTTP only: URLs, auth, timeouts, retries, pacing and typed errors. It knows nothing of Pulumi.
-Retries are urllib3's ``Retry`` with Recall's rules (see ``RecallRetry``); one ``requests.Session``
-per thread; pickling keeps the settings and drops the sessions.
+Retries are urllib3's ``Retry`` with Recall's rules (see ``RecallRetry``), each paced like a
+request; one ``requests.Session`` per thread and pacing bucket; pickling keeps the settings and
+drops the sessions.
 """
 
 from __future__ import annotations

@@ -138,7 +138,8 @@ class RecallRateLimitError(RecallAPIError):
 
     hint = (
         "Recall's rate limit (300 requests/min per workspace, 60/min for lists) was still "
-        "exceeded after retries; turn on client pacing or retry later."
+        "exceeded after retries; lower recall:requestsPerMinute (the client's pacing) if "
+        "other tools share the workspace's limit, or retry later."
     )
 
 

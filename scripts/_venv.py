@@ -31,12 +31,17 @@ def _has_pip() -> bool:
     return subprocess.call(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0  # noqa: S603 - our venv
 
 
+def _add_pip() -> bool:
+    return subprocess.call([str(PY), "-m", "ensurepip", "--upgrade"]) == 0  # noqa: S603 - our venv
+
+
 def ensure_env() -> None:
     """Create ./.venv when missing and install the project when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this may be run by any python3
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
-    if PY.exists() and not _has_pip():
-        print(f"{VENV} has no pip (an earlier creation failed): making it again", flush=True)
+    # A venv made without pip (by uv, or an earlier failed creation): add pip, else rebuild.
+    if PY.exists() and not _has_pip() and not _add_pip():
+        print(f"{VENV} has no pip and cannot get one: making it again", flush=True)
         shutil.rmtree(VENV)
     if not PY.exists():
         print(f"creating virtualenv {VENV}", flush=True)

@@ -99,6 +99,14 @@ def pulumi_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PULUMI_BACKEND_URL"] = BACKEND_DIR.as_uri()
     # Always the dev passphrase: one exported for another project would lock this state away.
+    theirs = env.get("PULUMI_CONFIG_PASSPHRASE")
+    if theirs and theirs != DEV_PASSPHRASE:
+        print(
+            "note: the dev stack uses its own passphrase, not PULUMI_CONFIG_PASSPHRASE; if an "
+            "older dev stack was made with yours, remove .pulumi/ and the encryptionsalt line "
+            "of stacks/Pulumi.dev.yaml",
+            file=sys.stderr,
+        )
     env["PULUMI_CONFIG_PASSPHRASE"] = DEV_PASSPHRASE
     env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
     env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")

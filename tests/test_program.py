@@ -204,3 +204,10 @@ def test_a_secret_stored_in_plain_text_is_refused(key: str) -> None:
     assert f"pulumi config set --secret recall-zoom:{key}" in str(info.value)
     assert SECRET_A not in str(info.value)
     assert SECRET_B not in str(info.value)
+
+
+def test_a_plain_top_level_secret_is_refused_beside_an_app_list() -> None:
+    apps = [{"name": "acme", "clientId": "a", "clientSecret": "s1", "webhookSecret": "w1"}]
+    config = {"recall-zoom:apps": apps, "recall-zoom:clientSecret": SECRET_A}
+    with pytest.raises(pulumi.RunError, match="--secret recall-zoom:clientSecret"):
+        run_program(config, ("recall-zoom:apps",))
