@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     SecretStr,
@@ -36,7 +37,22 @@ KINDS: tuple[str, ...] = get_args(Kind)
 MAX_FIELD_LENGTH = 200
 """Recall's limit on ``client_id``, ``client_secret`` and ``webhook_secret``."""
 
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FIELD_LENGTH)]
+
+def _no_hidden_characters(value: str) -> str:
+    # Zoom ids and secrets are printable and unspaced; anything else is a paste error that would
+    # only surface later, as a failed webhook check or a Zoom mismatch.
+    if not value.isprintable() or " " in value:
+        raise PydanticCustomError(
+            "hidden_characters", "contains spaces or invisible characters; copy it again"
+        )
+    return value
+
+
+ClientId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_FIELD_LENGTH),
+    AfterValidator(_no_hidden_characters),
+]
 
 
 def _check_secret(value: object) -> object:
@@ -50,6 +66,7 @@ def _check_secret(value: object) -> object:
                 "must have at most {max_length} characters",
                 {"max_length": MAX_FIELD_LENGTH},
             )
+        _no_hidden_characters(value)
     return value
 
 

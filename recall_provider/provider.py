@@ -215,15 +215,6 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             # whitespace or a byte-order mark; Zoom ids and secrets never contain either.
             inputs[key] = known[key] = _trim(value)
         failures.extend(_model_failures(known))
-        named = {failure.property for failure in failures}
-        for key in ("client_id", *SECRETS):
-            value = known.get(key)
-            # Zoom ids and secrets are printable and unspaced; anything else is a paste error
-            # that would only surface later as a failed self-check or a Zoom mismatch.
-            if key not in named and value and (not value.isprintable() or " " in value):
-                failures.append(
-                    CheckFailure(key, "contains spaces or invisible characters; copy it again")
-                )
         adopt = known.get("adopt_app_id")
         if adopt is not None and not _is_uuid(adopt):
             failures.append(CheckFailure("adopt_app_id", "must be a Recall app id (a UUID)"))

@@ -45,6 +45,8 @@ def test_create_to_wire_has_the_plain_values() -> None:
         ({"client_secret": ""}, "client_secret", "must not be empty"),
         ({"webhook_secret": "w" * (MAX_FIELD_LENGTH + 1)}, "webhook_secret", "at most 200"),
         ({"client_id": 42}, "client_id", "string"),
+        ({"client_id": "zoomClient\u200e"}, "client_id", "invisible characters"),
+        ({"webhook_secret": "two words"}, "webhook_secret", "spaces"),
         ({"extra": "field"}, "extra", "Extra inputs"),
     ],
 )
