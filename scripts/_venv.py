@@ -39,8 +39,11 @@ def ensure_env() -> None:
     """Create ./.venv when missing and install the project when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this may be run by any python3
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
-    # A venv made without pip (by uv, or an earlier failed creation): add pip, else rebuild.
-    if PY.exists() and not _has_pip() and not _add_pip():
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    installed = STAMP.exists() and STAMP.read_text().strip() == want
+    # Before installing into a venv made without pip (by uv, or an earlier failed creation):
+    # add pip, else rebuild it. A venv that is up to date is not probed at all.
+    if PY.exists() and not installed and not _has_pip() and not _add_pip():
         print(f"{VENV} has no pip and cannot get one: making it again", flush=True)
         shutil.rmtree(VENV)
     if not PY.exists():
@@ -53,8 +56,7 @@ def ensure_env() -> None:
                 f"could not create {VENV} with pip ({exc}); on Debian or Ubuntu install "
                 "python3-venv (e.g. `sudo apt install python3.11-venv`) and run this again"
             )
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text().strip() != want:
+    if not installed:
         run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
         run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
         STAMP.write_text(want + "\n")
