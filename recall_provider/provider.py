@@ -263,30 +263,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         try:
             outs.update(self._self_check(client, app.id, props))
         except RecallWebhookCheckError as exc:
-            # A failed create leaves nothing behind (the engine would not record the id). An
-            # adopted app, or one found by listing after a lost answer (it may have been made by
-            # hand), stays: deleting it could destroy someone else's app.
-            if ours:
-                try:
-                    client.delete_app(app.id)
-                except RecallNotFoundError:
-                    pass
-                except RecallError as cleanup:
-                    raise RecallWebhookCheckError(
-                        f"{exc} Deleting app {app.id} failed too ({cleanup}); it is "
-                        "still in Recall: delete it, or adopt it with adopt_app_id once its "
-                        "webhook secret is right."
-                    ) from None
-                raise
-            if props.get("adopt_app_id"):
-                raise RecallWebhookCheckError(
-                    f"{exc} The adopted app {app.id} was left in place with the secrets of "
-                    "this step's inputs; fix webhook_secret and run `pulumi up` again."
-                ) from None
-            raise RecallWebhookCheckError(
-                f"{exc} App {app.id} was not created by this step, so it was left in place: "
-                "adopt it with adopt_app_id once its webhook secret is right, or delete it."
-            ) from None
+            adopted = bool(props.get("adopt_app_id"))
+            raise _undo_create(client, app.id, exc, ours=ours, adopted=adopted) from None
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
@@ -476,6 +454,39 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             if props.get(key) is not None:
                 outs[key] = props[key]
         return outs
+
+
+def _undo_create(
+    client: RecallClient,
+    app_id: str,
+    failure: RecallWebhookCheckError,
+    *,
+    ours: bool,
+    adopted: bool,
+) -> RecallWebhookCheckError:
+    """Delete an app whose self-check failed right after our POST made it; say what is left."""
+    # A failed create leaves nothing behind (the engine would not record the id). An adopted
+    # app, or one found by listing after a lost answer (it may have been made by hand), stays:
+    # deleting it could destroy someone else's app.
+    if adopted:
+        return RecallWebhookCheckError(
+            f"{failure} The adopted app {app_id} was left in place with the secrets of this "
+            "step's inputs; fix webhook_secret and run `pulumi up` again."
+        )
+    if not ours:
+        return RecallWebhookCheckError(
+            f"{failure} App {app_id} was not created by this step, so it was left in place: "
+            "adopt it with adopt_app_id once its webhook secret is right, or delete it."
+        )
+    try:
+        with contextlib.suppress(RecallNotFoundError):
+            client.delete_app(app_id)
+    except RecallError as cleanup:
+        return RecallWebhookCheckError(
+            f"{failure} Deleting app {app_id} failed too ({cleanup}); it is still in Recall: "
+            "delete it, or adopt it with adopt_app_id once its webhook secret is right."
+        )
+    return failure
 
 
 def _made_nothing(failure: RecallError) -> bool:
