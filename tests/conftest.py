@@ -70,8 +70,10 @@ def host(server: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[Pro
 
 @pytest.fixture
 def emu(server: EmulatorServer) -> EmulatorServer:
-    """The module's emulator, emptied, with no faults and an empty request log."""
+    """The module's emulator, emptied, answering secrets in plain, with no faults and an empty
+    request log."""
     server.backend.reset()
+    server.backend.secrets_in_responses = "plain"
     server.app.clear_faults()
     server.app.clear_requests()
     return server

@@ -484,52 +484,51 @@ def test_a_secret_changed_outside_pulumi_is_drift_and_up_restores_it(
     assert engine.preview("app", app_props()).op == "same"
 
 
+def made_by_hand(emu: EmulatorServer, webhook_secret: str) -> dict[str, Any]:
+    """An app for the same Zoom app, made outside Pulumi, with this webhook secret."""
+    return emu.backend.create_app(
+        {
+            "kind": "user_level",
+            "client_id": "zoomClientHost",
+            "client_secret": "client-secret-host-0001",
+            "webhook_secret": webhook_secret,
+        }
+    )
+
+
 @pytest.mark.parametrize("mode", ["plain", "masked"])
 def test_an_app_made_by_hand_is_never_deleted_by_an_ambiguous_create(
     engine: Engine, emu: EmulatorServer, mode: str
 ) -> None:
     emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
-    try:
-        # Same Zoom app, made by hand a moment ago, with another webhook secret.
-        by_hand = emu.backend.create_app(
-            {
-                "kind": "user_level",
-                "client_id": "zoomClientHost",
-                "client_secret": "client-secret-host-0001",
-                "webhook_secret": "a-webhook-secret-set-by-hand",
-            }
-        )
-        emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
-        if mode == "plain":
-            # Recall shows its webhook secret differs: not ours, so a new app is made beside it.
+    # Same Zoom app, made by hand a moment ago, with another webhook secret.
+    by_hand = made_by_hand(emu, "a-webhook-secret-set-by-hand")
+    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    if mode == "plain":
+        # Recall shows its webhook secret differs: not ours, so a new app is made beside it.
+        engine.up("app", app_props())
+        ids = {app["id"] for app in emu.backend.apps()}
+        assert ids == {by_hand["id"], engine.state["app"].id}
+    else:
+        # Masked secrets cannot tell it apart: taken for ours, it fails the self-check and is
+        # left in place, named in the error.
+        with pytest.raises(HostError) as info:
             engine.up("app", app_props())
-            ids = {app["id"] for app in emu.backend.apps()}
-            assert ids == {by_hand["id"], engine.state["app"].id}
-        else:
-            # Masked secrets cannot tell it apart: taken for ours, it fails the self-check and
-            # is left in place, named in the error.
-            with pytest.raises(HostError) as info:
-                engine.up("app", app_props())
-            line = info.value.last_line
-            assert "RecallWebhookCheckError" in line
-            assert f"App {by_hand['id']} was not created by this step" in line
-            assert [app["id"] for app in emu.backend.apps()] == [by_hand["id"]]
-    finally:
-        emu.backend.secrets_in_responses = "plain"
+        line = info.value.last_line
+        assert "RecallWebhookCheckError" in line
+        assert f"App {by_hand['id']} was not created by this step" in line
+        assert [app["id"] for app in emu.backend.apps()] == [by_hand["id"]]
 
 
 def test_a_masked_webhook_secret_is_checked_again_on_any_update(
     engine: Engine, emu: EmulatorServer
 ) -> None:
     emu.backend.secrets_in_responses = "masked"
-    try:
-        engine.up("app", app_props())
-        emu.app.clear_requests()
-        # Recall cannot show that it still holds our webhook secret: the check runs again.
-        engine.up("app", app_props(client_secret="client-secret-host-0002"))
-        assert [r.method for r in emu.app.requests] == ["PATCH", "POST"]
-    finally:
-        emu.backend.secrets_in_responses = "plain"
+    engine.up("app", app_props())
+    emu.app.clear_requests()
+    # Recall cannot show that it still holds our webhook secret: the check runs again.
+    engine.up("app", app_props(client_secret="client-secret-host-0002"))
+    assert [r.method for r in emu.app.requests] == ["PATCH", "POST"]
 
 
 def test_turning_the_self_check_off_clears_its_time(engine: Engine, emu: EmulatorServer) -> None:
@@ -544,19 +543,12 @@ def test_turning_the_self_check_off_clears_its_time(engine: Engine, emu: Emulato
 def test_an_adopted_app_that_fails_the_self_check_stays_with_advice(
     engine: Engine, emu: EmulatorServer
 ) -> None:
-    made_by_hand = emu.backend.create_app(
-        {
-            "kind": "user_level",
-            "client_id": "zoomClientHost",
-            "client_secret": "old-client-secret",
-            "webhook_secret": "old-webhook-secret",
-        }
-    )
+    existing = made_by_hand(emu, "old-webhook-secret")
     emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
     with pytest.raises(HostError) as info:
-        engine.up("app", app_props(adopt_app_id=made_by_hand["id"]))
+        engine.up("app", app_props(adopt_app_id=existing["id"]))
     line = info.value.last_line
-    assert f"The adopted app {made_by_hand['id']} was left in place" in line
+    assert f"The adopted app {existing['id']} was left in place" in line
     assert "fix webhook_secret" in line
-    assert [app["id"] for app in emu.backend.apps()] == [made_by_hand["id"]]
+    assert [app["id"] for app in emu.backend.apps()] == [existing["id"]]
     assert "app" not in engine.state

@@ -187,8 +187,8 @@ def test_a_whole_lifecycle_leaks_no_secret(
         {"recall:apiKey": API_KEY, "recall:apiUrl": emu.url, "recall:requestTimeout": "1"},
         debug_logging=True,
     )
+    emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
     try:
-        emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
         scanner = Scanner()
         engine = Engine(host)
         first = program_config(emu.url, CLIENT_SECRET, WEBHOOK_SECRET)
@@ -382,7 +382,6 @@ def test_a_whole_lifecycle_leaks_no_secret(
         assert scanner.leaks() == []
     finally:
         host.close()
-        emu.backend.secrets_in_responses = "plain"
 
 
 def _not_secret(outputs: dict[str, Any] | None) -> dict[str, Any]:
