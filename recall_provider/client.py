@@ -440,20 +440,16 @@ class RecallClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _bucket(self, name: str | None) -> TokenBucket | None:
-        if self.pacing is None or name is None:
-            return None
-        return _shared_bucket(self.base_url, self._api_key, name, self.pacing)
-
-    def _session(self, bucket: str | None) -> requests.Session:
-        # One session per thread and pacing bucket: the adapter's retries take from the bucket.
-        sessions: dict[str | None, requests.Session] = self._local.__dict__.setdefault(
-            "sessions", {}
-        )
-        session = sessions.get(bucket)
-        if session is None:
+    def _session(self, bucket: str | None) -> tuple[requests.Session, TokenBucket | None]:
+        """This thread's session for a pacing bucket, and the bucket (None: not paced)."""
+        # One session per thread and bucket: the adapter's retries take from the bucket too.
+        sessions: dict[str | None, tuple[requests.Session, TokenBucket | None]]
+        sessions = self._local.__dict__.setdefault("sessions", {})
+        if bucket not in sessions:
+            paced = None
+            if self.pacing is not None and bucket is not None:
+                paced = _shared_bucket(self.base_url, self._api_key, bucket, self.pacing)
             session = requests.Session()
-            paced = self._bucket(bucket)
             retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
             adapter = HTTPAdapter(max_retries=retry)
             session.mount("https://", adapter)
@@ -465,10 +461,10 @@ class RecallClient:
                     "User-Agent": USER_AGENT,
                 }
             )
-            sessions[bucket] = session
+            sessions[bucket] = session, paced
             with self._sessions_lock:
                 self._sessions.append(session)
-        return session
+        return sessions[bucket]
 
     def _paginate(
         self, operation: str, path: str, params: dict[str, str], model: type[M]
@@ -515,12 +511,12 @@ class RecallClient:
         headers: Mapping[str, str | None] | None = None,
     ) -> requests.Response:
         secret_values = (self._api_key, *secrets)
-        paced = self._bucket(bucket)
+        session, paced = self._session(bucket)
         if paced is not None:
             paced.acquire()
         started = time.monotonic()
         try:
-            resp = self._session(bucket).request(
+            resp = session.request(
                 method,
                 self.base_url + path,
                 json=json,

@@ -244,7 +244,7 @@ def test_one_session_per_thread(client: RecallClient) -> None:
             for _ in range(5):
                 assert client.get_app(app.id).id == app.id
             with lock:
-                sessions.add(id(client._session("crud")))
+                sessions.add(id(client._session("crud")[0]))
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
