@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from recall_provider.emulator import Backend, EmulatorServer, Fault, RateLimits
-from recall_provider.emulator.backend import StateFileError
+from recall_provider.emulator.errors import StateFileError
 
 AUTH = {"Authorization": "Token test-key"}
 APPS = "/api/v2/zoom-oauth-apps/"

@@ -24,8 +24,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from recall_provider.emulator import EmulatorServer, Fault
-from recall_provider.emulator.app import RequestRecord
+from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
 from recall_provider.provider import SECRETS as SECRET_OUTPUTS
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.host_harness import PROVIDER_KEY, Engine, HostError, ProviderHost

@@ -1,12 +1,17 @@
 """A faithful local emulator of Recall.ai's zoom-oauth-apps API, for tests and local stacks.
 
-``Backend`` holds state and behaviour, ``EmulatorApp`` is the WSGI app around it (faults, rate
-limits, request log), ``EmulatorServer`` serves it on loopback. ``python -m
-recall_provider.emulator --help`` runs it standalone.
+Laid out like moto: ``backend`` (with ``validation``, ``filters``, ``pagination``, ``webhook``
+and ``state_file``) holds state and API behaviour; ``routes`` maps the API's URLs onto it and
+``control`` the ``/_emulator/`` test controls; ``app.EmulatorApp`` composes them with
+``faults``, ``throttle`` and ``request_log`` into one WSGI app, which ``EmulatorServer`` serves
+on loopback. ``python -m recall_provider.emulator --help`` runs it standalone.
 """
 
-from .app import EmulatorApp, Fault, RateLimits, RequestRecord
+from .app import EmulatorApp
 from .backend import Backend
+from .faults import Fault
+from .request_log import RequestRecord
 from .server import EmulatorServer
+from .throttle import RateLimits
 
 __all__ = ["Backend", "EmulatorApp", "EmulatorServer", "Fault", "RateLimits", "RequestRecord"]

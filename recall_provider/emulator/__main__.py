@@ -12,9 +12,10 @@ from pathlib import Path
 from types import FrameType
 from typing import get_args
 
-from .app import RateLimits
-from .backend import Backend, SecretsMode, StateFileError
+from .backend import Backend, SecretsMode
+from .errors import StateFileError
 from .server import EmulatorServer
+from .throttle import RateLimits
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,37 @@
+"""Timestamps as the API prints them, from a clock that never repeats itself.
+
+Fidelity gap: timestamps always carry microseconds, and are made strictly increasing so that
+ordering is total; DRF would print ``...:58Z`` when the microseconds happen to be zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def parse_time(text: str) -> datetime:
+    """A timestamp the emulator printed, back as an aware UTC datetime."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+class Clock:
+    """Strictly increasing timestamps in the API's format."""
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+
+    def now(self) -> str:
+        """The current time, a microsecond past the last answer if the clock has not moved."""
+        # Strictly increasing, so that newest-first ordering never depends on the id tie-break.
+        moment = max(datetime.now(UTC), self._last + timedelta(microseconds=1))
+        self._last = moment
+        return moment.strftime(TIME_FORMAT)
+
+    def catch_up(self, stamps: Iterable[str]) -> None:
+        """Never answer a time before the latest of these (from a loaded state file)."""
+        latest = max(stamps, default=None)
+        if latest is not None:
+            self._last = parse_time(latest)

@@ -1,0 +1,45 @@
+"""The emulator's exceptions: API error answers (status, DRF body, headers) and a bad state file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+class EmulatorError(Exception):
+    """An API error answer: the HTTP status, the JSON body and extra headers to send."""
+
+    def __init__(
+        self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status} {json.dumps(body)}")
+        self.status = status
+        self.body = dict(body)
+        self.headers = dict(headers or {})
+
+
+class ValidationError(EmulatorError):
+    """400 with DRF's field -> messages body."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__(400, errors)
+
+
+class AuthenticationFailed(EmulatorError):
+    """401 as DRF's TokenAuthentication words it."""
+
+    def __init__(self, detail: str) -> None:
+        # DRF answers 401 (not 403) only because the authenticator names a scheme here.
+        super().__init__(401, {"detail": detail}, {"WWW-Authenticate": "Token"})
+
+
+class NotFound(EmulatorError):
+    """404 ``{"detail": ...}``."""
+
+    def __init__(self, detail: str = "Not found.") -> None:
+        super().__init__(404, {"detail": detail})
+
+
+class StateFileError(Exception):
+    """The state file exists but cannot be loaded."""
