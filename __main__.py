@@ -9,6 +9,7 @@ for Zoom credentials that are not configured. Provider settings live under ``rec
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,23 +18,20 @@ import pulumi_random as random
 from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
+from recall_provider.inputs import DEFAULT_KIND, DEFAULTS, NAMES, SECRETS, config_key
 
 PROJECT = "recall-zoom"
-APP_KEYS = (
-    "name",
-    "kind",
-    "clientId",
-    "clientSecret",
-    "webhookSecret",
-    "adoptAppId",
-    "validateWebhook",
-    "scopeStyle",
-)
+TOP_LEVEL = "zoom"
+"""The resource name of the app that the top-level keys describe."""
+SECRET_KEYS = tuple(config_key(name) for name in SECRETS)
+ENTRY_KEYS = ("name", *(config_key(name) for name in NAMES), "scopeStyle")
+"""The keys of one app: an entry of ``recall-zoom:apps``, or the top-level keys."""
+_BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
 
 @dataclass(frozen=True)
 class AppConfig:
-    """One app as configured: ``None`` where a value was not given."""
+    """One app as configured: ``None`` where a credential was not given."""
 
     name: str
     kind: str
@@ -44,6 +42,16 @@ class AppConfig:
     validate_webhook: bool
     scope_style: str
     where: str
+    """Where the app is configured: ``recall-zoom`` or ``recall-zoom:apps[<index>]``."""
+
+    def key(self, key: str) -> str:
+        """The full config key of one of this app's settings, as ``pulumi config set`` takes it."""
+        return full_key(self.where, key)
+
+
+def full_key(where: str, key: str) -> str:
+    """``recall-zoom:clientId`` for the top-level app, ``recall-zoom:apps[0].clientId`` else."""
+    return f"{PROJECT}:{key}" if where == PROJECT else f"{where}.{key}"
 
 
 def missing(key: str, secret: bool) -> pulumi.RunError:
@@ -61,41 +69,54 @@ def plain_secret(key: str) -> pulumi.RunError:
     )
 
 
-def single_app(config: pulumi.Config) -> AppConfig | None:
-    """The app described by the top-level keys, if any of them is set."""
-    for key in ("clientSecret", "webhookSecret"):
-        # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
-        if config.get(key) is not None and not is_config_secret(f"{PROJECT}:{key}"):
-            raise plain_secret(key)
-    client_id = config.get("clientId")
-    if client_id is None and config.get_object("apps"):
-        return None  # the stack lists its apps instead
+def stack_defaults(config: pulumi.Config) -> dict[str, Any]:
+    """What an app leaves unset: the default kind, and the stack's ``validateWebhook`` and
+    ``scopeStyle``."""
+    return {
+        "kind": DEFAULT_KIND,
+        "validateWebhook": _flag(
+            config.get("validateWebhook"), full_key(PROJECT, "validateWebhook")
+        ),
+        "scopeStyle": _scope_style(config.get("scopeStyle"), full_key(PROJECT, "scopeStyle")),
+    }
+
+
+def parse_app(raw: Mapping[str, Any], where: str, defaults: Mapping[str, Any]) -> AppConfig:
+    """One app from its keys (``ENTRY_KEYS``), the same way wherever it is configured."""
+    unknown = sorted(set(raw) - set(ENTRY_KEYS))
+    if unknown:
+        raise pulumi.RunError(f"{where} has unknown keys {unknown}; allowed: {ENTRY_KEYS}")
+    values = {**defaults, **{k: v for k, v in raw.items() if v is not None}}
     return AppConfig(
-        name="zoom",
-        kind=config.get("kind") or "user_level",
-        client_id=client_id,
-        client_secret=config.get_secret("clientSecret"),
-        webhook_secret=config.get_secret("webhookSecret"),
-        adopt_app_id=config.get("adoptAppId"),
-        validate_webhook=_validate_webhook(config),
-        scope_style=_scope_style(config.get("scopeStyle"), f"{PROJECT}:scopeStyle"),
-        where=PROJECT,
+        name=values["name"],
+        kind=values["kind"],
+        client_id=values.get("clientId"),
+        client_secret=_secret(values.get("clientSecret")),
+        webhook_secret=_secret(values.get("webhookSecret")),
+        adopt_app_id=values.get("adoptAppId"),
+        validate_webhook=_flag(values["validateWebhook"], full_key(where, "validateWebhook")),
+        scope_style=_scope_style(values["scopeStyle"], full_key(where, "scopeStyle")),
+        where=where,
     )
 
 
-def _validate_webhook(config: pulumi.Config) -> bool:
-    value = config.get_bool("validateWebhook")
-    return True if value is None else value
+def top_level_app(config: pulumi.Config, defaults: Mapping[str, Any]) -> AppConfig | None:
+    """The app of the top-level keys, named ``zoom``, unless the stack lists its apps instead."""
+    for key in SECRET_KEYS:
+        # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
+        if config.get(key) is not None and not is_config_secret(f"{PROJECT}:{key}"):
+            raise plain_secret(key)
+    raw: dict[str, Any] = {
+        key: config.get_secret(key) if key in SECRET_KEYS else config.get(key)
+        for key in ENTRY_KEYS
+        if key != "name"
+    }
+    if raw["clientId"] is None and config.get_object("apps"):
+        return None
+    return parse_app({**raw, "name": TOP_LEVEL}, PROJECT, defaults)
 
 
-def _scope_style(value: Any, where: str) -> str:
-    style = value or "granular"
-    if style not in zoom.SCOPES:
-        raise pulumi.RunError(f"{where} must be one of {', '.join(zoom.SCOPES)}, not {style!r}")
-    return str(style)
-
-
-def listed_apps(config: pulumi.Config) -> list[AppConfig]:
+def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppConfig]:
     """The apps of ``recall-zoom:apps``; secrets in it are wrapped as secrets at once."""
     raw = config.get_object("apps") or []
     if not isinstance(raw, list):
@@ -106,61 +127,56 @@ def listed_apps(config: pulumi.Config) -> list[AppConfig]:
         where = f"{PROJECT}:apps[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise pulumi.RunError(f"{where} must be an object with a string `name`")
-        unknown = sorted(set(entry) - set(APP_KEYS))
-        if unknown:
-            raise pulumi.RunError(f"{where} has unknown keys {unknown}; allowed: {APP_KEYS}")
         name = entry["name"]
-        if name in seen or name == "zoom":
+        if name in seen or name == TOP_LEVEL:
             raise pulumi.RunError(
-                f"{where}.name {name!r} is used twice (or is the reserved 'zoom')"
+                f"{where}.name {name!r} is used twice (or is the reserved {TOP_LEVEL!r})"
             )
         seen.add(name)
-        apps.append(
-            AppConfig(
-                name=name,
-                kind=entry.get("kind") or "user_level",
-                client_id=entry.get("clientId"),
-                client_secret=_secret(entry.get("clientSecret")),
-                webhook_secret=_secret(entry.get("webhookSecret")),
-                adopt_app_id=entry.get("adoptAppId"),
-                validate_webhook=_flag(entry.get("validateWebhook"), _validate_webhook(config)),
-                scope_style=_scope_style(
-                    entry.get("scopeStyle") or config.get("scopeStyle"), f"{where}.scopeStyle"
-                ),
-                where=where,
-            )
-        )
+        apps.append(parse_app(entry, where, defaults))
     return apps
 
 
-def _flag(value: Any, default: bool) -> bool:
+def _flag(value: Any, key: str) -> bool:
+    # What `pulumi config set` writes for a boolean, and what the SDK's get_bool reads.
     if value is None:
-        return default
-    return value is True or str(value).lower() == "true"
+        return bool(DEFAULTS["validate_webhook"])
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _BOOLEANS:
+        return _BOOLEANS[value]
+    raise pulumi.RunError(f"{key} must be true or false, not {value!r}")
+
+
+def _scope_style(value: Any, key: str) -> str:
+    style = value or "granular"
+    if style not in zoom.SCOPES:
+        raise pulumi.RunError(f"{key} must be one of {', '.join(zoom.SCOPES)}, not {style!r}")
+    return str(style)
 
 
 def _secret(value: Any) -> pulumi.Output[Any] | None:
-    return None if value is None else pulumi.Output.secret(value)
+    if value is None or isinstance(value, pulumi.Output):
+        return value
+    return pulumi.Output.secret(value)
 
 
 def resolve_credentials(app: AppConfig, placeholders: bool) -> RecallZoomOAuthAppArgs:
     """Args for the resource, filling unset credentials with placeholders where allowed."""
 
-    def value(attr: str, key: str, secret: bool) -> pulumi.Input[str]:
-        given: pulumi.Input[str] | None = getattr(app, attr)
+    def value(name: str) -> pulumi.Input[str]:
+        given: pulumi.Input[str] | None = getattr(app, name)
         if given is not None:
             return given
         if not placeholders:
-            raise missing(
-                f"{app.where}.{key}" if app.name != "zoom" else f"{PROJECT}:{key}", secret
-            )
-        return _placeholder(app.name, attr)
+            raise missing(app.key(config_key(name)), secret=name in SECRETS)
+        return _placeholder(app.name, name)
 
     return RecallZoomOAuthAppArgs(
         kind=app.kind,
-        client_id=value("client_id", "clientId", secret=False),
-        client_secret=value("client_secret", "clientSecret", secret=True),
-        webhook_secret=value("webhook_secret", "webhookSecret", secret=True),
+        client_id=value("client_id"),
+        client_secret=value("client_secret"),
+        webhook_secret=value("webhook_secret"),
         adopt_app_id=app.adopt_app_id,
         validate_webhook=app.validate_webhook,
     )
@@ -181,7 +197,9 @@ def main() -> None:
     """Declare the stack's apps and export their ids and webhook URLs."""
     config = pulumi.Config(PROJECT)
     placeholders = config.get_bool("placeholderCredentials") or False
-    configured = [a for a in (single_app(config), *listed_apps(config)) if a is not None]
+    defaults = stack_defaults(config)
+    listed = listed_apps(config, defaults)
+    configured = [a for a in (top_level_app(config, defaults), *listed) if a is not None]
     apps = {
         app.name: (app, RecallZoomOAuthApp(app.name, resolve_credentials(app, placeholders)))
         for app in configured

@@ -6,8 +6,9 @@
     python -m recall_provider.cli logs --app-id ID        # key and region from RECALL_* vars
 
 With ``--stack``, values come from ``pulumi stack output`` and ``pulumi config get`` of that
-stack (so the Pulumi CLI must be on PATH). As in the provider, the stack's ``recall:*`` settings
-win over the ``RECALL_*`` environment variables, which fill in what the stack does not set.
+stack (so the Pulumi CLI must be on PATH). The Recall settings are read as the provider reads
+them (``recall_provider.settings``): the stack's ``recall:*`` win over the ``RECALL_*``
+environment variables, which fill in what the stack does not set.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from recall_provider import zoom
-from recall_provider.client import RecallClient
 from recall_provider.errors import RecallError
+from recall_provider.settings import Settings
 
 __all__ = ["main"]
 
@@ -95,24 +95,28 @@ def manifest_command(args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
+def command_settings(stack: str | None, api_url: str | None) -> Settings:
+    """The provider's settings as the provider would read them: the stack's config (with
+    ``--stack``) over ``RECALL_*``, and ``--api-url`` over both."""
+
+    def lookup(key: str) -> str | None:
+        if key == "recall:apiUrl" and api_url:
+            return api_url
+        return _stack_setting(stack, key) if stack else None
+
+    return Settings.read(lookup)
+
+
 def logs_command(args: argparse.Namespace) -> None:
     app_id = args.app_id
-    api_key = os.environ.get("RECALL_API_KEY")
-    region = os.environ.get("RECALL_REGION")
-    api_url = args.api_url or os.environ.get("RECALL_API_URL")
     if args.stack:
         app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
-        api_key = _stack_setting(args.stack, "recall:apiKey") or api_key
-        stack_url = _stack_setting(args.stack, "recall:apiUrl")
-        stack_region = _stack_setting(args.stack, "recall:region")
-        # The stack's own location beats the environment's, so its key never goes elsewhere.
-        if not args.api_url and (stack_url or stack_region):
-            api_url, region = stack_url, stack_region
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
-    if not api_key:
+    settings = command_settings(args.stack, args.api_url)
+    if not settings.api_key:
         raise CommandError("set RECALL_API_KEY (or use --stack with recall:apiKey in its config)")
-    with RecallClient(api_key, region=region, base_url=api_url) as client:
+    with settings.client() as client:
         entries = list(itertools.islice(client.list_app_logs(app_id), args.limit))
     if not entries:
         print(f"no Recall logs for app {app_id}")

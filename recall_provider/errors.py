@@ -1,15 +1,19 @@
-"""Typed errors of the Recall client.
+"""Typed errors of the Recall client, and the one rule of what a failed request may have done.
 
-Every message names the operation, the HTTP method and path, the status and the request id when
-there is one, and says what to do next. None may carry a secret: the client removes every secret
-it knows of (API key, client secret, webhook secret) from server text before it builds one.
+An error composes its message when it is shown: a summary (the operation, the HTTP method and
+path, the status and the request id when there is one), then a hint saying what to do next,
+which a caller may replace. None may carry a secret: the client removes every secret it knows of
+(API key, client secret, webhook secret) from server text before it builds one.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
+from typing import Self
 
 __all__ = [
+    "Outcome",
     "RecallAPIError",
     "RecallAuthenticationError",
     "RecallConfigError",
@@ -23,6 +27,7 @@ __all__ = [
     "RecallValidationError",
     "RecallWebhookCheckError",
     "error_class_for_status",
+    "outcome_of_status",
     "redact",
 ]
 
@@ -39,42 +44,112 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+class Outcome(enum.Enum):
+    """What a failed request may have done at Recall: the one answer to "did this POST make an
+    app?", which the client attaches to every failed request and its callers read."""
+
+    NOT_SENT = "not sent"
+    """It never reached Recall (no connection was made, or it could not be built)."""
+    REFUSED = "refused"
+    """Recall answered 4xx: it checks a request before it acts, so nothing was done."""
+    FAILED = "failed"
+    """Recall itself answered 500 or 503: the request is over, and it may have done its work."""
+    UNKNOWN = "unknown"
+    """No answer of Recall's (lost, timed out, a gateway's 502/504, a body that is not Recall's):
+    it may have done its work, and may still be running."""
+
+    @property
+    def may_have_acted(self) -> bool:
+        """Whether Recall may have done what was asked (made the app, for a create)."""
+        return self in (Outcome.FAILED, Outcome.UNKNOWN)
+
+    @property
+    def is_over(self) -> bool:
+        """Whether the request has certainly ended, so a listing now shows all it did."""
+        return self is not Outcome.UNKNOWN
+
+
+# Statuses of Recall's own server (Django answers 500 for an error, 503 when it sheds load); a
+# 502 or 504 is a gateway's word that it lost the request, and any other 5xx has no known source.
+_RECALLS_OWN_5XX = frozenset({500, 503})
+
+
+def outcome_of_status(status: int) -> Outcome:
+    """The outcome of a request whose answer cannot be used: an error status, or a 2xx/3xx
+    whose body is not Recall's API (which anything on the way may have sent)."""
+    if 400 <= status < 500:
+        return Outcome.REFUSED
+    if status in _RECALLS_OWN_5XX:
+        return Outcome.FAILED
+    return Outcome.UNKNOWN
+
+
 class RecallError(Exception):
     """Base class of every error raised by the Recall client."""
 
+    hint: str = ""
+    """What to do next: the class's default, unless given at construction or by ``with_hint``."""
+
     def __init__(
         self,
-        message: str,
+        summary: str,
         *,
+        hint: str | None = None,
         operation: str | None = None,
         method: str | None = None,
         path: str | None = None,
         status: int | None = None,
         request_id: str | None = None,
+        outcome: Outcome | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(summary)
+        self.summary = summary
+        if hint is not None:
+            self.hint = hint
         self.operation = operation
         self.method = method
         self.path = path
         self.status = status
         self.request_id = request_id
+        self.outcome = outcome
+        """What the request may have done; None when the error is not about one request."""
+
+    def with_hint(self, hint: str) -> Self:
+        """Replace the hint (for ``raise error.with_hint(...)``) and return this error."""
+        self.hint = hint
+        return self
 
     def __str__(self) -> str:
-        return self.message
+        if not self.hint:
+            return self.summary
+        return f"{self.summary.rstrip('.')}. {self.hint}"
+
+    def __repr__(self) -> str:
+        # The parts that identify the request, never its text: server text is redacted but
+        # not guaranteed to be short or tidy.
+        parts = {
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "request_id": self.request_id,
+            "outcome": self.outcome.name if self.outcome else None,
+        }
+        shown = ", ".join(f"{k}={v!r}" for k, v in parts.items() if v is not None)
+        return f"{type(self).__name__}({shown})"
 
 
 class RecallConfigError(RecallError):
     """The client was given settings it cannot work with (region, URL, API key)."""
+
+    def __init__(self, summary: str, *, hint: str | None = None) -> None:
+        super().__init__(summary, hint=hint, outcome=Outcome.NOT_SENT)
 
 
 class RecallAPIError(RecallError):
     """Recall answered with an error status."""
 
     hint = "Recall answered with an unexpected error; retry later or contact Recall support."
-
-    def _hint(self) -> str:
-        return self.hint
 
     def __init__(
         self,
@@ -93,17 +168,18 @@ class RecallAPIError(RecallError):
         self.field_errors: dict[str, list[str]] = dict(field_errors or {})
         self.retry_after = retry_after
         rid = f", request id {request_id}" if request_id else ""
-        message = f"{operation} failed: {method} {path} returned HTTP {status}{rid}"
+        summary = f"{operation} failed: {method} {path} returned HTTP {status}{rid}"
         if detail:
-            message += f": {detail}"
-        message = f"{message.rstrip('.')}. {hint or self._hint()}"
+            summary += f": {detail}"
         super().__init__(
-            message,
+            summary,
+            hint=hint,
             operation=operation,
             method=method,
             path=path,
             status=status,
             request_id=request_id,
+            outcome=outcome_of_status(status),
         )
 
 
@@ -126,11 +202,6 @@ class RecallValidationError(RecallAPIError):
     """400: Recall rejected the request's fields; ``field_errors`` maps each field to its errors."""
 
     hint = "Fix the fields named above and try again."
-
-    def _hint(self) -> str:
-        if self.field_errors:
-            return self.hint
-        return "Recall named no field; check the values against its limits and try again."
 
 
 class RecallRateLimitError(RecallAPIError):
@@ -167,15 +238,28 @@ class RecallConnectionError(RecallError):
 
     def __init__(
         self,
-        message: str,
+        summary: str,
         *,
         operation: str,
         method: str,
         path: str,
-        may_have_reached_server: bool,
+        outcome: Outcome,
     ) -> None:
-        super().__init__(message, operation=operation, method=method, path=path)
-        self.may_have_reached_server = may_have_reached_server
+        super().__init__(summary, operation=operation, method=method, path=path, outcome=outcome)
+        if outcome is Outcome.NOT_SENT:
+            self.hint = "Check the region or API URL and the network, then retry."
+        elif method == "POST":
+            self.hint = (
+                "The request may have reached Recall, so the app may exist even though this "
+                "call failed; look for it (list by client id) before creating it again."
+            )
+        else:
+            self.hint = "Retried as often as allowed; retry later."
+
+    @property
+    def may_have_reached_server(self) -> bool:
+        """Whether the request may have reached Recall (its outcome is not ``NOT_SENT``)."""
+        return self.outcome is not Outcome.NOT_SENT
 
 
 class RecallTimeoutError(RecallConnectionError):

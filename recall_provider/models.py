@@ -3,29 +3,29 @@
 Request models are strict (unknown fields are a mistake worth reporting); response models are
 tolerant (a new server field or an absent secret must never break parsing). Secrets are
 ``SecretStr`` so that no ``repr``/``str`` shows them, and no validation error echoes its input.
+The field types below hold Recall's rules and the wording of every failure, for the client and
+for the provider's check alike.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    SecretStr,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KINDS",
     "MAX_FIELD_LENGTH",
+    "AppId",
+    "ClientId",
+    "Flag",
     "Kind",
+    "KindField",
     "Page",
+    "Secret",
     "ZoomOAuthApp",
     "ZoomOAuthAppCreate",
     "ZoomOAuthAppLog",
@@ -36,9 +36,36 @@ Kind = Literal["user_level", "account_level"]
 KINDS: tuple[str, ...] = get_args(Kind)
 MAX_FIELD_LENGTH = 200
 """Recall's limit on ``client_id``, ``client_secret`` and ``webhook_secret``."""
+# A wrong kind is echoed when it is this short, so a typo is recognised; a longer value may be a
+# secret pasted into the wrong field (Zoom's are 22 and 32 characters) and is described instead.
+_MAX_ECHOED = 16
 
 
-def _no_hidden_characters(value: str) -> str:
+def type_name(value: object) -> str:
+    """How a failure names the type of a wrong value (in the words of JSON and YAML)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _text(value: object) -> str:
+    """Recall's rules for an id or a secret, with the wording every failure uses."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "must be a string, not {type}", _of(value))
+    if not value:
+        raise PydanticCustomError("string_too_short", "must not be empty")
+    if len(value) > MAX_FIELD_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "is {length} characters long; Recall allows at most {max_length}",
+            {"length": len(value), "max_length": MAX_FIELD_LENGTH},
+        )
     # Zoom ids and secrets are printable and unspaced; anything else is a paste error that would
     # only surface later, as a failed webhook check or a Zoom mismatch.
     if not value.isprintable() or " " in value:
@@ -48,26 +75,54 @@ def _no_hidden_characters(value: str) -> str:
     return value
 
 
-ClientId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_FIELD_LENGTH),
-    AfterValidator(_no_hidden_characters),
-]
+def _secret(value: object) -> object:
+    # A SecretStr was checked when it was made from text; SecretStr's own errors speak of items.
+    return value if isinstance(value, SecretStr) else _text(value)
 
 
-def _check_secret(value: object) -> object:
-    # SecretStr's own length errors speak of "items"; users should read "characters".
-    if isinstance(value, str):
-        if not value:
-            raise PydanticCustomError("string_too_short", "must not be empty")
-        if len(value) > MAX_FIELD_LENGTH:
-            raise PydanticCustomError(
-                "string_too_long",
-                "must have at most {max_length} characters",
-                {"max_length": MAX_FIELD_LENGTH},
-            )
-        _no_hidden_characters(value)
+def _kind(value: object) -> object:
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "must be a string, not {type}", _of(value))
+    if value not in KINDS:
+        shown = repr(value) if len(value) <= _MAX_ECHOED else f"a {len(value)}-character value"
+        raise PydanticCustomError(
+            "kind",
+            "must be one of {kinds}, not {shown}",
+            {"kinds": ", ".join(KINDS), "shown": shown},
+        )
     return value
+
+
+def _app_id(value: object) -> object:
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "must be a string, not {type}", _of(value))
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise PydanticCustomError("app_id", "must be a Recall app id (a UUID)") from None
+    return value
+
+
+def _flag(value: object) -> object:
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be true or false, not {type}", _of(value))
+    return value
+
+
+def _of(value: object) -> dict[str, str]:
+    return {"type": type_name(value)}
+
+
+KindField = Annotated[Kind, BeforeValidator(_kind)]
+"""``user_level`` or ``account_level``."""
+ClientId = Annotated[str, BeforeValidator(_text)]
+"""A Zoom Client ID: 1 to 200 printable characters, no spaces."""
+Secret = Annotated[SecretStr, BeforeValidator(_secret)]
+"""A Zoom secret, under the same rules as a Client ID, never shown."""
+AppId = Annotated[str, BeforeValidator(_app_id)]
+"""A Recall app id (a UUID, in any of the spellings ``uuid.UUID`` reads)."""
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A real boolean (no "yes" or 1)."""
 
 
 class _Request(BaseModel):
@@ -81,18 +136,14 @@ class _Response(BaseModel):
 class ZoomOAuthAppCreate(_Request):
     """Body of ``POST /api/v2/zoom-oauth-apps/``."""
 
-    kind: Kind
+    kind: KindField
     """``user_level`` for a Zoom user-managed app, ``account_level`` for an admin-managed one."""
     client_id: ClientId
     """The Zoom app's Client ID."""
-    client_secret: SecretStr
+    client_secret: Secret
     """The Zoom app's Client Secret."""
-    webhook_secret: SecretStr
+    webhook_secret: Secret
     """The Zoom app's Secret Token, which signs its webhooks."""
-
-    _secret_length = field_validator("client_secret", "webhook_secret", mode="before")(
-        _check_secret
-    )
 
     def to_wire(self) -> dict[str, str]:
         """The JSON body, secrets in plain text: for the HTTP request and nothing else."""
@@ -107,14 +158,10 @@ class ZoomOAuthAppCreate(_Request):
 class ZoomOAuthAppUpdate(_Request):
     """Body of ``PATCH /api/v2/zoom-oauth-apps/<id>/``: only the secrets can change."""
 
-    client_secret: SecretStr | None = None
+    client_secret: Secret | None = None
     """New Client Secret, or None to keep the current one."""
-    webhook_secret: SecretStr | None = None
+    webhook_secret: Secret | None = None
     """New Secret Token, or None to keep the current one."""
-
-    _secret_length = field_validator("client_secret", "webhook_secret", mode="before")(
-        _check_secret
-    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> ZoomOAuthAppUpdate:

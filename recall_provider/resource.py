@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from recall_provider.provider import SECRETS, RecallZoomOAuthAppProvider
+from recall_provider.inputs import DEFAULT_KIND, DEFAULTS, SECRETS
+from recall_provider.outputs import OUTPUT_ONLY
+from recall_provider.provider import RecallZoomOAuthAppProvider
 
 __all__ = ["RecallZoomOAuthApp", "RecallZoomOAuthAppArgs"]
 
@@ -22,12 +25,12 @@ class RecallZoomOAuthAppArgs:
     """The Zoom app's Client Secret. Always secret; changing it updates the app in place."""
     webhook_secret: pulumi.Input[str]
     """The Zoom app's Secret Token (Features > Access). Always secret; updated in place."""
-    kind: pulumi.Input[str] = "user_level"
+    kind: pulumi.Input[str] = DEFAULT_KIND
     """``user_level`` (Zoom user-managed app) or ``account_level`` (admin-managed). Replaces."""
     adopt_app_id: pulumi.Input[str] | None = None
     """Id of an app made outside Pulumi (by curl or the dashboard) to manage instead of creating
     one: create then checks its kind and client id, sets its secrets, and takes it over."""
-    validate_webhook: pulumi.Input[bool] = True
+    validate_webhook: pulumi.Input[bool] = DEFAULTS["validate_webhook"]
     """After each create or webhook-secret change, check the webhook URL as Zoom's Validate
     button does: a signed ``endpoint.url_validation`` whose answer must match ``webhook_secret``."""
 
@@ -63,19 +66,13 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
         args: RecallZoomOAuthAppArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
-            "kind": args.kind,
-            "client_id": args.client_id,
-            "client_secret": pulumi.Output.secret(args.client_secret),
-            "webhook_secret": pulumi.Output.secret(args.webhook_secret),
-            "adopt_app_id": args.adopt_app_id,
-            "validate_webhook": args.validate_webhook,
-            # Output-only properties must be named (as None) to exist on the resource.
-            "created_at": None,
-            "webhook_url": None,
-            "webhook_last_validation": None,
-            "webhook_self_check_at": None,
+        props: dict[str, object] = {
+            field.name: getattr(args, field.name) for field in dataclasses.fields(args)
         }
+        for name in SECRETS:
+            props[name] = pulumi.Output.secret(props[name])
+        # Output-only properties must be named (as None) to exist on the resource.
+        props.update(dict.fromkeys(OUTPUT_ONLY))
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRETS))
         super().__init__(
             RecallZoomOAuthAppProvider(),

@@ -1,18 +1,24 @@
-"""Shared fixtures: a fresh emulator per test, loopback traffic that bypasses any proxy, and
-one provider host per host-test module (configured with that module's ``API_KEY``)."""
+"""Shared fixtures. Three emulators, by what a test needs:
+
+- ``fresh_emulator``: its own emulator, started for this test alone;
+- ``module_emulator``: one emulator per test module, never reset (the host outlives tests);
+- ``host_emulator``: the module's emulator emptied for this test, which is what ``host`` (one
+  real provider host per module, configured with the module's ``API_KEY``) and ``engine`` use.
+
+Loopback traffic bypasses any proxy.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from recall_provider.emulator import Backend, EmulatorServer
+from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,8 +31,8 @@ def _loopback_bypasses_proxies() -> Iterator[None]:
 
 
 @pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    """A started emulator with a fresh in-memory backend (page size 10)."""
+def fresh_emulator() -> Iterator[EmulatorServer]:
+    """An emulator of this test's own, with a fresh in-memory backend (page size 10)."""
     with EmulatorServer(Backend(page_size=10)) as server:
         yield server
 
@@ -47,20 +53,20 @@ def emulator_factory() -> Iterator[EmulatorFactory]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    """One emulator for a host-test module: the host outlives single tests."""
+def module_emulator() -> Iterator[EmulatorServer]:
+    """One emulator for the whole module, shared by its tests: the host outlives single tests."""
     with EmulatorServer() as s:
         yield s
 
 
 @pytest.fixture(scope="module")
-def host(server: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
+def host(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
     """The real ``python -m pulumi.dynamic`` host, configured with the module's ``API_KEY``."""
     # A short request timeout keeps the waits after ambiguous creates short.
     h = ProviderHost(
         {
             "recall:apiKey": request.module.API_KEY,
-            "recall:apiUrl": server.url,
+            "recall:apiUrl": module_emulator.url,
             "recall:requestTimeout": "1",
         }
     )
@@ -69,17 +75,17 @@ def host(server: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[Pro
 
 
 @pytest.fixture
-def emu(server: EmulatorServer) -> EmulatorServer:
-    """The module's emulator, emptied, answering secrets in plain, with no faults and an empty
-    request log."""
-    server.backend.reset()
-    server.backend.secrets_in_responses = "plain"
-    server.app.clear_faults()
-    server.app.clear_requests()
-    return server
+def host_emulator(module_emulator: EmulatorServer) -> EmulatorServer:
+    """The module's emulator emptied for this test: no apps, secrets answered in plain, no
+    faults, an empty request log."""
+    module_emulator.backend.reset()
+    module_emulator.backend.secrets_in_responses = "plain"
+    module_emulator.app.clear_faults()
+    module_emulator.app.clear_requests()
+    return module_emulator
 
 
 @pytest.fixture
-def engine(host: ProviderHost, emu: EmulatorServer) -> Engine:
+def engine(host: ProviderHost, host_emulator: EmulatorServer) -> Engine:
     """A fresh engine (empty state) over the module's host."""
     return Engine(host)

@@ -198,10 +198,10 @@ def assert_reasons_are_safe(news: dict[str, Any], failures: list[tuple[str, str]
 
 
 @pytest.fixture(scope="module")
-def provider(server: EmulatorServer) -> RecallZoomOAuthAppProvider:
+def provider(module_emulator: EmulatorServer) -> RecallZoomOAuthAppProvider:
     # Configured against a live emulator, so that any request check() made would be seen.
     provider = RecallZoomOAuthAppProvider()
-    config = {"recall:apiKey": API_KEY, "recall:apiUrl": server.url}
+    config = {"recall:apiKey": API_KEY, "recall:apiUrl": module_emulator.url}
     provider.configure(ConfigureRequest(Config(config, "recall-zoom")))
     return provider
 
@@ -210,11 +210,11 @@ def provider(server: EmulatorServer) -> RecallZoomOAuthAppProvider:
 @given(news=news_dicts(Unknown(), floats=True), olds=news_dicts(Unknown(), floats=True))
 def test_check_judges_every_property_and_never_raises(
     provider: RecallZoomOAuthAppProvider,
-    server: EmulatorServer,
+    module_emulator: EmulatorServer,
     news: dict[str, Any],
     olds: dict[str, Any],
 ) -> None:
-    server.app.clear_requests()
+    module_emulator.app.clear_requests()
     result = provider.check(olds, news)
     failures = [(f.property, f.reason) for f in result.failures]
     names = [prop for prop, _ in failures]
@@ -223,7 +223,7 @@ def test_check_judges_every_property_and_never_raises(
     assert set(names) == expected
     assert len(names) == len(set(names)), f"one failure per property: {names}"
     assert_reasons_are_safe(news, failures)
-    assert server.app.count() == 0, "check() sends nothing"
+    assert module_emulator.app.count() == 0, "check() sends nothing"
     if not failures:
         for name in INPUTS:
             value = result.inputs.get(name)
@@ -237,9 +237,9 @@ def test_check_judges_every_property_and_never_raises(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(news=news_dicts(UNKNOWN, floats=False))
 def test_the_host_reports_the_same_failures_and_no_request_leaves(
-    host: ProviderHost, server: EmulatorServer, news: dict[str, Any]
+    host: ProviderHost, module_emulator: EmulatorServer, news: dict[str, Any]
 ) -> None:
-    server.app.clear_requests()
+    module_emulator.app.clear_requests()
     expected = expected_failures(news, lambda v: v == UNKNOWN)
     event("valid input" if not expected else "invalid input")
     engine = Engine(host)
@@ -251,4 +251,4 @@ def test_the_host_reports_the_same_failures_and_no_request_leaves(
         assert_reasons_are_safe(news, info.value.failures)
     else:
         assert engine.preview("app", props).op == "create"
-    assert server.app.count() == 0, "preview sends nothing"
+    assert module_emulator.app.count() == 0, "preview sends nothing"

@@ -12,6 +12,7 @@ import requests
 from recall_provider import zoom
 from recall_provider.cli import main
 from recall_provider.emulator import EmulatorServer
+from tests.helpers import APPS_PATH, make_app
 
 URL = "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
 
@@ -76,19 +77,13 @@ def test_manifest_without_a_url_explains(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_logs_of_an_app(
-    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fresh_emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app = requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/",
-        json={"kind": "user_level", "client_id": "c", "client_secret": "s", "webhook_secret": "w"},
-        headers={"Authorization": "Token k"},
-        timeout=5,
-    ).json()
-    requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/{app['id']}/webhook", data=b"{}", timeout=5
-    )
+    app_id = logged_app(fresh_emulator)
     monkeypatch.setenv("RECALL_API_KEY", "k")
-    main(["logs", "--app-id", app["id"], "--api-url", emulator.url])
+    main(["logs", "--app-id", app_id, "--api-url", fresh_emulator.url])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     assert "signature" in lines[0]
@@ -111,38 +106,32 @@ def test_manifest_from_a_stack_follows_its_scope_style(
     assert [s["scope"] for s in manifest["oauth_information"]["scopes"]] == legacy
 
 
-def logged_app(emulator: EmulatorServer, key: str) -> str:
-    app = requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/",
-        json={"kind": "user_level", "client_id": "c", "client_secret": "s", "webhook_secret": "w"},
-        headers={"Authorization": f"Token {key}"},
-        timeout=5,
-    ).json()
-    requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/{app['id']}/webhook", data=b"{}", timeout=5
-    )
-    return str(app["id"])
+def logged_app(emulator: EmulatorServer) -> str:
+    """An app with one entry in Recall's logs (an unsigned webhook, refused)."""
+    app_id = str(make_app(emulator)["id"])
+    requests.post(f"{emulator.url}{APPS_PATH}{app_id}/webhook", data=b"{}", timeout=5)
+    return app_id
 
 
 def test_logs_of_a_stack_use_its_settings_over_the_environment(
     tmp_path: Path,
-    emulator: EmulatorServer,
+    fresh_emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app_id = logged_app(emulator, "stack-key")
+    app_id = logged_app(fresh_emulator)
     fake_pulumi(
         tmp_path,
         {"zoom_oauth_app_id": app_id},
         monkeypatch,
-        config={"recall:apiKey": "stack-key", "recall:apiUrl": emulator.url},
+        config={"recall:apiKey": "stack-key", "recall:apiUrl": fresh_emulator.url},
     )
     # Left over from another stack: neither may win over the stack's own settings.
     monkeypatch.setenv("RECALL_API_KEY", "shell-key")
     monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:9")
     main(["logs", "--stack", "prod"])
     assert "signature" in capsys.readouterr().out
-    assert {r.path for r in emulator.app.requests} >= {"/api/v2/zoom-oauth-app-logs/"}
+    assert {r.path for r in fresh_emulator.app.requests} >= {"/api/v2/zoom-oauth-app-logs/"}
 
 
 def test_logs_of_a_stack_report_a_config_failure(

@@ -12,7 +12,6 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from recall_provider import client as client_module
 from recall_provider.client import (
     REGION_URLS,
     Pacing,
@@ -42,12 +41,12 @@ def new_app(client_id: str = "zoomClient1", kind: str = "user_level") -> ZoomOAu
 
 
 @pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[RecallClient]:
-    with RecallClient(API_KEY, base_url=emulator.url, retry=FAST) as c:
+def client(fresh_emulator: EmulatorServer) -> Iterator[RecallClient]:
+    with RecallClient(API_KEY, base_url=fresh_emulator.url, retry=FAST) as c:
         yield c
 
 
-def test_create_get_update_delete(client: RecallClient, emulator: EmulatorServer) -> None:
+def test_create_get_update_delete(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     created = client.create_app(new_app())
     assert created.kind == "user_level"
     assert created.client_id == "zoomClient1"
@@ -63,7 +62,7 @@ def test_create_get_update_delete(client: RecallClient, emulator: EmulatorServer
         ZoomOAuthAppUpdate(webhook_secret="rotated-webhook-secret"),
     )
     assert updated.id == created.id
-    stored = emulator.backend.get(created.id)
+    stored = fresh_emulator.backend.get(created.id)
     assert stored is not None
     assert stored["webhook_secret"] == "rotated-webhook-secret"
     assert stored["client_secret"] == "client-secret-of-zoomClient1", "PATCH sent only the change"
@@ -76,7 +75,7 @@ def test_create_get_update_delete(client: RecallClient, emulator: EmulatorServer
 
 
 def test_requests_use_the_documented_paths_and_auth(
-    client: RecallClient, emulator: EmulatorServer
+    client: RecallClient, fresh_emulator: EmulatorServer
 ) -> None:
     app = client.create_app(new_app())
     client.get_app(app.id)
@@ -84,7 +83,7 @@ def test_requests_use_the_documented_paths_and_auth(
     list(client.list_apps())
     list(client.list_app_logs(app.id))
     client.delete_app(app.id)
-    seen = [(r.method, r.path, r.status) for r in emulator.app.requests]
+    seen = [(r.method, r.path, r.status) for r in fresh_emulator.app.requests]
     assert seen == [
         ("POST", "/api/v2/zoom-oauth-apps/", 201),
         ("GET", f"/api/v2/zoom-oauth-apps/{app.id}/", 200),
@@ -93,7 +92,7 @@ def test_requests_use_the_documented_paths_and_auth(
         ("GET", "/api/v2/zoom-oauth-app-logs/", 200),
         ("DELETE", f"/api/v2/zoom-oauth-apps/{app.id}/", 204),
     ]
-    assert emulator.app.requests[4].query == {"oauth_app": app.id}
+    assert fresh_emulator.app.requests[4].query == {"oauth_app": app.id}
 
 
 def test_headers_sent() -> None:
@@ -107,14 +106,14 @@ def test_headers_sent() -> None:
     assert json.loads(seen.body) == new_app().to_wire()
 
 
-def test_list_follows_every_page(client: RecallClient, emulator: EmulatorServer) -> None:
+def test_list_follows_every_page(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     ids = {client.create_app(new_app(f"client{i:02d}")).id for i in range(25)}
     listed = [a.id for a in client.list_apps()]
     assert sorted(listed) == sorted(ids), "no app missed and none listed twice"
-    assert emulator.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 3  # 10 + 10 + 5
+    assert fresh_emulator.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 3  # 10 + 10 + 5
 
 
-def test_list_filters_match_exactly(client: RecallClient, emulator: EmulatorServer) -> None:
+def test_list_filters_match_exactly(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     for i in range(12):
         client.create_app(new_app("sameClient", kind="account_level" if i % 2 else "user_level"))
     client.create_app(new_app("sameClientLonger"))
@@ -128,7 +127,7 @@ def test_list_filters_match_exactly(client: RecallClient, emulator: EmulatorServ
     # The filters travel to the server and stay on every page's link.
     pages = [
         r
-        for r in emulator.app.requests
+        for r in fresh_emulator.app.requests
         if r.method == "GET" and r.path == "/api/v2/zoom-oauth-apps/"
     ]
     assert all(r.query.get("client_id") == "sameClient" for r in pages)
@@ -152,7 +151,7 @@ def test_next_links_never_leave_the_base_url() -> None:
     ]
 
 
-def test_app_logs(client: RecallClient, emulator: EmulatorServer) -> None:
+def test_app_logs(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     app = client.create_app(new_app())
     resp = requests.post(client.webhook_url(app.id), data=b'{"event": "x"}', timeout=5)
     assert resp.status_code == 401  # unsigned: Recall logs a rejected webhook
@@ -213,11 +212,11 @@ def test_regions_are_the_documented_four() -> None:
 
 @pytest.mark.parametrize("bad_id", ["", "   "])
 def test_empty_ids_never_reach_the_collection(
-    client: RecallClient, emulator: EmulatorServer, bad_id: str
+    client: RecallClient, fresh_emulator: EmulatorServer, bad_id: str
 ) -> None:
     with pytest.raises(RecallConfigError, match="non-empty"):
         client.delete_app(bad_id)
-    assert emulator.app.requests == []
+    assert fresh_emulator.app.requests == []
 
 
 def test_ids_are_escaped_into_one_path_segment() -> None:
@@ -244,7 +243,7 @@ def test_one_session_per_thread(client: RecallClient) -> None:
             for _ in range(5):
                 assert client.get_app(app.id).id == app.id
             with lock:
-                sessions.add(id(client._session("crud")[0]))
+                sessions.add(id(client.transport.session("crud")))
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
@@ -269,13 +268,14 @@ def test_pickling_keeps_settings_and_drops_sessions(client: RecallClient) -> Non
 
 @pytest.mark.parametrize(("call", "bucket"), [("get", "crud"), ("patch", "crud"), ("list", "list")])
 def test_every_retry_takes_its_turn_in_the_pacing_bucket(
-    emulator: EmulatorServer, call: str, bucket: str
+    fresh_emulator: EmulatorServer, call: str, bucket: str
 ) -> None:
     pacing = Pacing(per_minute=6000, list_per_minute=6000)
     key = f"pacing-retries-{call}-0123456789"
-    app_id = emulator.backend.create_app(new_app().to_wire())["id"]
-    with RecallClient(key, base_url=emulator.url, retry=FAST, pacing=pacing) as c:
-        paced = client_module._shared_bucket(c.base_url, key, bucket, pacing)
+    app_id = fresh_emulator.backend.create_app(new_app().to_wire())["id"]
+    with RecallClient(key, base_url=fresh_emulator.url, retry=FAST, pacing=pacing) as c:
+        paced = c.transport.bucket(bucket)
+        assert paced is not None
         taken: list[float] = []
         original = paced.acquire
 
@@ -286,12 +286,12 @@ def test_every_retry_takes_its_turn_in_the_pacing_bucket(
         # Before the first request: the session's retries bind the bucket when it is made.
         paced.acquire = counting  # type: ignore[method-assign]
         method = "PATCH" if call == "patch" else "GET"
-        emulator.app.add_fault(Fault(method=method, status=503, times=2))
+        fresh_emulator.app.add_fault(Fault(method=method, status=503, times=2))
         if call == "get":
             c.get_app(app_id)
         elif call == "patch":
             c.update_app(app_id, ZoomOAuthAppUpdate(webhook_secret=SecretStr("rotated-0001")))
         else:
             assert [app.id for app in c.list_apps()] == [app_id]
-    assert emulator.app.count(method) == 3, "two 503s, then the answer"
+    assert fresh_emulator.app.count(method) == 3, "two 503s, then the answer"
     assert len(taken) == 3, "the first request and each retry took a token"

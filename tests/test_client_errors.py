@@ -12,6 +12,7 @@ import pytest
 from recall_provider.client import RecallClient, RetryPolicy, Timeout
 from recall_provider.emulator import Backend, EmulatorServer, Fault
 from recall_provider.errors import (
+    Outcome,
     RecallAPIError,
     RecallAuthenticationError,
     RecallConfigError,
@@ -32,7 +33,6 @@ CLIENT_SECRET = "client-Secret-0123456789abcdef"
 WEBHOOK_SECRET = "webhook-Secret-fedcba9876543210"
 SECRETS = (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET)
 FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
-APPS = r"^/api/v2/zoom-oauth-apps/$"
 
 
 def new_app(client_id: str = "zoomClientA") -> ZoomOAuthAppCreate:
@@ -64,8 +64,8 @@ def assert_no_secret(error: BaseException) -> None:
 
 
 @pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[RecallClient]:
-    with RecallClient(API_KEY, base_url=emulator.url, retry=FAST) as c:
+def client(fresh_emulator: EmulatorServer) -> Iterator[RecallClient]:
+    with RecallClient(API_KEY, base_url=fresh_emulator.url, retry=FAST) as c:
         yield c
 
 
@@ -106,12 +106,12 @@ def test_unknown_key_is_an_authentication_error_that_mentions_regions() -> None:
     assert_no_secret(err)
 
 
-def test_forbidden(client: RecallClient, emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(status=403))
+def test_forbidden(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(status=403))
     with pytest.raises(RecallAuthenticationError) as info:
         client.get_app("some-id")
     assert info.value.status == 403
-    assert emulator.app.count() == 1
+    assert fresh_emulator.app.count() == 1
 
 
 def test_not_found_names_operation_path_status_and_request_id(client: RecallClient) -> None:
@@ -133,18 +133,18 @@ def test_not_found_names_operation_path_status_and_request_id(client: RecallClie
 @pytest.mark.parametrize("status", [409, 429, 500, 502, 503, 504])
 @pytest.mark.parametrize("op", ["get", "update", "delete"])
 def test_idempotent_calls_retry_transient_statuses(
-    client: RecallClient, emulator: EmulatorServer, op: str, status: int
+    client: RecallClient, fresh_emulator: EmulatorServer, op: str, status: int
 ) -> None:
     app = client.create_app(new_app())
-    emulator.app.add_fault(Fault(path=app.id, status=status, times=2))
+    fresh_emulator.app.add_fault(Fault(path=app.id, status=status, times=2))
     if op == "get":
         assert client.get_app(app.id).id == app.id
     elif op == "update":
         client.update_app(app.id, ZoomOAuthAppUpdate(webhook_secret="another-webhook-secret"))
     else:
         client.delete_app(app.id)
-        assert emulator.backend.get(app.id) is None
-    assert emulator.app.count(path=app.id) == 3
+        assert fresh_emulator.backend.get(app.id) is None
+    assert fresh_emulator.app.count(path=app.id) == 3
 
 
 @pytest.mark.parametrize(
@@ -153,105 +153,109 @@ def test_idempotent_calls_retry_transient_statuses(
      (504, RecallServerError), (409, RecallAPIError), (400, RecallValidationError)],
 )  # fmt: skip
 def test_create_is_not_retried_on_ambiguous_statuses(
-    client: RecallClient, emulator: EmulatorServer, status: int, error: type[RecallError]
+    client: RecallClient, fresh_emulator: EmulatorServer, status: int, error: type[RecallError]
 ) -> None:
-    emulator.app.add_fault(Fault(method="POST", status=status))
+    fresh_emulator.app.add_fault(Fault(method="POST", status=status))
     with pytest.raises(error) as info:
         client.create_app(new_app())
     assert info.value.status == status
-    assert emulator.app.count("POST") == 1
+    assert fresh_emulator.app.count("POST") == 1
     assert_no_secret(info.value)
 
 
 def test_create_is_retried_on_429_and_creates_one_app(
-    client: RecallClient, emulator: EmulatorServer
+    client: RecallClient, fresh_emulator: EmulatorServer
 ) -> None:
-    emulator.app.add_fault(Fault(method="POST", status=429, times=2))
+    fresh_emulator.app.add_fault(Fault(method="POST", status=429, times=2))
     app = client.create_app(new_app())
-    assert emulator.app.count("POST") == 3
-    assert [a["id"] for a in emulator.backend.apps()] == [app.id]
+    assert fresh_emulator.app.count("POST") == 3
+    assert [a["id"] for a in fresh_emulator.backend.apps()] == [app.id]
 
 
-def test_retry_after_is_honoured(client: RecallClient, emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=1))
+def test_retry_after_is_honoured(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(method="GET", status=429, retry_after=1))
     list(client.list_apps())
-    first, second = emulator.app.requests
+    first, second = fresh_emulator.app.requests
     assert second.started - first.started >= 0.95
 
 
-def test_rate_limit_error_after_retries(client: RecallClient, emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(status=429, times=10))
+def test_rate_limit_error_after_retries(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    fresh_emulator.app.add_fault(Fault(status=429, times=10))
     with pytest.raises(RecallRateLimitError) as info:
         list(client.list_apps())
-    assert emulator.app.count() == FAST.max_retries + 1
+    assert fresh_emulator.app.count() == FAST.max_retries + 1
     assert "rate limit" in str(info.value)
 
 
-def test_server_error_after_retries(client: RecallClient, emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(status=503, times=10))
+def test_server_error_after_retries(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(status=503, times=10))
     with pytest.raises(RecallServerError) as info:
         client.get_app("abc")
-    assert emulator.app.count() == FAST.max_retries + 1
+    assert fresh_emulator.app.count() == FAST.max_retries + 1
     assert "HTTP 503" in str(info.value)
     assert "retry later" in str(info.value)
 
 
 def test_dropped_connection_is_retried_for_reads(
-    client: RecallClient, emulator: EmulatorServer
+    client: RecallClient, fresh_emulator: EmulatorServer
 ) -> None:
     app = client.create_app(new_app())
-    emulator.app.add_fault(Fault(method="GET", drop=True, times=2))
+    fresh_emulator.app.add_fault(Fault(method="GET", drop=True, times=2))
     assert client.get_app(app.id).id == app.id
-    assert emulator.app.count("GET") == 3
+    assert fresh_emulator.app.count("GET") == 3
 
 
 def test_create_whose_answer_is_lost_is_not_retried(
-    client: RecallClient, emulator: EmulatorServer
+    client: RecallClient, fresh_emulator: EmulatorServer
 ) -> None:
-    emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+    fresh_emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
     with pytest.raises(RecallConnectionError) as info:
         client.create_app(new_app())
     err = info.value
     assert err.may_have_reached_server
+    assert err.outcome is Outcome.UNKNOWN
     assert "may have reached Recall" in str(err)
-    assert emulator.app.count("POST") == 1
-    assert len(emulator.backend.apps()) == 1, "exactly one app, never a duplicate"
+    assert fresh_emulator.app.count("POST") == 1
+    assert len(fresh_emulator.backend.apps()) == 1, "exactly one app, never a duplicate"
     assert_no_secret(err)
 
 
-def test_create_timeout_is_ambiguous_and_not_retried(emulator: EmulatorServer) -> None:
+def test_create_timeout_is_ambiguous_and_not_retried(fresh_emulator: EmulatorServer) -> None:
     client = RecallClient(
-        API_KEY, base_url=emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
+        API_KEY, base_url=fresh_emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
     )
-    emulator.app.add_fault(Fault(method="POST", delay=1.0, after_processing=True))
+    fresh_emulator.app.add_fault(Fault(method="POST", delay=1.0, after_processing=True))
     with pytest.raises(RecallTimeoutError) as info:
         client.create_app(new_app())
     assert info.value.may_have_reached_server
+    assert info.value.outcome is Outcome.UNKNOWN
     assert "read timeout of 0.3 s" in str(info.value)
-    assert settled_count(emulator, "POST", 1) == 1
+    assert settled_count(fresh_emulator, "POST", 1) == 1
     assert_no_secret(info.value)
 
 
-def test_slow_reads_are_retried(emulator: EmulatorServer) -> None:
+def test_slow_reads_are_retried(fresh_emulator: EmulatorServer) -> None:
     client = RecallClient(
-        API_KEY, base_url=emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
+        API_KEY, base_url=fresh_emulator.url, retry=FAST, timeout=Timeout(connect=2, read=0.3)
     )
-    emulator.app.add_fault(Fault(method="GET", delay=1.0))
+    fresh_emulator.app.add_fault(Fault(method="GET", delay=1.0))
     assert list(client.list_apps()) == []
-    assert settled_count(emulator, "GET", 2) == 2
+    assert settled_count(fresh_emulator, "GET", 2) == 2
 
 
-def test_slow_reads_give_up_with_a_timeout_error(emulator: EmulatorServer) -> None:
+def test_slow_reads_give_up_with_a_timeout_error(fresh_emulator: EmulatorServer) -> None:
     client = RecallClient(
         API_KEY,
-        base_url=emulator.url,
+        base_url=fresh_emulator.url,
         retry=RetryPolicy(max_retries=1, backoff_base=0.01),
         timeout=Timeout(connect=2, read=0.2),
     )
-    emulator.app.add_fault(Fault(method="GET", delay=0.6, times=5))
+    fresh_emulator.app.add_fault(Fault(method="GET", delay=0.6, times=5))
     with pytest.raises(RecallTimeoutError):
         client.get_app("abc")
-    assert settled_count(emulator, "GET", 2) == 2
+    assert settled_count(fresh_emulator, "GET", 2) == 2
 
 
 def _closed_port() -> int:
@@ -273,6 +277,7 @@ def test_connection_refused_never_reached_recall(method: str) -> None:
     err = info.value
     assert not isinstance(err, RecallTimeoutError)
     assert not err.may_have_reached_server
+    assert err.outcome is Outcome.NOT_SENT
     assert "Check the region or API URL" in str(err)
     assert_no_secret(err)
 

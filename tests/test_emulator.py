@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,10 +23,9 @@ import requests
 
 from recall_provider.emulator import Backend, EmulatorServer, Fault, RateLimits
 from recall_provider.emulator.errors import StateFileError
+from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory
 
 AUTH = {"Authorization": "Token test-key"}
-APPS = "/api/v2/zoom-oauth-apps/"
-LOGS = "/api/v2/zoom-oauth-app-logs/"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 NOT_FOUND = {"detail": "Not found."}
 REQUIRED = ["This field is required."]
@@ -36,7 +34,6 @@ TOO_LONG = ["Ensure this field has no more than 200 characters."]
 NOT_STRING = ["Not a valid string."]
 NULL = ["This field may not be null."]
 ROOT = Path(__file__).resolve().parent.parent
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def body(**overrides: object) -> dict[str, object]:
@@ -51,7 +48,9 @@ def body(**overrides: object) -> dict[str, object]:
 
 
 def create(server: EmulatorServer, **overrides: object) -> dict[str, Any]:
-    response = requests.post(server.url + APPS, json=body(**overrides), headers=AUTH, timeout=5)
+    response = requests.post(
+        server.url + APPS_PATH, json=body(**overrides), headers=AUTH, timeout=5
+    )
     assert response.status_code == 201, response.text
     app: dict[str, Any] = response.json()
     return app
@@ -80,7 +79,7 @@ def sign(secret: str, timestamp: str, raw: bytes) -> str:
 def post_webhook(
     server: EmulatorServer, app_id: str, raw: bytes, headers: dict[str, str]
 ) -> requests.Response:
-    url = f"{server.url}{APPS}{app_id}/webhook"
+    url = f"{server.url}{APPS_PATH}{app_id}/webhook"
     headers = {"Content-Type": "application/json", **headers}
     return requests.post(url, data=raw, headers=headers, timeout=5)
 
@@ -93,8 +92,8 @@ def signed_headers(secret: str, raw: bytes) -> dict[str, str]:
 # -- create and validation ---------------------------------------------------------------------
 
 
-def test_create_returns_the_app_object(emulator: EmulatorServer) -> None:
-    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+def test_create_returns_the_app_object(fresh_emulator: EmulatorServer) -> None:
+    response = requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH, timeout=5)
     assert response.status_code == 201
     assert response.headers["Content-Type"] == "application/json"
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"])
@@ -113,14 +112,16 @@ def test_create_returns_the_app_object(emulator: EmulatorServer) -> None:
     assert app["webhook_last_validation"] is None
     assert (app["kind"], app["client_id"]) == ("user_level", "zoom-client")
     assert (app["client_secret"], app["webhook_secret"]) == ("client-secret", "webhook-secret")
-    assert emulator.backend.get(app["id"]) == app
-    other = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+    assert fresh_emulator.backend.get(app["id"]) == app
+    other = requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH, timeout=5)
     assert other.headers["X-Request-Id"] != response.headers["X-Request-Id"]
 
 
-def test_create_accepts_form_encoding_and_ignores_unknown_fields(emulator: EmulatorServer) -> None:
+def test_create_accepts_form_encoding_and_ignores_unknown_fields(
+    fresh_emulator: EmulatorServer,
+) -> None:
     form = {**body(kind="account_level"), "surprise": "ignored", "id": "not-mine"}
-    response = requests.post(emulator.url + APPS, data=form, headers=AUTH, timeout=5)
+    response = requests.post(fresh_emulator.url + APPS_PATH, data=form, headers=AUTH, timeout=5)
     assert response.status_code == 201, response.text
     app = response.json()
     assert app["kind"] == "account_level"
@@ -128,18 +129,21 @@ def test_create_accepts_form_encoding_and_ignores_unknown_fields(emulator: Emula
     assert app["id"] != "not-mine"
 
 
-def test_duplicate_client_ids_are_allowed(emulator: EmulatorServer) -> None:
-    first, second = create(emulator, client_id="same"), create(emulator, client_id="same")
+def test_duplicate_client_ids_are_allowed(fresh_emulator: EmulatorServer) -> None:
+    first, second = (
+        create(fresh_emulator, client_id="same"),
+        create(fresh_emulator, client_id="same"),
+    )
     assert first["id"] != second["id"]
-    assert len(emulator.backend.apps()) == 2
+    assert len(fresh_emulator.backend.apps()) == 2
 
 
-def test_200_characters_are_fine_and_strings_are_trimmed(emulator: EmulatorServer) -> None:
-    app = create(emulator, client_id="x" * 200, client_secret="  padded  ", webhook_secret=42)
+def test_200_characters_are_fine_and_strings_are_trimmed(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator, client_id="x" * 200, client_secret="  padded  ", webhook_secret=42)
     assert app["client_id"] == "x" * 200
     assert app["client_secret"] == "padded"
     assert app["webhook_secret"] == "42"
-    assert create(emulator, webhook_secret=1.5)["webhook_secret"] == "1.5"
+    assert create(fresh_emulator, webhook_secret=1.5)["webhook_secret"] == "1.5"
 
 
 @pytest.mark.parametrize(
@@ -192,19 +196,19 @@ def test_200_characters_are_fine_and_strings_are_trimmed(emulator: EmulatorServe
         pytest.param(None, {"non_field_errors": ["No data provided"]}, id="null-body"),
     ],
 )
-def test_create_validation(emulator: EmulatorServer, data: object, errors: object) -> None:
+def test_create_validation(fresh_emulator: EmulatorServer, data: object, errors: object) -> None:
     raw = json.dumps(data).encode()
     headers = {**AUTH, "Content-Type": "application/json"}
-    response = requests.post(emulator.url + APPS, data=raw, headers=headers, timeout=5)
+    response = requests.post(fresh_emulator.url + APPS_PATH, data=raw, headers=headers, timeout=5)
     assert response.status_code == 400
     assert response.json() == errors
-    assert emulator.backend.apps() == []
+    assert fresh_emulator.backend.apps() == []
 
 
 @pytest.mark.parametrize("raw", [b"{", b"nope", b'{"kind": NaN}', b"\xff\xfe"])
-def test_non_json_body_is_a_parse_error(emulator: EmulatorServer, raw: bytes) -> None:
+def test_non_json_body_is_a_parse_error(fresh_emulator: EmulatorServer, raw: bytes) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
-    response = requests.post(emulator.url + APPS, data=raw, headers=headers, timeout=5)
+    response = requests.post(fresh_emulator.url + APPS_PATH, data=raw, headers=headers, timeout=5)
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert detail.startswith("JSON parse error - ")
@@ -215,16 +219,18 @@ def test_non_json_body_is_a_parse_error(emulator: EmulatorServer, raw: bytes) ->
         assert "Out of range float values are not JSON compliant" in detail
 
 
-def test_empty_json_body_reports_required_fields(emulator: EmulatorServer) -> None:
+def test_empty_json_body_reports_required_fields(fresh_emulator: EmulatorServer) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
-    response = requests.post(emulator.url + APPS, data=b"", headers=headers, timeout=5)
+    response = requests.post(fresh_emulator.url + APPS_PATH, data=b"", headers=headers, timeout=5)
     assert response.status_code == 400
     assert set(response.json()) == {"kind", "client_id", "client_secret", "webhook_secret"}
 
 
-def test_unsupported_media_type(emulator: EmulatorServer) -> None:
+def test_unsupported_media_type(fresh_emulator: EmulatorServer) -> None:
     headers = {**AUTH, "Content-Type": "text/plain"}
-    response = requests.post(emulator.url + APPS, data=b"kind=user_level", headers=headers)
+    response = requests.post(
+        fresh_emulator.url + APPS_PATH, data=b"kind=user_level", headers=headers
+    )
     assert response.status_code == 415
     assert response.json() == {"detail": 'Unsupported media type "text/plain" in request.'}
 
@@ -243,10 +249,10 @@ def test_unsupported_media_type(emulator: EmulatorServer) -> None:
     ],
 )
 def test_authentication_failures(
-    emulator: EmulatorServer, authorization: str | None, detail: str
+    fresh_emulator: EmulatorServer, authorization: str | None, detail: str
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    response = get(emulator, APPS, headers=headers)
+    response = get(fresh_emulator, APPS_PATH, headers=headers)
     assert response.status_code == 401
     assert response.json() == {"detail": detail}
     assert response.headers["WWW-Authenticate"] == "Token"
@@ -254,15 +260,17 @@ def test_authentication_failures(
 
 
 @pytest.mark.parametrize("authorization", ["Token any-key", "token any-key", "any-key"])
-def test_any_key_is_accepted_by_default(emulator: EmulatorServer, authorization: str) -> None:
-    assert get(emulator, APPS, headers={"Authorization": authorization}).status_code == 200
+def test_any_key_is_accepted_by_default(fresh_emulator: EmulatorServer, authorization: str) -> None:
+    assert (
+        get(fresh_emulator, APPS_PATH, headers={"Authorization": authorization}).status_code == 200
+    )
 
 
 def test_configured_api_keys_only(emulator_factory: EmulatorFactory) -> None:
     server = emulator_factory(api_keys=["good"])
-    assert get(server, APPS, headers={"Authorization": "Token good"}).status_code == 200
-    assert get(server, APPS, headers={"Authorization": "good"}).status_code == 200
-    response = get(server, APPS, headers={"Authorization": "Token bad"})
+    assert get(server, APPS_PATH, headers={"Authorization": "Token good"}).status_code == 200
+    assert get(server, APPS_PATH, headers={"Authorization": "good"}).status_code == 200
+    response = get(server, APPS_PATH, headers={"Authorization": "Token bad"})
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token."}
 
@@ -270,46 +278,46 @@ def test_configured_api_keys_only(emulator_factory: EmulatorFactory) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", APPS),
-        ("GET", APPS + "{id}/"),
-        ("PATCH", APPS + "{id}/"),
-        ("DELETE", APPS + "{id}/"),
-        ("GET", LOGS),
-        ("PUT", APPS),  # authentication comes before the method check, as in DRF
+        ("POST", APPS_PATH),
+        ("GET", APPS_PATH + "{id}/"),
+        ("PATCH", APPS_PATH + "{id}/"),
+        ("DELETE", APPS_PATH + "{id}/"),
+        ("GET", LOGS_PATH),
+        ("PUT", APPS_PATH),  # authentication comes before the method check, as in DRF
     ],
 )
 def test_every_api_route_needs_credentials(
-    emulator: EmulatorServer, method: str, path: str
+    fresh_emulator: EmulatorServer, method: str, path: str
 ) -> None:
-    app = create(emulator)
-    url = emulator.url + path.format(id=app["id"])
+    app = create(fresh_emulator)
+    url = fresh_emulator.url + path.format(id=app["id"])
     response = requests.request(method, url, json={}, timeout=5)
     assert response.status_code == 401
-    assert emulator.backend.get(app["id"]) == app
+    assert fresh_emulator.backend.get(app["id"]) == app
 
 
 # -- retrieve, update, delete ------------------------------------------------------------------
 
 
-def test_retrieve(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    assert get(emulator, f"{APPS}{app['id']}/").json() == app
-    assert get(emulator, f"{APPS}{app['id'].upper()}/").json() == app
+def test_retrieve(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    assert get(fresh_emulator, f"{APPS_PATH}{app['id']}/").json() == app
+    assert get(fresh_emulator, f"{APPS_PATH}{app['id'].upper()}/").json() == app
 
 
 @pytest.mark.parametrize("app_id", ["0b7e4c1a-3f2d-4e5b-9a8c-7d6e5f4a3b2c", "not-a-uuid", "123"])
-def test_unknown_ids_are_404(emulator: EmulatorServer, app_id: str) -> None:
-    create(emulator)
-    url = f"{emulator.url}{APPS}{app_id}/"
+def test_unknown_ids_are_404(fresh_emulator: EmulatorServer, app_id: str) -> None:
+    create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app_id}/"
     for method in ("GET", "PATCH", "DELETE"):
         response = requests.request(method, url, json={"client_secret": "x"}, headers=AUTH)
         assert response.status_code == 404, method
         assert response.json() == NOT_FOUND
 
 
-def test_patch_updates_only_the_secrets(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    url = f"{emulator.url}{APPS}{app['id']}/"
+def test_patch_updates_only_the_secrets(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app['id']}/"
     changes = {
         "client_secret": "new-secret",
         "client_id": "other-client",
@@ -320,14 +328,14 @@ def test_patch_updates_only_the_secrets(emulator: EmulatorServer) -> None:
     response = requests.patch(url, json=changes, headers=AUTH, timeout=5)
     assert response.status_code == 200
     assert response.json() == {**app, "client_secret": "new-secret"}
-    assert emulator.backend.get(app["id"]) == {**app, "client_secret": "new-secret"}
+    assert fresh_emulator.backend.get(app["id"]) == {**app, "client_secret": "new-secret"}
     response = requests.patch(url, json={"webhook_secret": "w2"}, headers=AUTH, timeout=5)
     assert response.json() == {**app, "client_secret": "new-secret", "webhook_secret": "w2"}
 
 
-def test_patch_ignores_an_invalid_kind(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    url = f"{emulator.url}{APPS}{app['id']}/"
+def test_patch_ignores_an_invalid_kind(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app['id']}/"
     response = requests.patch(url, json={"kind": "foo"}, headers=AUTH, timeout=5)
     assert response.status_code == 200
     assert response.json() == app
@@ -342,33 +350,35 @@ def test_patch_ignores_an_invalid_kind(emulator: EmulatorServer) -> None:
         ([1], {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
     ],
 )
-def test_patch_validation(emulator: EmulatorServer, data: object, errors: dict[str, Any]) -> None:
-    app = create(emulator)
-    url = f"{emulator.url}{APPS}{app['id']}/"
+def test_patch_validation(
+    fresh_emulator: EmulatorServer, data: object, errors: dict[str, Any]
+) -> None:
+    app = create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app['id']}/"
     response = requests.patch(url, json=data, headers=AUTH, timeout=5)
     assert response.status_code == 400
     assert response.json() == errors
-    assert emulator.backend.get(app["id"]) == app
+    assert fresh_emulator.backend.get(app["id"]) == app
 
 
-def test_patch_reports_every_invalid_field(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    url = f"{emulator.url}{APPS}{app['id']}/"
+def test_patch_reports_every_invalid_field(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app['id']}/"
     data: dict[str, object] = {"client_secret": None, "webhook_secret": []}
     response = requests.patch(url, json=data, headers=AUTH, timeout=5)
     assert response.json() == {"client_secret": NULL, "webhook_secret": NOT_STRING}
 
 
-def test_patch_on_unknown_id_is_404_before_the_body_is_read(emulator: EmulatorServer) -> None:
-    url = f"{emulator.url}{APPS}{uuid.uuid4()}/"
+def test_patch_on_unknown_id_is_404_before_the_body_is_read(fresh_emulator: EmulatorServer) -> None:
+    url = f"{fresh_emulator.url}{APPS_PATH}{uuid.uuid4()}/"
     headers = {**AUTH, "Content-Type": "application/json"}
     response = requests.patch(url, data=b"{broken", headers=headers, timeout=5)
     assert response.status_code == 404
 
 
-def test_delete_twice(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    url = f"{emulator.url}{APPS}{app['id']}/"
+def test_delete_twice(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    url = f"{fresh_emulator.url}{APPS_PATH}{app['id']}/"
     first = requests.delete(url, headers=AUTH, timeout=5)
     assert first.status_code == 204
     assert first.content == b""
@@ -377,8 +387,8 @@ def test_delete_twice(emulator: EmulatorServer) -> None:
     second = requests.delete(url, headers=AUTH, timeout=5)
     assert second.status_code == 404
     assert second.json() == NOT_FOUND
-    assert get(emulator, f"{APPS}{app['id']}/").status_code == 404
-    assert emulator.backend.apps() == []
+    assert get(fresh_emulator, f"{APPS_PATH}{app['id']}/").status_code == 404
+    assert fresh_emulator.backend.apps() == []
 
 
 # -- routing -----------------------------------------------------------------------------------
@@ -398,30 +408,32 @@ def test_delete_twice(emulator: EmulatorServer) -> None:
     ],
 )
 def test_wrong_paths_are_404_never_redirects(
-    emulator: EmulatorServer, method: str, path: str
+    fresh_emulator: EmulatorServer, method: str, path: str
 ) -> None:
-    app = create(emulator)
-    url = emulator.url + path.format(id=app["id"])
+    app = create(fresh_emulator)
+    url = fresh_emulator.url + path.format(id=app["id"])
     response = requests.request(method, url, headers=AUTH, allow_redirects=False, timeout=5)
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
-    assert emulator.backend.get(app["id"]) is not None
+    assert fresh_emulator.backend.get(app["id"]) is not None
 
 
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PUT", APPS, "GET, POST, HEAD"),
-        ("DELETE", APPS, "GET, POST, HEAD"),
-        ("POST", APPS + "{id}/", "GET, PATCH, DELETE, HEAD"),
-        ("PUT", APPS + "{id}/", "GET, PATCH, DELETE, HEAD"),
-        ("POST", LOGS, "GET, HEAD"),
-        ("GET", APPS + "{id}/webhook", "POST"),
+        ("PUT", APPS_PATH, "GET, POST, HEAD"),
+        ("DELETE", APPS_PATH, "GET, POST, HEAD"),
+        ("POST", APPS_PATH + "{id}/", "GET, PATCH, DELETE, HEAD"),
+        ("PUT", APPS_PATH + "{id}/", "GET, PATCH, DELETE, HEAD"),
+        ("POST", LOGS_PATH, "GET, HEAD"),
+        ("GET", APPS_PATH + "{id}/webhook", "POST"),
     ],
 )
-def test_wrong_method_is_405(emulator: EmulatorServer, method: str, path: str, allow: str) -> None:
-    app = create(emulator)
-    url = emulator.url + path.format(id=app["id"])
+def test_wrong_method_is_405(
+    fresh_emulator: EmulatorServer, method: str, path: str, allow: str
+) -> None:
+    app = create(fresh_emulator)
+    url = fresh_emulator.url + path.format(id=app["id"])
     response = requests.request(method, url, headers=AUTH, timeout=5)
     assert response.status_code == 405
     assert response.json() == {"detail": f'Method "{method}" not allowed.'}
@@ -431,16 +443,18 @@ def test_wrong_method_is_405(emulator: EmulatorServer, method: str, path: str, a
 # -- listing and pagination --------------------------------------------------------------------
 
 
-def test_list_pages_newest_first_without_duplicates_or_misses(emulator: EmulatorServer) -> None:
-    created = [create(emulator, client_id=f"c{i}")["id"] for i in range(23)]
-    pages = walk(emulator, APPS)
+def test_list_pages_newest_first_without_duplicates_or_misses(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    created = [create(fresh_emulator, client_id=f"c{i}")["id"] for i in range(23)]
+    pages = walk(fresh_emulator, APPS_PATH)
     assert [len(page["results"]) for page in pages] == [10, 10, 3]
     listed = [app["id"] for page in pages for app in page["results"]]
     assert listed == created[::-1]
     assert pages[0]["previous"] is None
     assert pages[-1]["next"] is None
     for page in pages[:-1]:
-        assert page["next"].startswith(emulator.url + APPS + "?cursor=")
+        assert page["next"].startswith(fresh_emulator.url + APPS_PATH + "?cursor=")
     previous = requests.get(pages[2]["previous"], headers=AUTH, timeout=5).json()
     assert previous["results"] == pages[1]["results"]
     back_to_first = requests.get(previous["previous"], headers=AUTH, timeout=5).json()
@@ -448,24 +462,24 @@ def test_list_pages_newest_first_without_duplicates_or_misses(emulator: Emulator
     assert back_to_first["previous"] is None
 
 
-def test_empty_list(emulator: EmulatorServer) -> None:
-    assert get(emulator, APPS).json() == {"next": None, "previous": None, "results": []}
+def test_empty_list(fresh_emulator: EmulatorServer) -> None:
+    assert get(fresh_emulator, APPS_PATH).json() == {"next": None, "previous": None, "results": []}
 
 
-def test_page_size_is_configurable(emulator: EmulatorServer) -> None:
+def test_page_size_is_configurable(fresh_emulator: EmulatorServer) -> None:
     for i in range(5):
-        create(emulator, client_id=f"c{i}")
-    emulator.app.set_page_size(2)
-    assert [len(page["results"]) for page in walk(emulator, APPS)] == [2, 2, 1]
+        create(fresh_emulator, client_id=f"c{i}")
+    fresh_emulator.app.set_page_size(2)
+    assert [len(page["results"]) for page in walk(fresh_emulator, APPS_PATH)] == [2, 2, 1]
     with pytest.raises(ValueError, match="page_size"):
-        emulator.app.set_page_size(0)
+        fresh_emulator.app.set_page_size(0)
 
 
-def test_next_links_keep_the_filters(emulator: EmulatorServer) -> None:
+def test_next_links_keep_the_filters(fresh_emulator: EmulatorServer) -> None:
     for i in range(17):
-        create(emulator, client_id=f"c{i}", kind="user_level" if i % 3 else "account_level")
-    emulator.app.set_page_size(4)
-    pages = walk(emulator, APPS, kind="user_level", unknown="kept")
+        create(fresh_emulator, client_id=f"c{i}", kind="user_level" if i % 3 else "account_level")
+    fresh_emulator.app.set_page_size(4)
+    pages = walk(fresh_emulator, APPS_PATH, kind="user_level", unknown="kept")
     results = [app for page in pages for app in page["results"]]
     assert len(results) == 11
     assert len({app["id"] for app in results}) == 11
@@ -477,15 +491,18 @@ def test_next_links_keep_the_filters(emulator: EmulatorServer) -> None:
     assert query["cursor"][0]
 
 
-def test_pages_stay_stable_while_apps_come_and_go(emulator: EmulatorServer) -> None:
-    created = [create(emulator, client_id=f"c{i}")["id"] for i in range(15)]
+def test_pages_stay_stable_while_apps_come_and_go(fresh_emulator: EmulatorServer) -> None:
+    created = [create(fresh_emulator, client_id=f"c{i}")["id"] for i in range(15)]
     newest_first = created[::-1]
-    first = get(emulator, APPS).json()
+    first = get(fresh_emulator, APPS_PATH).json()
     assert [app["id"] for app in first["results"]] == newest_first[:10]
     # Between page fetches: one seen app and one unseen app go away, new apps arrive.
     for app_id in (newest_first[0], newest_first[12]):
-        assert requests.delete(f"{emulator.url}{APPS}{app_id}/", headers=AUTH).status_code == 204
-    fresh = [create(emulator, client_id="fresh")["id"] for _ in range(3)]
+        assert (
+            requests.delete(f"{fresh_emulator.url}{APPS_PATH}{app_id}/", headers=AUTH).status_code
+            == 204
+        )
+    fresh = [create(fresh_emulator, client_id="fresh")["id"] for _ in range(3)]
     second = requests.get(first["next"], headers=AUTH, timeout=5).json()
     remaining = [app_id for app_id in newest_first[10:] if app_id != newest_first[12]]
     assert [app["id"] for app in second["results"]] == remaining
@@ -500,22 +517,24 @@ def test_pages_stay_stable_while_apps_come_and_go(emulator: EmulatorServer) -> N
     "cursor",
     ["garbage!", base64.b64encode(b"r=1").decode(), base64.b64encode(b"p=x&r=no").decode()],
 )
-def test_invalid_cursor(emulator: EmulatorServer, cursor: str) -> None:
-    response = get(emulator, APPS, params={"cursor": cursor})
+def test_invalid_cursor(fresh_emulator: EmulatorServer, cursor: str) -> None:
+    response = get(fresh_emulator, APPS_PATH, params={"cursor": cursor})
     assert response.status_code == 404
     assert response.json() == {"detail": "Invalid cursor"}
 
 
-def test_filters(emulator: EmulatorServer) -> None:
+def test_filters(fresh_emulator: EmulatorServer) -> None:
     apps = [
         create(
-            emulator, client_id=f"c{i % 2}", kind="account_level" if i % 3 == 0 else "user_level"
+            fresh_emulator,
+            client_id=f"c{i % 2}",
+            kind="account_level" if i % 3 == 0 else "user_level",
         )
         for i in range(6)
     ]
 
     def ids(**params: str) -> list[str]:
-        response = get(emulator, APPS, params=params)
+        response = get(fresh_emulator, APPS_PATH, params=params)
         assert response.status_code == 200, response.text
         return [app["id"] for app in response.json()["results"]]
 
@@ -536,14 +555,14 @@ def test_filters(emulator: EmulatorServer) -> None:
     assert ids(page_size="1", ordering="created_at") == expected(apps)
 
 
-def test_filter_errors(emulator: EmulatorServer) -> None:
-    response = get(emulator, APPS, params={"kind": "foo"})
+def test_filter_errors(fresh_emulator: EmulatorServer) -> None:
+    response = get(fresh_emulator, APPS_PATH, params={"kind": "foo"})
     assert response.status_code == 400
     assert response.json() == {
         "kind": ["Select a valid choice. foo is not one of the available choices."]
     }
     params = {"created_at_after": "yesterday", "created_at_before": "2023-13-01"}
-    response = get(emulator, APPS, params=params)
+    response = get(fresh_emulator, APPS_PATH, params=params)
     assert response.status_code == 400
     assert response.json() == {
         "created_at_after": ["Enter a valid date/time."],
@@ -555,11 +574,11 @@ def test_filter_errors(emulator: EmulatorServer) -> None:
 def test_secrets_in_responses(emulator_factory: EmulatorFactory, mode: str) -> None:
     server = emulator_factory(secrets_in_responses=mode)
     app = create(server)
-    url = f"{server.url}{APPS}{app['id']}/"
+    url = f"{server.url}{APPS_PATH}{app['id']}/"
     responses = [
         app,
-        get(server, f"{APPS}{app['id']}/").json(),
-        get(server, APPS).json()["results"][0],
+        get(server, f"{APPS_PATH}{app['id']}/").json(),
+        get(server, APPS_PATH).json()["results"][0],
         requests.patch(url, json={"client_secret": "rotated"}, headers=AUTH, timeout=5).json(),
     ]
     for shown in responses:
@@ -585,25 +604,28 @@ def test_secrets_mode_is_validated() -> None:
 # -- app logs ----------------------------------------------------------------------------------
 
 
-def test_logs_filter_and_paginate(emulator: EmulatorServer) -> None:
-    one, two = create(emulator), create(emulator)
+def test_logs_filter_and_paginate(fresh_emulator: EmulatorServer) -> None:
+    one, two = create(fresh_emulator), create(fresh_emulator)
     for i in range(12):
-        emulator.backend.add_log(one["id"], f"one {i}")
-    emulator.backend.add_log(two["id"], "two")
-    pages = walk(emulator, LOGS, oauth_app=one["id"])
+        fresh_emulator.backend.add_log(one["id"], f"one {i}")
+    fresh_emulator.backend.add_log(two["id"], "two")
+    pages = walk(fresh_emulator, LOGS_PATH, oauth_app=one["id"])
     logs = [log for page in pages for log in page["results"]]
     assert [log["message"] for log in logs] == [f"one {i}" for i in reversed(range(12))]
     assert all(set(log) == {"oauth_app", "message", "created_at"} for log in logs)
     assert all(log["oauth_app"] == one["id"] and TIMESTAMP.match(log["created_at"]) for log in logs)
     assert "oauth_app=" in pages[0]["next"]
-    everything = [log for page in walk(emulator, LOGS) for log in page["results"]]
+    everything = [log for page in walk(fresh_emulator, LOGS_PATH) for log in page["results"]]
     assert len(everything) == 13
     assert everything[0]["message"] == "two"
-    assert get(emulator, LOGS, params={"oauth_app": str(uuid.uuid4())}).json()["results"] == []
+    assert (
+        get(fresh_emulator, LOGS_PATH, params={"oauth_app": str(uuid.uuid4())}).json()["results"]
+        == []
+    )
 
 
-def test_logs_reject_a_non_uuid_filter(emulator: EmulatorServer) -> None:
-    response = get(emulator, LOGS, params={"oauth_app": "nope"})
+def test_logs_reject_a_non_uuid_filter(fresh_emulator: EmulatorServer) -> None:
+    response = get(fresh_emulator, LOGS_PATH, params={"oauth_app": "nope"})
     assert response.status_code == 400
     assert response.json() == {"oauth_app": ["Enter a valid UUID."]}
 
@@ -611,41 +633,41 @@ def test_logs_reject_a_non_uuid_filter(emulator: EmulatorServer) -> None:
 # -- Zoom webhook ------------------------------------------------------------------------------
 
 
-def test_webhook_url_validation(emulator: EmulatorServer) -> None:
-    app = create(emulator, webhook_secret="zoom-hook-secret")
+def test_webhook_url_validation(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator, webhook_secret="zoom-hook-secret")
     # Odd spacing and non-ASCII: the signature covers these exact bytes, not re-serialised JSON.
     raw = '{"event":  "endpoint.url_validation", "payload": {"plainToken": "päin-123"}}'.encode()
-    response = post_webhook(emulator, app["id"], raw, signed_headers("zoom-hook-secret", raw))
+    response = post_webhook(fresh_emulator, app["id"], raw, signed_headers("zoom-hook-secret", raw))
     assert response.status_code == 200, response.text
     token = hmac.new(b"zoom-hook-secret", "päin-123".encode(), hashlib.sha256).hexdigest()
     assert response.json() == {"plainToken": "päin-123", "encryptedToken": token}
-    validated = get(emulator, f"{APPS}{app['id']}/").json()["webhook_last_validation"]
+    validated = get(fresh_emulator, f"{APPS_PATH}{app['id']}/").json()["webhook_last_validation"]
     assert TIMESTAMP.match(validated)
     assert validated > app["created_at"]
-    (delivery,) = emulator.backend.webhook_deliveries(app["id"])
+    (delivery,) = fresh_emulator.backend.webhook_deliveries(app["id"])
     assert delivery.body == raw
     assert delivery.accepted is True
     assert delivery.headers["x-zm-signature"] == sign(
         "zoom-hook-secret", delivery.headers["x-zm-request-timestamp"], raw
     )
-    logs = get(emulator, LOGS, params={"oauth_app": app["id"]}).json()["results"]
+    logs = get(fresh_emulator, LOGS_PATH, params={"oauth_app": app["id"]}).json()["results"]
     assert [log["message"] for log in logs] == ["Zoom webhook endpoint validated"]
 
 
-def test_webhook_other_events_are_acknowledged(emulator: EmulatorServer) -> None:
-    app = create(emulator)
+def test_webhook_other_events_are_acknowledged(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
     raw = json.dumps({"event": "meeting.started", "payload": {"object": {"id": 1}}}).encode()
-    response = post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    response = post_webhook(fresh_emulator, app["id"], raw, signed_headers("webhook-secret", raw))
     assert response.status_code == 200
     assert response.json() == {}
-    stored = emulator.backend.get(app["id"])
+    stored = fresh_emulator.backend.get(app["id"])
     assert stored is not None
     assert stored["webhook_last_validation"] is None
-    assert [d.accepted for d in emulator.backend.webhook_deliveries(app["id"])] == [True]
+    assert [d.accepted for d in fresh_emulator.backend.webhook_deliveries(app["id"])] == [True]
 
 
-def test_webhook_rejects_bad_signatures(emulator: EmulatorServer) -> None:
-    app = create(emulator)
+def test_webhook_rejects_bad_signatures(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
     raw = b'{"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}}'
     good = signed_headers("webhook-secret", raw)
     attempts = [
@@ -657,36 +679,38 @@ def test_webhook_rejects_bad_signatures(emulator: EmulatorServer) -> None:
         (raw, {}),
     ]
     for sent, headers in attempts:
-        response = post_webhook(emulator, app["id"], sent, headers)
+        response = post_webhook(fresh_emulator, app["id"], sent, headers)
         assert response.status_code == 401
         assert response.json() == {"detail": "Invalid signature."}
-    deliveries = emulator.backend.webhook_deliveries(app["id"])
+    deliveries = fresh_emulator.backend.webhook_deliveries(app["id"])
     assert [(d.body, d.accepted) for d in deliveries] == [(sent, False) for sent, _ in attempts]
-    stored = emulator.backend.get(app["id"])
+    stored = fresh_emulator.backend.get(app["id"])
     assert stored is not None
     assert stored["webhook_last_validation"] is None
-    logs = get(emulator, LOGS, params={"oauth_app": app["id"]}).json()["results"]
+    logs = get(fresh_emulator, LOGS_PATH, params={"oauth_app": app["id"]}).json()["results"]
     assert [log["message"] for log in logs] == ["Zoom webhook rejected: invalid x-zm-signature"] * 6
-    assert post_webhook(emulator, app["id"], raw, good).status_code == 200
+    assert post_webhook(fresh_emulator, app["id"], raw, good).status_code == 200
 
 
-def test_webhook_needs_no_recall_credentials_and_knows_its_apps(emulator: EmulatorServer) -> None:
-    app = create(emulator)
+def test_webhook_needs_no_recall_credentials_and_knows_its_apps(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    app = create(fresh_emulator)
     raw = b'{"event": "x"}'
-    response = post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    response = post_webhook(fresh_emulator, app["id"], raw, signed_headers("webhook-secret", raw))
     assert response.status_code == 200
     unknown = str(uuid.uuid4())
-    response = post_webhook(emulator, unknown, raw, signed_headers("webhook-secret", raw))
+    response = post_webhook(fresh_emulator, unknown, raw, signed_headers("webhook-secret", raw))
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
-    assert [d.accepted for d in emulator.backend.webhook_deliveries(unknown)] == [False]
+    assert [d.accepted for d in fresh_emulator.backend.webhook_deliveries(unknown)] == [False]
 
 
-def test_webhook_deliveries_over_http(emulator: EmulatorServer) -> None:
-    app = create(emulator)
+def test_webhook_deliveries_over_http(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
     raw = b'{"event": "x"}\n'
-    post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw))
-    url = emulator.url + "/_emulator/webhook-deliveries"
+    post_webhook(fresh_emulator, app["id"], raw, signed_headers("webhook-secret", raw))
+    url = fresh_emulator.url + "/_emulator/webhook-deliveries"
     (delivery,) = requests.get(url, params={"app_id": app["id"]}, timeout=5).json()
     assert base64.b64decode(delivery["body_base64"]) == raw
     assert delivery["accepted"] is True
@@ -769,14 +793,14 @@ def test_cli_persists_apps_across_restarts(tmp_path: Path) -> None:
     try:
         ids = []
         for i in range(3):
-            response = requests.post(url + APPS, json=body(client_id=f"c{i}"), headers=AUTH)
+            response = requests.post(url + APPS_PATH, json=body(client_id=f"c{i}"), headers=AUTH)
             assert response.status_code == 201
             ids.append(response.json()["id"])
     finally:
         stop_cli(proc)
     proc, url = start_cli("--port", "0", "--state", str(state), "--page-size", "2")
     try:
-        pages = [requests.get(url + APPS, headers=AUTH, timeout=5).json()]
+        pages = [requests.get(url + APPS_PATH, headers=AUTH, timeout=5).json()]
         pages.append(requests.get(pages[0]["next"], headers=AUTH, timeout=5).json())
         assert [app["id"] for page in pages for app in page["results"]] == ids[::-1]
         assert pages[1]["next"] is None
@@ -789,8 +813,10 @@ def test_cli_options_reach_the_backend(tmp_path: Path) -> None:
         "--port", "0", "--api-key", "k1", "--api-key", "k2", "--secrets-in-responses", "masked"
     )
     try:
-        assert requests.get(url + APPS, headers={"Authorization": "k3"}).status_code == 401
-        response = requests.post(url + APPS, json=body(), headers={"Authorization": "Token k2"})
+        assert requests.get(url + APPS_PATH, headers={"Authorization": "k3"}).status_code == 401
+        response = requests.post(
+            url + APPS_PATH, json=body(), headers={"Authorization": "Token k2"}
+        )
         assert response.json()["client_secret"] == "********"
     finally:
         stop_cli(proc, signal.SIGINT)
@@ -798,8 +824,8 @@ def test_cli_options_reach_the_backend(tmp_path: Path) -> None:
     try:
         limits = requests.get(url + "/_emulator/rate-limits", timeout=5).json()
         assert limits == {"per_minute": 1, "list_per_minute": 60, "burst": 1, "time_scale": 1.0}
-        assert requests.post(url + APPS, json=body(), headers=AUTH).status_code == 201
-        assert requests.post(url + APPS, json=body(), headers=AUTH).status_code == 429
+        assert requests.post(url + APPS_PATH, json=body(), headers=AUTH).status_code == 201
+        assert requests.post(url + APPS_PATH, json=body(), headers=AUTH).status_code == 429
     finally:
         stop_cli(proc)
 
@@ -829,73 +855,79 @@ def test_cli_help_and_bad_state(tmp_path: Path) -> None:
 # -- faults ------------------------------------------------------------------------------------
 
 
-def test_fault_status_with_retry_after_is_used_up(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(
+def test_fault_status_with_retry_after_is_used_up(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(
         Fault(method="POST", path="zoom-oauth-apps/$", status=503, retry_after=7, times=2)
     )
-    assert get(emulator, APPS).status_code == 200  # GET does not match the fault
+    assert get(fresh_emulator, APPS_PATH).status_code == 200  # GET does not match the fault
     for _ in range(2):
-        response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+        response = requests.post(
+            fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH, timeout=5
+        )
         assert response.status_code == 503
         assert response.json() == {"detail": "Service Unavailable (injected)"}
         assert response.headers["Retry-After"] == "7"
         assert response.headers["X-Request-Id"]
-    assert emulator.backend.apps() == []  # an injected status is answered instead of processing
-    assert emulator.app.faults == []
-    create(emulator)
-    assert [r.faulted for r in emulator.app.requests] == [False, True, True, False]
+    assert (
+        fresh_emulator.backend.apps() == []
+    )  # an injected status is answered instead of processing
+    assert fresh_emulator.app.faults == []
+    create(fresh_emulator)
+    assert [r.faulted for r in fresh_emulator.app.requests] == [False, True, True, False]
 
 
-def test_fault_delay(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(delay=0.3))
+def test_fault_delay(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(delay=0.3))
     started = time.perf_counter()
-    assert get(emulator, APPS).status_code == 200
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
     assert time.perf_counter() - started >= 0.3
     started = time.perf_counter()
-    get(emulator, APPS)
+    get(fresh_emulator, APPS_PATH)
     assert time.perf_counter() - started < 0.3
-    assert emulator.app.requests[0].duration >= 0.3
+    assert fresh_emulator.app.requests[0].duration >= 0.3
 
 
-def test_fault_drop_resets_the_connection(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(drop=True))
+def test_fault_drop_resets_the_connection(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(drop=True))
     with pytest.raises(requests.ConnectionError):
-        get(emulator, APPS)
-    assert emulator.app.requests[-1].status is None
-    assert emulator.app.requests[-1].faulted is True
-    assert get(emulator, APPS).status_code == 200
+        get(fresh_emulator, APPS_PATH)
+    assert fresh_emulator.app.requests[-1].status is None
+    assert fresh_emulator.app.requests[-1].faulted is True
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
 
 
-def test_drop_after_processing_loses_the_answer_not_the_app(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+def test_drop_after_processing_loses_the_answer_not_the_app(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
     with pytest.raises(requests.ConnectionError):
-        requests.post(emulator.url + APPS, json=body(client_id="ghost"), headers=AUTH, timeout=5)
-    (app,) = emulator.backend.apps()
+        requests.post(
+            fresh_emulator.url + APPS_PATH, json=body(client_id="ghost"), headers=AUTH, timeout=5
+        )
+    (app,) = fresh_emulator.backend.apps()
     assert app["client_id"] == "ghost"
 
 
-def test_status_after_processing(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(method="POST", status=502, after_processing=True))
-    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=5)
+def test_status_after_processing(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(method="POST", status=502, after_processing=True))
+    response = requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH, timeout=5)
     assert response.status_code == 502
-    assert len(emulator.backend.apps()) == 1
+    assert len(fresh_emulator.backend.apps()) == 1
 
 
-def test_delay_after_processing_times_the_client_out(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(method="POST", delay=0.5, after_processing=True))
+def test_delay_after_processing_times_the_client_out(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(method="POST", delay=0.5, after_processing=True))
     with pytest.raises(requests.Timeout):
-        requests.post(emulator.url + APPS, json=body(), headers=AUTH, timeout=0.2)
-    assert len(emulator.backend.apps()) == 1
+        requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH, timeout=0.2)
+    assert len(fresh_emulator.backend.apps()) == 1
 
 
-def test_faults_spare_the_control_endpoints(emulator: EmulatorServer) -> None:
-    emulator.app.add_fault(Fault(status=500, times=5))
-    assert requests.get(emulator.url + "/_emulator/health", timeout=5).json() == {"ok": True}
-    assert len(emulator.app.faults) == 1
-    assert emulator.app.faults[0].times == 5
-    assert emulator.app.requests == []
-    emulator.app.clear_faults()
-    assert get(emulator, APPS).status_code == 200
+def test_faults_spare_the_control_endpoints(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.add_fault(Fault(status=500, times=5))
+    assert requests.get(fresh_emulator.url + "/_emulator/health", timeout=5).json() == {"ok": True}
+    assert len(fresh_emulator.app.faults) == 1
+    assert fresh_emulator.app.faults[0].times == 5
+    assert fresh_emulator.app.requests == []
+    fresh_emulator.app.clear_faults()
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -910,74 +942,80 @@ def test_faults_spare_the_control_endpoints(emulator: EmulatorServer) -> None:
         {"colour": "red"},
     ],
 )
-def test_invalid_faults_are_refused(emulator: EmulatorServer, fault: dict[str, object]) -> None:
-    response = requests.post(emulator.url + "/_emulator/faults", json=fault, timeout=5)
+def test_invalid_faults_are_refused(
+    fresh_emulator: EmulatorServer, fault: dict[str, object]
+) -> None:
+    response = requests.post(fresh_emulator.url + "/_emulator/faults", json=fault, timeout=5)
     assert response.status_code == 400
     assert response.json()["detail"]
-    assert emulator.app.faults == []
+    assert fresh_emulator.app.faults == []
 
 
-def test_faults_over_http(emulator: EmulatorServer) -> None:
-    url = emulator.url + "/_emulator/faults"
+def test_faults_over_http(fresh_emulator: EmulatorServer) -> None:
+    url = fresh_emulator.url + "/_emulator/faults"
     fault = {"method": "GET", "path": "app-logs", "status": 429, "retry_after": 2}
     response = requests.post(url, json=fault, timeout=5)
     assert response.status_code == 201
     assert response.json()["status"] == 429
     assert requests.get(url, timeout=5).json()[0]["path"] == "app-logs"
-    assert get(emulator, APPS).status_code == 200
-    throttled = get(emulator, LOGS)
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
+    throttled = get(fresh_emulator, LOGS_PATH)
     assert (throttled.status_code, throttled.headers["Retry-After"]) == (429, "2")
     requests.post(url, json={"status": 500, "times": 3}, timeout=5)
     assert requests.delete(url, timeout=5).status_code == 204
     assert requests.get(url, timeout=5).json() == []
-    assert get(emulator, APPS).status_code == 200
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
 
 
 # -- rate limits -------------------------------------------------------------------------------
 
 
-def test_rate_limits_throttle_bursts(emulator: EmulatorServer) -> None:
-    app = create(emulator)
+def test_rate_limits_throttle_bursts(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
     # 1 per "minute" of 0.5 s: a token every half second, three in the bucket.
-    emulator.app.set_rate_limits(
+    fresh_emulator.app.set_rate_limits(
         RateLimits(per_minute=1, list_per_minute=1, burst=3, time_scale=120)
     )
-    statuses = [get(emulator, f"{APPS}{app['id']}/").status_code for _ in range(5)]
+    statuses = [get(fresh_emulator, f"{APPS_PATH}{app['id']}/").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
-    response = get(emulator, f"{APPS}{app['id']}/")
+    response = get(fresh_emulator, f"{APPS_PATH}{app['id']}/")
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "1"
     assert response.json() == {"detail": "Request was throttled. Expected available in 1 second."}
-    assert emulator.app.throttled_count == 3
+    assert fresh_emulator.app.throttled_count == 3
     # Other buckets and other keys are separate; the webhook is never throttled.
-    assert get(emulator, APPS).status_code == 200
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
     other_key = {"Authorization": "Token other-key"}
-    assert get(emulator, f"{APPS}{app['id']}/", headers=other_key).status_code == 200
+    assert get(fresh_emulator, f"{APPS_PATH}{app['id']}/", headers=other_key).status_code == 200
     raw = b"{}"
     for _ in range(5):
-        assert post_webhook(emulator, app["id"], raw, signed_headers("webhook-secret", raw)).ok
+        assert post_webhook(
+            fresh_emulator, app["id"], raw, signed_headers("webhook-secret", raw)
+        ).ok
     time.sleep(0.6)
-    assert get(emulator, f"{APPS}{app['id']}/").status_code == 200
-    assert emulator.app.count(path="zoom-oauth-apps/[^/]+/$") == 8
-    emulator.app.set_rate_limits(None)
-    assert all(get(emulator, APPS).ok for _ in range(5))
+    assert get(fresh_emulator, f"{APPS_PATH}{app['id']}/").status_code == 200
+    assert fresh_emulator.app.count(path="zoom-oauth-apps/[^/]+/$") == 8
+    fresh_emulator.app.set_rate_limits(None)
+    assert all(get(fresh_emulator, APPS_PATH).ok for _ in range(5))
 
 
-def test_retry_after_is_a_whole_number_of_seconds(emulator: EmulatorServer) -> None:
-    emulator.app.set_rate_limits(RateLimits(per_minute=1, burst=1))
-    assert requests.post(emulator.url + APPS, json=body(), headers=AUTH).status_code == 201
-    response = requests.post(emulator.url + APPS, json=body(), headers=AUTH)
+def test_retry_after_is_a_whole_number_of_seconds(fresh_emulator: EmulatorServer) -> None:
+    fresh_emulator.app.set_rate_limits(RateLimits(per_minute=1, burst=1))
+    assert (
+        requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH).status_code == 201
+    )
+    response = requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH)
     assert response.status_code == 429
     assert response.headers["Retry-After"] in ("59", "60")
     wait = response.headers["Retry-After"]
     assert response.json() == {
         "detail": f"Request was throttled. Expected available in {wait} seconds."
     }
-    assert len(emulator.backend.apps()) == 1
+    assert len(fresh_emulator.backend.apps()) == 1
 
 
-def test_rate_limits_over_http(emulator: EmulatorServer) -> None:
-    url = emulator.url + "/_emulator/rate-limits"
+def test_rate_limits_over_http(fresh_emulator: EmulatorServer) -> None:
+    url = fresh_emulator.url + "/_emulator/rate-limits"
     assert requests.get(url, timeout=5).json() is None
     response = requests.put(url, json={"list_per_minute": 1, "burst": 1}, timeout=5)
     assert response.json() == {
@@ -986,38 +1024,38 @@ def test_rate_limits_over_http(emulator: EmulatorServer) -> None:
         "burst": 1,
         "time_scale": 1.0,
     }
-    assert get(emulator, APPS).status_code == 200
-    assert get(emulator, APPS).status_code == 429
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
+    assert get(fresh_emulator, APPS_PATH).status_code == 429
     assert requests.put(url, json={"burst": 0}, timeout=5).status_code == 400
     null = {"Content-Type": "application/json"}
     assert requests.put(url, data=b"null", headers=null, timeout=5).json() is None
-    assert get(emulator, APPS).status_code == 200
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
 
 
 # -- request log and controls ------------------------------------------------------------------
 
 
-def test_request_log(emulator: EmulatorServer) -> None:
-    app = create(emulator)
-    get(emulator, APPS, params={"kind": "user_level", "extra": "x"})
-    get(emulator, f"{APPS}{app['id']}/", headers={})
-    requests.get(emulator.url + "/_emulator/health", timeout=5)
-    records = emulator.app.requests
+def test_request_log(fresh_emulator: EmulatorServer) -> None:
+    app = create(fresh_emulator)
+    get(fresh_emulator, APPS_PATH, params={"kind": "user_level", "extra": "x"})
+    get(fresh_emulator, f"{APPS_PATH}{app['id']}/", headers={})
+    requests.get(fresh_emulator.url + "/_emulator/health", timeout=5)
+    records = fresh_emulator.app.requests
     assert [(r.method, r.path, r.status) for r in records] == [
-        ("POST", APPS, 201),
-        ("GET", APPS, 200),
-        ("GET", f"{APPS}{app['id']}/", 401),
+        ("POST", APPS_PATH, 201),
+        ("GET", APPS_PATH, 200),
+        ("GET", f"{APPS_PATH}{app['id']}/", 401),
     ]
     assert records[1].query == {"kind": "user_level", "extra": "x"}
     assert all(r.started > 0 and r.duration >= 0 and not r.faulted for r in records)
-    assert emulator.app.count() == 3
-    assert emulator.app.count(method="get") == 2
-    assert emulator.app.count(path=r"/$") == 3
-    assert emulator.app.count(method="GET", path=app["id"]) == 1
-    dumped = requests.get(emulator.url + "/_emulator/requests", timeout=5).json()
+    assert fresh_emulator.app.count() == 3
+    assert fresh_emulator.app.count(method="get") == 2
+    assert fresh_emulator.app.count(path=r"/$") == 3
+    assert fresh_emulator.app.count(method="GET", path=app["id"]) == 1
+    dumped = requests.get(fresh_emulator.url + "/_emulator/requests", timeout=5).json()
     assert dumped[0] == {
         "method": "POST",
-        "path": APPS,
+        "path": APPS_PATH,
         "query": {},
         "status": 201,
         "faulted": False,
@@ -1027,37 +1065,37 @@ def test_request_log(emulator: EmulatorServer) -> None:
     }
     assert "test-key" not in json.dumps(dumped)
     # Each answer's X-Request-Id is in the log, so a test can match an error to its request.
-    answer = requests.get(f"{emulator.url}{APPS}{app['id']}/", timeout=5)
-    assert emulator.app.requests[-1].request_id == answer.headers["X-Request-Id"]
-    assert len({r.request_id for r in emulator.app.requests}) == 4
-    assert requests.delete(emulator.url + "/_emulator/requests", timeout=5).status_code == 204
-    assert emulator.app.requests == []
+    answer = requests.get(f"{fresh_emulator.url}{APPS_PATH}{app['id']}/", timeout=5)
+    assert fresh_emulator.app.requests[-1].request_id == answer.headers["X-Request-Id"]
+    assert len({r.request_id for r in fresh_emulator.app.requests}) == 4
+    assert requests.delete(fresh_emulator.url + "/_emulator/requests", timeout=5).status_code == 204
+    assert fresh_emulator.app.requests == []
 
 
-def test_reset_and_health(emulator: EmulatorServer) -> None:
-    create(emulator)
-    emulator.app.add_fault(Fault(status=500, path="nothing"))
-    emulator.app.set_rate_limits(RateLimits())
-    response = requests.post(emulator.url + "/_emulator/reset", timeout=5)
+def test_reset_and_health(fresh_emulator: EmulatorServer) -> None:
+    create(fresh_emulator)
+    fresh_emulator.app.add_fault(Fault(status=500, path="nothing"))
+    fresh_emulator.app.set_rate_limits(RateLimits())
+    response = requests.post(fresh_emulator.url + "/_emulator/reset", timeout=5)
     assert response.status_code == 204
-    assert emulator.backend.apps() == []
-    assert emulator.app.faults == []
-    assert emulator.app.rate_limits is None
-    assert emulator.app.requests == []
-    health = requests.get(emulator.url + "/_emulator/health", timeout=5)
+    assert fresh_emulator.backend.apps() == []
+    assert fresh_emulator.app.faults == []
+    assert fresh_emulator.app.rate_limits is None
+    assert fresh_emulator.app.requests == []
+    health = requests.get(fresh_emulator.url + "/_emulator/health", timeout=5)
     assert (health.status_code, health.json()) == (200, {"ok": True})
     assert health.headers["X-Request-Id"]
 
 
-def test_settings_and_unknown_controls(emulator: EmulatorServer) -> None:
-    url = emulator.url + "/_emulator/settings"
+def test_settings_and_unknown_controls(fresh_emulator: EmulatorServer) -> None:
+    url = fresh_emulator.url + "/_emulator/settings"
     response = requests.put(url, json={"page_size": 3, "secrets_in_responses": "omit"}, timeout=5)
     assert response.json() == {"page_size": 3, "secrets_in_responses": "omit"}
-    assert "client_secret" not in create(emulator)
+    assert "client_secret" not in create(fresh_emulator)
     assert requests.put(url, json={"page_size": 0}, timeout=5).status_code == 400
     assert requests.put(url, json={"colour": 1}, timeout=5).status_code == 400
-    assert requests.get(emulator.url + "/_emulator/nothing", timeout=5).status_code == 404
-    assert requests.put(emulator.url + "/_emulator/health", timeout=5).status_code == 405
+    assert requests.get(fresh_emulator.url + "/_emulator/nothing", timeout=5).status_code == 404
+    assert requests.put(fresh_emulator.url + "/_emulator/health", timeout=5).status_code == 405
 
 
 # -- server ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
+from tests.helpers import APPS, APPS_PATH, ONE_APP, WEBHOOK
 from tests.host_harness import (
     PROVIDER_KEY,
     Engine,
@@ -31,10 +32,6 @@ WEBHOOK_SECRET = "faults-webhook-secret-0123456789"
 ROTATED = "faults-webhook-secret-rotated-9876"
 SECRETS = (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET, ROTATED)
 CLIENT_ID = "zoomClientFaults"
-APPS_PATH = "/api/v2/zoom-oauth-apps/"
-APPS = r"^/api/v2/zoom-oauth-apps/$"
-ONE_APP = r"^/api/v2/zoom-oauth-apps/[^/]+/$"
-WEBHOOK = r"^/api/v2/zoom-oauth-apps/[^/]+/webhook$"
 # Time stamps of the request log come from two clocks (time.time, perf_counter).
 CLOCK_TOLERANCE = 0.005
 
@@ -122,11 +119,11 @@ STEP_STATUS = {"refresh": 200, "update": 200, "delete": 204}
 @pytest.mark.parametrize("fault", TRANSIENT)
 @pytest.mark.parametrize("step", ["refresh", "update", "delete"])
 def test_transient_faults_are_ridden_out(
-    engine: Engine, emu: EmulatorServer, step: str, fault: Fault
+    engine: Engine, host_emulator: EmulatorServer, step: str, fault: Fault
 ) -> None:
-    state = created(engine, emu)
+    state = created(engine, host_emulator)
     method = STEP_METHOD[step]
-    emu.app.add_fault(
+    host_emulator.app.add_fault(
         Fault(
             method=method,
             path=ONE_APP,
@@ -141,19 +138,19 @@ def test_transient_faults_are_ridden_out(
         assert engine.refresh("app") == "same"
     elif step == "update":
         assert engine.up("app", props(ROTATED)).op == "update"
-        stored = emu.backend.get(state.id)
+        stored = host_emulator.backend.get(state.id)
         assert stored is not None
         assert stored["webhook_secret"] == ROTATED
     else:
         engine.destroy("app")
-        assert emu.backend.apps() == []
-    assert emu.app.faults == [], "every injected fault was met"
+        assert host_emulator.backend.apps() == []
+    assert host_emulator.app.faults == [], "every injected fault was met"
     # A request the client gave up on is still being answered: it is logged when it ends.
     wait_for(
-        lambda: sum(r.faulted for r in emu.app.requests) == fault.times,
+        lambda: sum(r.faulted for r in host_emulator.app.requests) == fault.times,
         f"{fault.times} faulted requests in the log",
     )
-    tried = requests_to(emu, method, ONE_APP)
+    tried = requests_to(host_emulator, method, ONE_APP)
     faulted = [r for r in tried if r.faulted]
     assert len(faulted) == fault.times
     assert all(r.status == fault.status for r in faulted if not fault.delay)
@@ -183,33 +180,39 @@ def test_transient_faults_are_ridden_out(
     ],
 )
 def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
-    engine: Engine, emu: EmulatorServer, fault: Fault
+    engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
     # Recall itself answered 500/503, so nothing was made: after two listings that show
     # nothing, one more POST; when that fails too, its error is the answer. No app, no id.
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=fault.status, times=fault.times))
+    host_emulator.app.add_fault(
+        Fault(method="POST", path=APPS, status=fault.status, times=fault.times)
+    )
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     error = info.value
     assert error_type(error) == "RecallServerError"
-    assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    assert_names_the_answer(
+        error, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
+    )
     assert_clean(error)
-    assert [(r.method, r.status) for r in emu.app.requests] == [
+    assert [(r.method, r.status) for r in host_emulator.app.requests] == [
         ("POST", fault.status),
         ("GET", 200),
         ("GET", 200),
         ("POST", fault.status),
     ]
-    assert emu.backend.apps() == []
+    assert host_emulator.backend.apps() == []
 
 
 def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
     engine.up("app", props())
-    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
-    assert [(r.method, r.status) for r in emu.app.requests if re.search(APPS, r.path)] == [
+    assert [a["id"] for a in host_emulator.backend.apps()] == [engine.state["app"].id]
+    assert [
+        (r.method, r.status) for r in host_emulator.app.requests if re.search(APPS, r.path)
+    ] == [
         ("POST", 503),
         ("GET", 200),
         ("GET", 200),
@@ -218,12 +221,12 @@ def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
 
 
 def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     # Recall answers 503 (nothing made); the POST made again creates the app, then its answer
     # is a 502: that app exists, and only the user can tell whether to adopt it.
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=502, after_processing=True))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=502, after_processing=True))
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     line = info.value.last_line
@@ -232,8 +235,8 @@ def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
     assert "HTTP 503" in line
     assert "HTTP 502" in line
     assert_clean(info.value)
-    assert len(emu.backend.apps()) == 1, "made by the second POST; never a third"
-    assert emu.app.count("POST", APPS) == 2
+    assert len(host_emulator.backend.apps()) == 1, "made by the second POST; never a third"
+    assert host_emulator.app.count("POST", APPS) == 2
 
 
 @pytest.mark.parametrize(
@@ -248,11 +251,11 @@ def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
     ],
 )
 def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
-    engine: Engine, emu: EmulatorServer, fault: Fault
+    engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
     # A gateway error or a reset does not prove the POST ended: no second POST, and the error
     # tells the user to list and adopt before trying again.
-    emu.app.add_fault(
+    host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=fault.status, drop=fault.drop, times=fault.times)
     )
     with pytest.raises(HostError) as info:
@@ -260,7 +263,9 @@ def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
     error = info.value
     assert error_type(error) == "RecallError"
     if fault.status is not None:
-        assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+        assert_names_the_answer(
+            error, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
+        )
     else:
         assert f"POST {APPS_PATH}" in error.last_line
         assert "may have reached Recall" in error.last_line
@@ -268,12 +273,12 @@ def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
     assert "list Recall's apps" in error.last_line
     assert "adopt_app_id" in error.last_line
     assert_clean(error)
-    assert [(r.method, r.status) for r in emu.app.requests] == [
+    assert [(r.method, r.status) for r in host_emulator.app.requests] == [
         ("POST", fault.status),
         ("GET", 200),
         ("GET", 200),
     ]
-    assert emu.backend.apps() == []
+    assert host_emulator.backend.apps() == []
 
 
 @pytest.mark.parametrize(
@@ -285,9 +290,9 @@ def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
     ],
 )
 def test_a_create_that_succeeds_on_the_server_but_loses_its_answer_leaves_one_app(
-    engine: Engine, emu: EmulatorServer, fault: Fault
+    engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
-    emu.app.add_fault(
+    host_emulator.app.add_fault(
         Fault(
             method="POST",
             path=APPS,
@@ -298,69 +303,75 @@ def test_a_create_that_succeeds_on_the_server_but_loses_its_answer_leaves_one_ap
         )
     )
     plan = engine.up("app", props())
-    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
+    assert [a["id"] for a in host_emulator.backend.apps()] == [engine.state["app"].id]
     assert plan.outputs["webhook_self_check_at"], "the found app passed the self-check"
     # The abandoned POST is logged when its slow answer ends: wait, so the log is complete.
-    wait_for(lambda: any(r.faulted for r in emu.app.requests), "the abandoned POST's answer")
-    arrived = sorted(emu.app.requests, key=lambda r: r.started)
+    wait_for(
+        lambda: any(r.faulted for r in host_emulator.app.requests), "the abandoned POST's answer"
+    )
+    arrived = sorted(host_emulator.app.requests, key=lambda r: r.started)
     assert [(r.method, r.faulted) for r in arrived if re.search(APPS, r.path)] == [
         ("POST", True),
         ("GET", False),
     ], "found at the first look, never posted again"
 
 
-def test_a_429_on_create_is_retried_after_retry_after(engine: Engine, emu: EmulatorServer) -> None:
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=429, retry_after=1))
+def test_a_429_on_create_is_retried_after_retry_after(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=429, retry_after=1))
     engine.up("app", props())
-    assert [a["id"] for a in emu.backend.apps()] == [engine.state["app"].id]
-    throttled, retry = requests_to(emu, "POST", APPS)
+    assert [a["id"] for a in host_emulator.backend.apps()] == [engine.state["app"].id]
+    throttled, retry = requests_to(host_emulator, "POST", APPS)
     assert (throttled.status, throttled.faulted) == (429, True)
     assert (retry.status, retry.faulted) == (201, False)
     assert retry.started - ended(throttled) >= 1 - CLOCK_TOLERANCE
-    assert requests_to(emu, "GET", APPS) == [], "a 429 is unambiguous: no reconciliation"
+    assert requests_to(host_emulator, "GET", APPS) == [], "a 429 is unambiguous: no reconciliation"
 
 
 @pytest.mark.parametrize("after_processing", [False, True], ids=["made-nothing", "made-app"])
 def test_a_404_on_the_reconciliation_listing_tells_the_user_what_to_do(
-    engine: Engine, emu: EmulatorServer, after_processing: bool
+    engine: Engine, host_emulator: EmulatorServer, after_processing: bool
 ) -> None:
-    emu.app.add_fault(
+    host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=502, after_processing=after_processing)
     )
-    emu.app.add_fault(Fault(method="GET", path=APPS, status=404))
+    host_emulator.app.add_fault(Fault(method="GET", path=APPS, status=404))
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     error = info.value
     line = error.last_line
     assert error_type(error) == "RecallError"
-    assert_names_the_answer(error, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
-    assert_names_the_answer(error, "list Zoom OAuth apps", last_answer(emu, "GET", APPS))
+    assert_names_the_answer(
+        error, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
+    )
+    assert_names_the_answer(error, "list Zoom OAuth apps", last_answer(host_emulator, "GET", APPS))
     assert "Looking for the app afterwards failed too" in line
     assert f"client id {CLIENT_ID!r}" in line
     assert "adopt_app_id" in line
     assert_clean(error)
-    assert len(requests_to(emu, "POST", APPS)) == 1, "never posted again: no duplicate"
-    assert len(emu.backend.apps()) == (1 if after_processing else 0)
+    assert len(requests_to(host_emulator, "POST", APPS)) == 1, "never posted again: no duplicate"
+    assert len(host_emulator.backend.apps()) == (1 if after_processing else 0)
 
 
 def test_a_404_on_the_webhook_self_check_leaves_no_app(
-    host: ProviderHost, emu: EmulatorServer
+    host: ProviderHost, host_emulator: EmulatorServer
 ) -> None:
-    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
     checked, failures = host.check("app", {}, props())
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)  # raised: no id reaches the engine
     error = info.value
     assert error_type(error) == "RecallWebhookCheckError"
-    webhook = last_answer(emu, "POST", WEBHOOK)
+    webhook = last_answer(host_emulator, "POST", WEBHOOK)
     app_id = webhook.path.split("/")[-2]
     assert f"webhook self-check of Recall app {app_id} failed" in error.last_line
     assert_names_the_answer(error, f"send a Zoom webhook to Recall app {app_id}", webhook)
     assert "validate_webhook" in error.last_line
     assert_clean(error)
-    assert emu.backend.apps() == [], "the app the failed create made was deleted"
-    assert [(r.method, r.status) for r in emu.app.requests] == [
+    assert host_emulator.backend.apps() == [], "the app the failed create made was deleted"
+    assert [(r.method, r.status) for r in host_emulator.app.requests] == [
         ("POST", 201),
         ("POST", 404),
         ("DELETE", 204),
@@ -368,15 +379,15 @@ def test_a_404_on_the_webhook_self_check_leaves_no_app(
 
 
 def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
-    host: ProviderHost, emu: EmulatorServer
+    host: ProviderHost, host_emulator: EmulatorServer
 ) -> None:
-    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
-    emu.app.add_fault(Fault(method="DELETE", status=500, times=10))
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
+    host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
     checked, failures = host.check("app", {}, props())
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)
-    (app,) = emu.backend.apps()
+    (app,) = host_emulator.backend.apps()
     line = info.value.last_line
     assert error_type(info.value) == "RecallWebhookCheckError"
     assert f"Deleting app {app['id']} failed too" in line
@@ -390,11 +401,11 @@ def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
 @pytest.mark.parametrize("status", [400, 401, 403])
 @pytest.mark.parametrize("step", ["create", "refresh", "update", "delete"])
 def test_refusals_at_every_step(
-    engine: Engine, emu: EmulatorServer, step: str, status: int
+    engine: Engine, host_emulator: EmulatorServer, step: str, status: int
 ) -> None:
-    app_id = "" if step == "create" else created(engine, emu).id
-    before = emu.backend.apps()
-    emu.app.add_fault(Fault(status=status, times=5))
+    app_id = "" if step == "create" else created(engine, host_emulator).id
+    before = host_emulator.backend.apps()
+    host_emulator.app.add_fault(Fault(status=status, times=5))
     action, operation, method = {
         "create": (lambda: engine.up("app", props()), "create Zoom OAuth app", "POST"),
         "refresh": (lambda: engine.refresh("app"), f"retrieve Zoom OAuth app {app_id}", "GET"),
@@ -410,19 +421,21 @@ def test_refusals_at_every_step(
     error = info.value
     expected = "RecallValidationError" if status == 400 else "RecallAuthenticationError"
     assert error_type(error) == expected
-    answer = last_answer(emu, method, APPS if step == "create" else ONE_APP)
+    answer = last_answer(host_emulator, method, APPS if step == "create" else ONE_APP)
     assert answer.status == status
     assert_names_the_answer(error, operation, answer)
     if status != 400:
         assert "region" in error.last_line
     assert_clean(error)
-    assert emu.backend.apps() == before, "nothing half-done"
-    assert emu.app.count() == 1, f"never retried: {emu.app.requests}"
+    assert host_emulator.backend.apps() == before, "nothing half-done"
+    assert host_emulator.app.count() == 1, f"never retried: {host_emulator.app.requests}"
 
 
-def test_not_found_at_every_step(host: ProviderHost, engine: Engine, emu: EmulatorServer) -> None:
-    state = created(engine, emu)
-    emu.backend.reset()
+def test_not_found_at_every_step(
+    host: ProviderHost, engine: Engine, host_emulator: EmulatorServer
+) -> None:
+    state = created(engine, host_emulator)
+    host_emulator.backend.reset()
     # refresh: gone from state, no error
     assert engine.refresh("app") == "deleted"
     # update of a vanished app: the user is told to refresh
@@ -432,41 +445,47 @@ def test_not_found_at_every_step(host: ProviderHost, engine: Engine, emu: Emulat
     assert error_type(info.value) == "RecallNotFoundError"
     assert "pulumi refresh" in info.value.last_line
     assert_names_the_answer(
-        info.value, f"update Zoom OAuth app {state.id}", last_answer(emu, "PATCH", ONE_APP)
+        info.value,
+        f"update Zoom OAuth app {state.id}",
+        last_answer(host_emulator, "PATCH", ONE_APP),
     )
     assert_clean(info.value)
     # delete of a vanished app: success
     engine.destroy("app")
     # create answered 404 (a wrong base URL path, say): a typed error, no app, no id
-    emu.app.clear_requests()
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=404))
+    host_emulator.app.clear_requests()
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=404))
     checked, failures = host.check("app", {}, props())
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)  # the Create RPC raised: it returned no id
     assert error_type(info.value) == "RecallNotFoundError"
-    assert_names_the_answer(info.value, "create Zoom OAuth app", last_answer(emu, "POST", APPS))
+    assert_names_the_answer(
+        info.value, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
+    )
     assert_clean(info.value)
-    assert emu.backend.apps() == []
-    assert [(r.method, r.status) for r in emu.app.requests] == [("POST", 404)]
+    assert host_emulator.backend.apps() == []
+    assert [(r.method, r.status) for r in host_emulator.app.requests] == [("POST", 404)]
 
 
-def test_a_failed_update_is_reported_as_failed(engine: Engine, emu: EmulatorServer) -> None:
-    state = created(engine, emu)
-    emu.app.add_fault(Fault(method="PATCH", status=503, times=20))
+def test_a_failed_update_is_reported_as_failed(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
+    state = created(engine, host_emulator)
+    host_emulator.app.add_fault(Fault(method="PATCH", status=503, times=20))
     with pytest.raises(HostError) as info:
         engine.up("app", props(ROTATED))
     error = info.value
     assert error_type(error) == "RecallServerError"
-    patches = requests_to(emu, "PATCH", ONE_APP)
+    patches = requests_to(host_emulator, "PATCH", ONE_APP)
     assert [r.status for r in patches] == [503] * 5, "the first try and four retries"
     assert_names_the_answer(
-        error, f"update Zoom OAuth app {state.id}", last_answer(emu, "PATCH", ONE_APP)
+        error, f"update Zoom OAuth app {state.id}", last_answer(host_emulator, "PATCH", ONE_APP)
     )
     assert_clean(error)
     # The engine keeps the old state; the next up tries again and succeeds.
     assert engine.state["app"].outputs["webhook_secret"] == WEBHOOK_SECRET
-    emu.app.clear_faults()
+    host_emulator.app.clear_faults()
     assert engine.up("app", props(ROTATED)).op == "update"
     assert engine.state["app"].id == state.id
 
@@ -475,7 +494,7 @@ def test_a_failed_update_is_reported_as_failed(engine: Engine, emu: EmulatorServ
 
 
 @pytest.fixture
-def fresh_host(server: EmulatorServer) -> Iterator[Callable[[], ProviderHost]]:
+def fresh_host(module_emulator: EmulatorServer) -> Iterator[Callable[[], ProviderHost]]:
     """Start hosts that have served nothing yet: no provider built, no client, full pacing
     buckets (paced so loosely that pacing never spaces requests out)."""
     hosts: list[ProviderHost] = []
@@ -484,7 +503,7 @@ def fresh_host(server: EmulatorServer) -> Iterator[Callable[[], ProviderHost]]:
         host = ProviderHost(
             {
                 "recall:apiKey": API_KEY,
-                "recall:apiUrl": server.url,
+                "recall:apiUrl": module_emulator.url,
                 "recall:requestTimeout": "10",
                 "recall:requestsPerMinute": "1000000",
             }
@@ -563,7 +582,7 @@ def in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def test_four_calls_at_once_on_one_provider_instance(
-    fresh_host: Callable[[], ProviderHost], emu: EmulatorServer
+    fresh_host: Callable[[], ProviderHost], host_emulator: EmulatorServer
 ) -> None:
     """A fresh host serves four creates at once with one cached provider: no cross-talk."""
     apps = [Concurrent(i) for i in range(16)]
@@ -571,22 +590,24 @@ def test_four_calls_at_once_on_one_provider_instance(
     assert len({p[PROVIDER_KEY] for p in inputs}) == 1, "one pickled provider, one instance"
     host = fresh_host()
     # Slow creates keep the host's four workers busy at once.
-    emu.app.add_fault(Fault(method="POST", path=APPS, delay=0.2, times=len(apps)))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.2, times=len(apps)))
     states = in_parallel(
         [partial(check_and_create, host, a, p) for a, p in zip(apps, inputs, strict=True)]
     )
-    assert max_overlap(emu.app.requests) == 4, "the host ran four calls at once, never more"
-    assert max_overlap(requests_to(emu, "POST", APPS)) == 4, "four creates at once"
+    assert max_overlap(host_emulator.app.requests) == 4, (
+        "the host ran four calls at once, never more"
+    )
+    assert max_overlap(requests_to(host_emulator, "POST", APPS)) == 4, "four creates at once"
     assert len({state.id for state in states}) == len(apps)
     for app, state in zip(apps, states, strict=True):
-        assert_holds_its_own(emu, app, state)
+        assert_holds_its_own(host_emulator, app, state)
         assert state.outputs["webhook_secret"] == app.webhook_secret
-    assert len(emu.backend.apps()) == len(apps)
+    assert len(host_emulator.backend.apps()) == len(apps)
     assert "Traceback" not in host.host_stderr()
 
 
 def test_a_mix_of_calls_at_once_on_a_fresh_host(
-    fresh_host: Callable[[], ProviderHost], emu: EmulatorServer
+    fresh_host: Callable[[], ProviderHost], host_emulator: EmulatorServer
 ) -> None:
     """Creates, reads, updates and deletes at once, the first calls a fresh host serves (so
     they race to build the provider's client): each touches its own app and nothing else."""
@@ -598,9 +619,11 @@ def test_a_mix_of_calls_at_once_on_a_fresh_host(
     rotated = {app: {**existing[app].inputs, "webhook_secret": app.rotated} for app in updates}
 
     host = fresh_host()
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     # Every API call (not the self-checks) is slow, so the four workers overlap.
-    emu.app.add_fault(Fault(path=r"^/api/v2/zoom-oauth-apps/([^/]+/)?$", delay=0.2, times=16))
+    host_emulator.app.add_fault(
+        Fault(path=r"^/api/v2/zoom-oauth-apps/([^/]+/)?$", delay=0.2, times=16)
+    )
 
     def read(app: Concurrent) -> ResourceState:
         old = existing[app]
@@ -626,29 +649,31 @@ def test_a_mix_of_calls_at_once_on_a_fresh_host(
         ]
     results = in_parallel(calls)
 
-    api = [r for r in emu.app.requests if not re.search(WEBHOOK, r.path)]
+    api = [r for r in host_emulator.app.requests if not re.search(WEBHOOK, r.path)]
     assert sorted({r.method for r in api}) == ["DELETE", "GET", "PATCH", "POST"]
     assert all(r.faulted for r in api), "every API call was slowed down"
-    assert max_overlap(emu.app.requests) == 4, "the host ran four calls at once, never more"
+    assert max_overlap(host_emulator.app.requests) == 4, (
+        "the host ran four calls at once, never more"
+    )
     new = dict(zip(creates, results[0::4], strict=True))
     for app in creates:
-        assert_holds_its_own(emu, app, new[app])
+        assert_holds_its_own(host_emulator, app, new[app])
         assert new[app].outputs["webhook_secret"] == app.webhook_secret
     for app, state in zip(reads, results[1::4], strict=True):
         assert state.id == existing[app].id
         assert state.inputs["client_id"] == app.client_id
-        assert_holds_its_own(emu, app, state)
+        assert_holds_its_own(host_emulator, app, state)
         assert state.outputs["webhook_secret"] == app.webhook_secret
     for app, state in zip(updates, results[2::4], strict=True):
         assert state.id == existing[app].id
-        assert_holds_its_own(emu, app, state)
+        assert_holds_its_own(host_emulator, app, state)
         assert state.outputs["webhook_secret"] == app.rotated
     for app in deletes:
-        assert emu.backend.get(existing[app].id) is None
-    remaining = {a["id"] for a in emu.backend.apps()}
+        assert host_emulator.backend.get(existing[app].id) is None
+    remaining = {a["id"] for a in host_emulator.backend.apps()}
     assert remaining == {existing[a].id for a in reads + updates} | {new[a].id for a in creates}
     # Nobody's secret ended up in another app.
-    for stored in emu.backend.apps():
+    for stored in host_emulator.backend.apps():
         index = int(stored["client_id"][-2:])
         assert stored["client_secret"] == Concurrent(index).client_secret
         assert stored["webhook_secret"].startswith(f"ws-{index:02d}-")

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.forwarder import Forwarder, ZoomEvent
+from tests.helpers import make_app
 
 SECRET = "zoom-secret-token-forwarder"
 Start = Callable[..., tuple[str, Forwarder]]
@@ -42,23 +43,18 @@ def validation_body(token: str = "qgg8vlvZRS6UYooatFL8Aw") -> bytes:
 
 
 @pytest.fixture
-def app_id(emulator: EmulatorServer) -> str:
-    resp = requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/",
-        json={"kind": "user_level", "client_id": "zc", "client_secret": "cs",
-              "webhook_secret": SECRET},
-        headers={"Authorization": "Token k"},
-        timeout=5,
-    )  # fmt: skip
-    return str(resp.json()["id"])
+def app_id(fresh_emulator: EmulatorServer) -> str:
+    return str(make_app(fresh_emulator, webhook_secret=SECRET)["id"])
 
 
 @pytest.fixture
-def start(emulator: EmulatorServer, app_id: str) -> Iterator[Start]:
+def start(fresh_emulator: EmulatorServer, app_id: str) -> Iterator[Start]:
     servers: list[Any] = []
 
     def run(**options: Any) -> tuple[str, Forwarder]:
-        target = options.pop("target", f"{emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook")
+        target = options.pop(
+            "target", f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+        )
         forwarder = Forwarder(target, **options)
         # The app in a stoppable in-process server; the command test below covers waitress.
         server = make_server("127.0.0.1", 0, forwarder, threaded=True)
@@ -76,7 +72,7 @@ def start(emulator: EmulatorServer, app_id: str) -> Iterator[Start]:
 
 
 def test_url_validation_passes_through_byte_for_byte(
-    start: Start, emulator: EmulatorServer, app_id: str
+    start: Start, fresh_emulator: EmulatorServer, app_id: str
 ) -> None:
     url, _ = start(secret=SECRET)
     body = validation_body()
@@ -85,7 +81,7 @@ def test_url_validation_passes_through_byte_for_byte(
     assert resp.status_code == 200
     expected = hmac.new(SECRET.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest()
     assert resp.json() == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected}
-    (delivery,) = emulator.backend.webhook_deliveries(app_id)
+    (delivery,) = fresh_emulator.backend.webhook_deliveries(app_id)
     assert delivery.body == body
     assert delivery.headers["x-zm-signature"] == headers["x-zm-signature"]
     assert delivery.headers["x-zm-request-timestamp"] == headers["x-zm-request-timestamp"]
@@ -103,7 +99,7 @@ def test_url_validation_passes_through_byte_for_byte(
 )
 def test_rejected_webhooks_are_not_forwarded(
     start: Start,
-    emulator: EmulatorServer,
+    fresh_emulator: EmulatorServer,
     app_id: str,
     case: str,
     make: Callable[[bytes], tuple[bytes, dict[str, str]]],
@@ -112,11 +108,11 @@ def test_rejected_webhooks_are_not_forwarded(
     body, headers = make(validation_body())
     resp = requests.post(url, data=body, headers=headers, timeout=5)
     assert resp.status_code == 401, case
-    assert emulator.backend.webhook_deliveries(app_id) == []
+    assert fresh_emulator.backend.webhook_deliveries(app_id) == []
 
 
 def test_without_a_secret_recall_is_the_judge(
-    start: Start, emulator: EmulatorServer, app_id: str
+    start: Start, fresh_emulator: EmulatorServer, app_id: str
 ) -> None:
     url, _ = start()
     body = validation_body()
@@ -124,21 +120,23 @@ def test_without_a_secret_recall_is_the_judge(
     assert bad.status_code == 401, "Recall's own rejection, relayed"
     good = requests.post(url, data=body, headers=signed(body), timeout=5)
     assert good.status_code == 200
-    assert [d.accepted for d in emulator.backend.webhook_deliveries(app_id)] == [False, True]
+    assert [d.accepted for d in fresh_emulator.backend.webhook_deliveries(app_id)] == [False, True]
 
 
-def test_recall_5xx_becomes_a_5xx_so_zoom_retries(start: Start, emulator: EmulatorServer) -> None:
+def test_recall_5xx_becomes_a_5xx_so_zoom_retries(
+    start: Start, fresh_emulator: EmulatorServer
+) -> None:
     url, _ = start(secret=SECRET)
-    emulator.app.add_fault(Fault(path="/webhook$", status=503))
+    fresh_emulator.app.add_fault(Fault(path="/webhook$", status=503))
     body = validation_body()
     assert requests.post(url, data=body, headers=signed(body), timeout=5).status_code == 502
 
 
 def test_slow_recall_becomes_a_504_within_zoom_s_window(
-    start: Start, emulator: EmulatorServer
+    start: Start, fresh_emulator: EmulatorServer
 ) -> None:
     url, _ = start(secret=SECRET, timeout=(1.0, 0.3))
-    emulator.app.add_fault(Fault(path="/webhook$", delay=1.0))
+    fresh_emulator.app.add_fault(Fault(path="/webhook$", delay=1.0))
     body = validation_body()
     started = time.monotonic()
     resp = requests.post(url, data=body, headers=signed(body), timeout=5)
@@ -152,12 +150,14 @@ def test_unreachable_recall_is_a_502(start: Start) -> None:
     assert requests.post(url, data=body, headers=signed(body), timeout=5).status_code == 502
 
 
-def test_oversized_bodies_are_refused(start: Start, emulator: EmulatorServer, app_id: str) -> None:
+def test_oversized_bodies_are_refused(
+    start: Start, fresh_emulator: EmulatorServer, app_id: str
+) -> None:
     url, _ = start(secret=SECRET, max_body=1024)
     body = b'{"event":"x","payload":{"pad":"' + b"a" * 2048 + b'"}}'
     resp = requests.post(url, data=body, headers=signed(body), timeout=5)
     assert resp.status_code == 413
-    assert emulator.backend.webhook_deliveries(app_id) == []
+    assert fresh_emulator.backend.webhook_deliveries(app_id) == []
 
 
 def test_wrong_path_and_method(start: Start) -> None:
@@ -212,9 +212,9 @@ def test_nothing_secret_is_logged(start: Start, caplog: pytest.LogCaptureFixture
 
 
 def test_the_command_serves_with_waitress_and_stops_on_sigterm(
-    emulator: EmulatorServer, app_id: str
+    fresh_emulator: EmulatorServer, app_id: str
 ) -> None:
-    target = f"{emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+    target = f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
     process = subprocess.Popen(
         [sys.executable, "-m", "recall_provider.forwarder", "--port", "0", "--target", target],
         env={**os.environ, "ZOOM_WEBHOOK_SECRET": SECRET},

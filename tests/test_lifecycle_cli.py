@@ -44,7 +44,9 @@ def project_copy(tmp_path: Path) -> Path:
 
 
 @pytest.mark.timeout(900)
-def test_up_preview_refresh_recreate_destroy(tmp_path: Path, emulator: EmulatorServer) -> None:
+def test_up_preview_refresh_recreate_destroy(
+    tmp_path: Path, fresh_emulator: EmulatorServer
+) -> None:
     from pulumi import automation as auto
 
     env = {
@@ -58,23 +60,25 @@ def test_up_preview_refresh_recreate_destroy(tmp_path: Path, emulator: EmulatorS
         work_dir=str(project_copy(tmp_path)),
         opts=auto.LocalWorkspaceOptions(env_vars=env),
     )
-    stack.set_config("recall:apiUrl", auto.ConfigValue(emulator.url))
+    stack.set_config("recall:apiUrl", auto.ConfigValue(fresh_emulator.url))
     stack.set_config("recall:apiKey", auto.ConfigValue(API_KEY, secret=True))
     stack.set_config("recall-zoom:placeholderCredentials", auto.ConfigValue("true"))
     try:
         up = stack.up(on_output=print)
         app_id = up.outputs["zoom_oauth_app_id"].value
         assert up.outputs["webhook_url"].value == (
-            f"{emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+            f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
         )
-        assert [a["id"] for a in emulator.backend.apps()] == [app_id]
+        assert [a["id"] for a in fresh_emulator.backend.apps()] == [app_id]
 
-        emulator.app.clear_requests()
+        fresh_emulator.app.clear_requests()
         stack.preview(expect_no_changes=True, on_output=print)
-        assert emulator.app.count(path="zoom-oauth-apps") == 0, "a no-op preview calls nothing"
+        assert fresh_emulator.app.count(path="zoom-oauth-apps") == 0, (
+            "a no-op preview calls nothing"
+        )
 
         gone = requests.delete(
-            f"{emulator.url}/api/v2/zoom-oauth-apps/{app_id}/",
+            f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/",
             headers={"Authorization": f"Token {API_KEY}"},
             timeout=10,
         )
@@ -83,9 +87,9 @@ def test_up_preview_refresh_recreate_destroy(tmp_path: Path, emulator: EmulatorS
         again = stack.up(on_output=print)
         new_id = again.outputs["zoom_oauth_app_id"].value
         assert new_id != app_id
-        assert [a["id"] for a in emulator.backend.apps()] == [new_id]
+        assert [a["id"] for a in fresh_emulator.backend.apps()] == [new_id]
 
         stack.destroy(on_output=print)
-        assert emulator.backend.apps() == []
+        assert fresh_emulator.backend.apps() == []
     finally:
         stack.workspace.remove_stack(stack.name, force=True)

@@ -40,7 +40,7 @@ def test_create_to_wire_has_the_plain_values() -> None:
     ("overrides", "field", "fragment"),
     [
         ({"kind": "team_level"}, "kind", "user_level"),
-        ({"client_id": ""}, "client_id", "at least 1"),
+        ({"client_id": ""}, "client_id", "must not be empty"),
         ({"client_id": "x" * (MAX_FIELD_LENGTH + 1)}, "client_id", "at most 200"),
         ({"client_secret": ""}, "client_secret", "must not be empty"),
         ({"webhook_secret": "w" * (MAX_FIELD_LENGTH + 1)}, "webhook_secret", "at most 200"),

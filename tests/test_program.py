@@ -211,3 +211,37 @@ def test_a_plain_top_level_secret_is_refused_beside_an_app_list() -> None:
     config = {"recall-zoom:apps": apps, "recall-zoom:clientSecret": SECRET_A}
     with pytest.raises(pulumi.RunError, match="--secret recall-zoom:clientSecret"):
         run_program(config, ("recall-zoom:apps",))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), (False, False), ("true", True), ("False", False)]
+)
+def test_every_app_reads_booleans_as_the_cli_writes_them(value: Any, expected: bool) -> None:
+    # The top-level keys are the entry named "zoom": both are parsed by one model.
+    apps = [{"name": "acme", "clientId": "a", "clientSecret": "s", "webhookSecret": "w",
+             "validateWebhook": value}]  # fmt: skip
+    run = run_program(one_app_config(**{"recall-zoom:validateWebhook": str(value).lower(),
+                                        "recall-zoom:apps": apps}))  # fmt: skip
+    flags = {r.name: run.inputs(r)["validate_webhook"] for r in run.resources(APP_TYPE)}
+    assert flags == {"zoom": expected, "acme": expected}
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on", 1, "ture"])
+def test_a_boolean_that_is_not_one_is_refused_by_name(value: Any) -> None:
+    apps = [{"name": "acme", "clientId": "a", "clientSecret": "s", "webhookSecret": "w",
+             "validateWebhook": value}]  # fmt: skip
+    with pytest.raises(pulumi.RunError, match=r"recall-zoom:apps\[0\]\.validateWebhook must be"):
+        run_program({"recall-zoom:apps": apps})
+    with pytest.raises(pulumi.RunError, match="recall-zoom:validateWebhook must be true or false"):
+        run_program(one_app_config(**{"recall-zoom:validateWebhook": str(value)}))
+
+
+def test_listed_apps_take_the_stacks_defaults() -> None:
+    apps = [{"name": "acme", "clientId": "a", "clientSecret": "s", "webhookSecret": "w"}]
+    config = {"recall-zoom:apps": apps, "recall-zoom:validateWebhook": "false",
+              "recall-zoom:scopeStyle": "legacy", "recall-zoom:kind": "account_level"}  # fmt: skip
+    run = run_program(config)
+    (app,) = run.resources(APP_TYPE)
+    assert run.inputs(app)["validate_webhook"] is False
+    assert run.inputs(app)["kind"] == "user_level", "each app has its own kind"
+    assert run.outputs["apps"]["acme"]["zoom_checklist"]["scopes"][0] == "meeting:read"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from recall_provider import inputs
 from tests.host_harness import ROOT
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -54,3 +55,9 @@ def test_stack_files_hold_values_of_the_declared_types(path: Path) -> None:
         namespace, _, key = full_key.partition(":")
         if namespace == PROJECT["name"] and key in DECLARED:
             assert matches(DECLARED[key]["type"], value), f"{path.name}: {full_key}"
+
+
+def test_declared_defaults_are_the_programs() -> None:
+    # The CLI fills a declared default before the program runs: it must be the program's own.
+    assert DECLARED["kind"]["default"] == inputs.DEFAULT_KIND
+    assert DECLARED["validateWebhook"]["default"] is inputs.DEFAULTS["validate_webhook"]

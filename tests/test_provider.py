@@ -1,4 +1,5 @@
-"""Provider methods called directly: the diff decision table, config precedence, pickling."""
+"""Provider methods called directly: the diff decision table, configuration, pickling, the
+webhook self-check."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import pickle
 from typing import Any
 
 import pytest
-import requests
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
+from recall_provider.client import RecallClient
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import RecallConfigError, RecallWebhookCheckError
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from recall_provider.webhook_check import self_check
+from tests.helpers import EmulatorFactory, make_app
 from tests.scripted_server import Reply, ScriptedServer
 
 APP_ID = "7b0e3c1e-0000-4000-8000-000000000001"
@@ -81,101 +84,64 @@ def configured(config: dict[str, Any]) -> RecallZoomOAuthAppProvider:
     return provider
 
 
-def test_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECALL_API_KEY", "env-key")
-    monkeypatch.setenv("RECALL_REGION", "eu-central-1")
-    monkeypatch.setenv("RECALL_API_URL", "")
-    provider = configured({"recall:apiKey": "config-key", "recall:region": "us-west-2"})
-    assert provider._client().base_url == "https://us-west-2.recall.ai"
-    provider = configured({"recall:apiKey": "config-key"})
-    assert provider._client().base_url == "https://eu-central-1.recall.ai"
-    provider = configured({"recall:apiKey": "k", "recall:apiUrl": "http://127.0.0.1:9"})
-    assert provider._client().base_url == "http://127.0.0.1:9", "apiUrl wins over region"
-
-
-def test_an_explicit_region_is_never_redirected_by_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
+def test_configure_sends_every_call_where_the_stack_says(
+    emulator_factory: EmulatorFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:18111")
-    provider = configured({"recall:apiKey": "k", "recall:region": "eu-central-1"})
-    assert provider._client().base_url == "https://eu-central-1.recall.ai"
-    provider = configured({"recall:apiKey": "k"})
-    assert provider._client().base_url == "http://127.0.0.1:18111"
+    stacks, shells = emulator_factory(), emulator_factory()
+    app_id = make_app(stacks, api_key="stack-key")["id"]
+    # Left over in the shell from another stack: the stack's own settings win.
+    monkeypatch.setenv("RECALL_API_KEY", "shell-key")
+    monkeypatch.setenv("RECALL_API_URL", shells.url)
+    provider = configured({"recall:apiKey": "stack-key", "recall:apiUrl": stacks.url})
+    assert provider.read(app_id, OLDS).id == app_id
+    assert shells.app.count() == 0
+    (request,) = stacks.app.requests
+    assert request.method == "GET"
 
 
-@pytest.mark.parametrize(("value", "read"), [(None, 30.0), ("2.5", 2.5), ("600", 600.0)])
-def test_request_timeout(value: str | None, read: float) -> None:
-    config = {"recall:apiKey": "k"} | ({"recall:requestTimeout": value} if value else {})
-    assert configured(config)._client().timeout.read == read
-
-
-@pytest.mark.parametrize(
-    ("value", "per_minute", "lists"), [(None, 300, 60), ("3000", 3000, 600), ("5", 5, 1)]
-)
-def test_pacing_follows_the_workspace_limit(value: str | None, per_minute: int, lists: int) -> None:
-    config = {"recall:apiKey": "k"} | ({"recall:requestsPerMinute": value} if value else {})
-    pacing = configured(config)._client().pacing
-    assert pacing is not None
-    assert (pacing.per_minute, pacing.list_per_minute) == (per_minute, lists)
-
-
-@pytest.mark.parametrize("value", ["4", "many", "1.5"])
-def test_bad_requests_per_minute(value: str) -> None:
-    provider = configured({"recall:apiKey": "k", "recall:requestsPerMinute": value})
-    with pytest.raises(RecallConfigError, match="requestsPerMinute"):
-        provider._client()
-
-
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
-def test_bad_request_timeout(value: str) -> None:
-    provider = configured({"recall:apiKey": "k", "recall:requestTimeout": value})
-    with pytest.raises(RecallConfigError, match="requestTimeout"):
-        provider._client()
+def test_an_unconfigured_provider_reads_the_environment(
+    fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = make_app(fresh_emulator)["id"]
+    monkeypatch.setenv("RECALL_API_KEY", "k")
+    monkeypatch.setenv("RECALL_API_URL", fresh_emulator.url)
+    assert RecallZoomOAuthAppProvider().read(app_id, OLDS).id == app_id
 
 
 def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECALL_API_URL", raising=False)
     provider = configured({"recall:apiKey": "k", "recall:region": "mars-1"})
+    assert provider.check({}, NEWS).failures == [], "a preview needs no call, so it still runs"
     with pytest.raises(RecallConfigError, match="unknown Recall region 'mars-1'"):
         provider.delete(APP_ID, OLDS)
 
 
-def test_pickle_drops_runtime_state() -> None:
-    provider = configured({"recall:apiKey": "a-very-secret-api-key"})
-    provider._client()
+def test_pickle_drops_runtime_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = configured({"recall:apiKey": "a-very-secret-api-key", "recall:region": "us-west-2"})
     blob = pickle.dumps(provider)
     assert b"a-very-secret-api-key" not in blob
-    assert pickle.loads(blob)._settings is None
+    monkeypatch.delenv("RECALL_API_KEY", raising=False)
+    with pytest.raises(RecallConfigError, match="API key is not set"):
+        pickle.loads(blob).delete(APP_ID, OLDS)
 
 
-def _app_in(emulator: EmulatorServer, webhook_secret: str) -> str:
-    resp = requests.post(
-        f"{emulator.url}/api/v2/zoom-oauth-apps/",
-        json={"kind": "user_level", "client_id": "c", "client_secret": "cs",
-              "webhook_secret": webhook_secret},
-        headers={"Authorization": "Token k"},
-        timeout=5,
-    )  # fmt: skip
-    return str(resp.json()["id"])
-
-
-def test_self_check_passes_on_the_right_secret(emulator: EmulatorServer) -> None:
-    app_id = _app_in(emulator, "the-real-secret-token")
-    provider = configured({"recall:apiKey": "k", "recall:apiUrl": emulator.url})
-    outs = provider._self_check(
-        provider._client(), app_id, {"webhook_secret": "the-real-secret-token"}
-    )
+def test_self_check_passes_on_the_right_secret(fresh_emulator: EmulatorServer) -> None:
+    app_id = make_app(fresh_emulator, webhook_secret="the-real-secret-token")["id"]
+    with RecallClient("k", base_url=fresh_emulator.url) as client:
+        outs = self_check(client, app_id, {"webhook_secret": "the-real-secret-token"})
     assert outs["webhook_self_check_at"].endswith("Z")
-    (delivery,) = emulator.backend.webhook_deliveries(app_id)
+    (delivery,) = fresh_emulator.backend.webhook_deliveries(app_id)
     assert delivery.accepted
     assert "authorization" not in delivery.headers, "the API key never goes to the webhook"
 
 
-def test_self_check_fails_on_a_wrong_secret_naming_it(emulator: EmulatorServer) -> None:
-    app_id = _app_in(emulator, "the-real-secret-token")
-    provider = configured({"recall:apiKey": "k", "recall:apiUrl": emulator.url})
-    with pytest.raises(RecallWebhookCheckError) as info:
-        provider._self_check(provider._client(), app_id, {"webhook_secret": "a-wrong-secret-token"})
+def test_self_check_fails_on_a_wrong_secret_naming_it(fresh_emulator: EmulatorServer) -> None:
+    app_id = make_app(fresh_emulator, webhook_secret="the-real-secret-token")["id"]
+    with (
+        RecallClient("k", base_url=fresh_emulator.url) as client,
+        pytest.raises(RecallWebhookCheckError) as info,
+    ):
+        self_check(client, app_id, {"webhook_secret": "a-wrong-secret-token"})
     text = str(info.value)
     assert "webhook_secret" in text
     assert "Secret Token" in text
@@ -186,10 +152,12 @@ def test_self_check_fails_on_a_wrong_secret_naming_it(emulator: EmulatorServer) 
 
 def test_self_check_fails_on_a_wrong_answer() -> None:
     answer = {"plainToken": "not-what-was-sent", "encryptedToken": "00"}
-    with ScriptedServer(Reply(200, answer)) as server:
-        provider = configured({"recall:apiKey": "k", "recall:apiUrl": server.url})
-        with pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"):
-            provider._self_check(provider._client(), APP_ID, {"webhook_secret": "s3cret-token"})
+    with (
+        ScriptedServer(Reply(200, answer)) as server,
+        RecallClient("k", base_url=server.url) as client,
+        pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
+    ):
+        self_check(client, APP_ID, {"webhook_secret": "s3cret-token"})
     (seen,) = server.seen
     stamp = seen.headers["x-zm-request-timestamp"]
     expected = hmac.new(b"s3cret-token", f"v0:{stamp}:".encode() + seen.body, hashlib.sha256)
@@ -198,7 +166,9 @@ def test_self_check_fails_on_a_wrong_answer() -> None:
 
 
 def test_self_check_is_skipped_when_turned_off() -> None:
-    assert RecallZoomOAuthAppProvider._self_check(None, APP_ID, {"validate_webhook": False}) == {}  # type: ignore[arg-type]
+    with ScriptedServer() as server, RecallClient("k", base_url=server.url) as client:
+        assert self_check(client, APP_ID, {"validate_webhook": False}) == {}
+    assert server.seen == [], "nothing is sent"
 
 
 def test_a_wrong_kind_is_echoed_only_when_short() -> None:

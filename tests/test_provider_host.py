@@ -19,6 +19,7 @@ from pulumi.runtime import proto
 
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.helpers import APPS, WEBHOOK, make_app
 from tests.host_harness import (
     UNKNOWN,
     CheckFailed,
@@ -31,8 +32,6 @@ from tests.host_harness import (
 pytestmark = pytest.mark.host
 
 API_KEY = "host-test-api-key-0123456789"
-APPS = r"^/api/v2/zoom-oauth-apps/$"
-WEBHOOK = r"/webhook$"
 
 
 def app_props(**overrides: Any) -> dict[str, Any]:
@@ -53,26 +52,29 @@ def test_host_handshake(host: ProviderHost) -> None:
     assert host.configure_response.supportsPreview is False
 
 
-def test_preview_of_a_new_app_only_checks(engine: Engine, emu: EmulatorServer) -> None:
+def test_preview_of_a_new_app_only_checks(engine: Engine, host_emulator: EmulatorServer) -> None:
     plan = engine.preview("app", app_props(client_secret=UNKNOWN))
     assert plan.op == "create"
     assert plan.outputs["client_id"] == "zoomClientHost"
     assert isinstance(plan.outputs["client_secret"], Unknown)
     assert "created_at" not in plan.outputs
-    assert emu.app.requests == []
+    assert host_emulator.app.requests == []
 
 
 def test_up_creates_one_app_and_outputs_its_id_and_webhook_url(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     plan = engine.up("app", app_props())
     state = engine.state["app"]
     assert plan.op == "create"
-    assert emu.app.count("POST", APPS) == 1
-    assert emu.app.count("POST", WEBHOOK) == 1, "the webhook self-check"
-    assert [a["id"] for a in emu.backend.apps()] == [state.id]
+    assert host_emulator.app.count("POST", APPS) == 1
+    assert host_emulator.app.count("POST", WEBHOOK) == 1, "the webhook self-check"
+    assert [a["id"] for a in host_emulator.backend.apps()] == [state.id]
     assert state.outputs["webhook_self_check_at"].endswith("Z")
-    assert state.outputs["webhook_url"] == f"{emu.url}/api/v2/zoom-oauth-apps/{state.id}/webhook"
+    assert (
+        state.outputs["webhook_url"]
+        == f"{host_emulator.url}/api/v2/zoom-oauth-apps/{state.id}/webhook"
+    )
     assert state.outputs["kind"] == "user_level"
     assert state.outputs["client_id"] == "zoomClientHost"
     assert state.outputs["created_at"].endswith("Z")
@@ -80,29 +82,31 @@ def test_up_creates_one_app_and_outputs_its_id_and_webhook_url(
     assert "webhook_last_validation" not in state.outputs  # null until Zoom validates
 
 
-def test_no_op_preview_sends_no_request(engine: Engine, emu: EmulatorServer) -> None:
+def test_no_op_preview_sends_no_request(engine: Engine, host_emulator: EmulatorServer) -> None:
     engine.up("app", app_props())
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.preview("app", app_props())
     assert plan.op == "same"
     assert plan.diff is not None
     assert plan.diff.changes == proto.DiffResponse.DIFF_NONE
     assert engine.up("app", app_props()).op == "same"
-    assert emu.app.requests == []
+    assert host_emulator.app.requests == []
 
 
-def test_secret_rotation_is_one_patch_with_the_same_id(engine: Engine, emu: EmulatorServer) -> None:
+def test_secret_rotation_is_one_patch_with_the_same_id(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
     engine.up("app", app_props())
     first_id = engine.state["app"].id
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.up("app", app_props(webhook_secret="webhook-secret-host-0002"))
     assert plan.op == "update"
     assert engine.state["app"].id == first_id
-    assert [(r.method, r.path) for r in emu.app.requests] == [
+    assert [(r.method, r.path) for r in host_emulator.app.requests] == [
         ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/"),
         ("POST", f"/api/v2/zoom-oauth-apps/{first_id}/webhook"),
     ]
-    stored = emu.backend.get(first_id)
+    stored = host_emulator.backend.get(first_id)
     assert stored is not None
     assert stored["webhook_secret"] == "webhook-secret-host-0002"
     assert engine.state["app"].outputs["webhook_secret"] == "webhook-secret-host-0002"
@@ -110,34 +114,34 @@ def test_secret_rotation_is_one_patch_with_the_same_id(engine: Engine, emu: Emul
     checked_at = engine.state["app"].outputs["webhook_self_check_at"]
 
     # A new client secret moves neither the webhook secret nor the URL: one PATCH, no re-check.
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     rotated = app_props(
         client_secret="client-secret-host-0002", webhook_secret="webhook-secret-host-0002"
     )
     assert engine.up("app", rotated).op == "update"
-    assert [(r.method, r.path) for r in emu.app.requests] == [
+    assert [(r.method, r.path) for r in host_emulator.app.requests] == [
         ("PATCH", f"/api/v2/zoom-oauth-apps/{first_id}/"),
     ]
     assert engine.state["app"].outputs["webhook_self_check_at"] == checked_at
 
 
 def test_client_id_change_replaces_create_before_delete(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
     old_id = engine.state["app"].id
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.up("app", app_props(client_id="zoomClientHost2"))
     assert plan.op == "replace"
     assert plan.diff is not None
     assert plan.diff.replaces == ["client_id"]
     assert plan.diff.delete_before_replace is False
-    assert [(r.method, r.path.endswith("webhook")) for r in emu.app.requests] == [
+    assert [(r.method, r.path.endswith("webhook")) for r in host_emulator.app.requests] == [
         ("POST", False),
         ("POST", True),
         ("DELETE", False),
     ]
-    apps = emu.backend.apps()
+    apps = host_emulator.backend.apps()
     assert [(a["id"], a["client_id"]) for a in apps] == [
         (engine.state["app"].id, "zoomClientHost2")
     ]
@@ -145,34 +149,34 @@ def test_client_id_change_replaces_create_before_delete(
 
 
 def test_kind_change_deletes_first_so_two_apps_never_share_a_client_id(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.up("app", app_props(kind="account_level"))
     assert plan.op == "replace"
     assert plan.diff is not None
     assert plan.diff.replaces == ["kind"]
     assert plan.diff.delete_before_replace is True
-    assert [r.method for r in emu.app.requests] == ["DELETE", "POST", "POST"]
-    assert [a["kind"] for a in emu.backend.apps()] == ["account_level"]
+    assert [r.method for r in host_emulator.app.requests] == ["DELETE", "POST", "POST"]
+    assert [a["kind"] for a in host_emulator.backend.apps()] == ["account_level"]
 
 
 def test_refresh_without_drift_keeps_the_next_preview_clean(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     assert engine.refresh("app") == "same"
-    assert emu.app.count() == 1
+    assert host_emulator.app.count() == 1
     assert engine.preview("app", app_props()).op == "same"
 
 
-def test_refresh_shows_zoom_validation(engine: Engine, emu: EmulatorServer) -> None:
+def test_refresh_shows_zoom_validation(engine: Engine, host_emulator: EmulatorServer) -> None:
     engine.up("app", app_props())
     app_id = engine.state["app"].id
     assert "webhook_last_validation" not in engine.state["app"].outputs
-    _validate(emu, app_id, "webhook-secret-host-0001")
+    _validate(host_emulator, app_id, "webhook-secret-host-0001")
     # Recall's timestamp is news, not drift: the refresh takes it in and shows no change.
     assert engine.refresh("app") == "same"
     assert engine.state["app"].outputs["webhook_last_validation"].endswith("Z")
@@ -195,12 +199,12 @@ def _validate(emu: EmulatorServer, app_id: str, secret: str) -> None:
 
 
 def test_out_of_band_delete_then_refresh_then_up_recreates_one(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
     old_id = engine.state["app"].id
     resp = requests.delete(
-        f"{emu.url}/api/v2/zoom-oauth-apps/{old_id}/",
+        f"{host_emulator.url}/api/v2/zoom-oauth-apps/{old_id}/",
         headers={"Authorization": f"Token {API_KEY}"},
         timeout=5,
     )
@@ -208,16 +212,16 @@ def test_out_of_band_delete_then_refresh_then_up_recreates_one(
     assert engine.refresh("app") == "deleted"
     assert "app" not in engine.state
     assert engine.up("app", app_props()).op == "create"
-    apps = emu.backend.apps()
+    apps = host_emulator.backend.apps()
     assert len(apps) == 1
     assert apps[0]["id"] != old_id
 
 
 def test_update_of_a_vanished_app_tells_the_user_to_refresh(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
-    emu.backend.reset()
+    host_emulator.backend.reset()
     with pytest.raises(HostError) as info:
         engine.up("app", app_props(client_secret="client-secret-host-0002"))
     assert "RecallNotFoundError" in info.value.last_line
@@ -226,15 +230,15 @@ def test_update_of_a_vanished_app_tells_the_user_to_refresh(
 
 
 def test_destroy_deletes_and_tolerates_an_already_deleted_app(
-    engine: Engine, host: ProviderHost, emu: EmulatorServer
+    engine: Engine, host: ProviderHost, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
     state = engine.state["app"]
     engine.destroy("app")
-    assert emu.backend.apps() == []
-    assert emu.app.count("DELETE") == 1
+    assert host_emulator.backend.apps() == []
+    assert host_emulator.app.count("DELETE") == 1
     host.delete("app", state.id, state.outputs, state.inputs)  # already gone: still success
-    assert emu.app.count("DELETE") == 2
+    assert host_emulator.app.count("DELETE") == 2
 
 
 BAD_INPUTS = [
@@ -253,17 +257,21 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("overrides", "prop", "fragment"), BAD_INPUTS)
 def test_bad_inputs_fail_at_check_without_a_request(
-    engine: Engine, emu: EmulatorServer, overrides: dict[str, Any], prop: str, fragment: str
+    engine: Engine,
+    host_emulator: EmulatorServer,
+    overrides: dict[str, Any],
+    prop: str,
+    fragment: str,
 ) -> None:
     with pytest.raises(CheckFailed) as info:
         engine.preview("app", app_props(**overrides))
     reasons = dict(info.value.failures)
     assert prop in reasons
     assert fragment in reasons[prop]
-    assert emu.app.requests == []
+    assert host_emulator.app.requests == []
 
 
-def test_unknowns_in_preview_are_skipped(engine: Engine, emu: EmulatorServer) -> None:
+def test_unknowns_in_preview_are_skipped(engine: Engine, host_emulator: EmulatorServer) -> None:
     plan = engine.preview(
         "app", app_props(client_id=UNKNOWN, client_secret=UNKNOWN, webhook_secret=UNKNOWN)
     )
@@ -273,8 +281,8 @@ def test_unknowns_in_preview_are_skipped(engine: Engine, emu: EmulatorServer) ->
     assert plan.op == "update", "an unknown secret may change"
     plan = engine.preview("app", app_props(client_id=UNKNOWN))
     assert plan.op == "replace"
-    assert emu.app.count("POST", APPS) == 1
-    assert emu.app.count() == 2  # the create and its self-check
+    assert host_emulator.app.count("POST", APPS) == 1
+    assert host_emulator.app.count() == 2  # the create and its self-check
 
 
 def test_inputs_are_normalised(engine: Engine) -> None:
@@ -283,9 +291,9 @@ def test_inputs_are_normalised(engine: Engine) -> None:
     assert engine.preview("app", app_props()).op == "same"
 
 
-def test_adopting_an_app_made_by_hand(engine: Engine, emu: EmulatorServer) -> None:
+def test_adopting_an_app_made_by_hand(engine: Engine, host_emulator: EmulatorServer) -> None:
     made_by_curl = requests.post(
-        f"{emu.url}/api/v2/zoom-oauth-apps/",
+        f"{host_emulator.url}/api/v2/zoom-oauth-apps/",
         json={
             "kind": "user_level",
             "client_id": "zoomClientHost",
@@ -295,16 +303,16 @@ def test_adopting_an_app_made_by_hand(engine: Engine, emu: EmulatorServer) -> No
         headers={"Authorization": f"Token {API_KEY}"},
         timeout=5,
     ).json()
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.up("app", app_props(adopt_app_id=made_by_curl["id"]))
     assert plan.op == "create"
     assert engine.state["app"].id == made_by_curl["id"]
-    assert emu.app.count("POST", APPS) == 0, "adoption never creates"
-    assert emu.app.count("PATCH") == 1, "only the stale client secret is sent"
-    stored = emu.backend.get(made_by_curl["id"])
+    assert host_emulator.app.count("POST", APPS) == 0, "adoption never creates"
+    assert host_emulator.app.count("PATCH") == 1, "only the stale client secret is sent"
+    stored = host_emulator.backend.get(made_by_curl["id"])
     assert stored is not None
     assert stored["client_secret"] == "client-secret-host-0001"
-    assert len(emu.backend.apps()) == 1
+    assert len(host_emulator.backend.apps()) == 1
     # Once adopted, the adoption id may stay or go: either way nothing changes.
     assert engine.preview("app", app_props(adopt_app_id=made_by_curl["id"])).op == "same"
     assert engine.preview("app", app_props()).op == "same"
@@ -319,13 +327,13 @@ def test_adopting_an_app_made_by_hand(engine: Engine, emu: EmulatorServer) -> No
 )
 def test_adoption_refuses_what_it_cannot_take_over(
     engine: Engine,
-    emu: EmulatorServer,
+    host_emulator: EmulatorServer,
     fault_id: str | None,
     overrides: dict[str, Any],
     fragment: str,
 ) -> None:
     existing = requests.post(
-        f"{emu.url}/api/v2/zoom-oauth-apps/",
+        f"{host_emulator.url}/api/v2/zoom-oauth-apps/",
         json={"kind": "user_level", "client_id": "zoomClientHost", "client_secret": "cs",
               "webhook_secret": "ws"},
         headers={"Authorization": f"Token {API_KEY}"},
@@ -335,40 +343,40 @@ def test_adoption_refuses_what_it_cannot_take_over(
         engine.up("app", app_props(adopt_app_id=fault_id or existing["id"], **overrides))
     assert "RecallConfigError" in info.value.last_line
     assert fragment in info.value.last_line
-    assert len(emu.backend.apps()) == 1
+    assert len(host_emulator.backend.apps()) == 1
 
 
 def test_ambiguous_create_reconciles_to_exactly_one_app(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
-    emu.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
+    host_emulator.app.add_fault(Fault(method="POST", drop=True, after_processing=True))
     engine.up("app", app_props())
-    apps = emu.backend.apps()
+    apps = host_emulator.backend.apps()
     assert len(apps) == 1
     assert engine.state["app"].id == apps[0]["id"]
-    assert emu.app.count("POST", APPS) == 1
-    assert emu.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 1
+    assert host_emulator.app.count("POST", APPS) == 1
+    assert host_emulator.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 1
 
 
 def test_a_create_recall_answered_with_503_is_retried_once_after_looking(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     # Recall answered, so the request is over; two listings show it made nothing.
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
     engine.up("app", app_props())
-    assert len(emu.backend.apps()) == 1
-    assert emu.app.count("POST", APPS) == 2
-    assert emu.app.count("GET", APPS) == 2
+    assert len(host_emulator.backend.apps()) == 1
+    assert host_emulator.app.count("POST", APPS) == 2
+    assert host_emulator.app.count("GET", APPS) == 2
 
 
-def test_a_slow_create_is_found_not_repeated(engine: Engine, emu: EmulatorServer) -> None:
+def test_a_slow_create_is_found_not_repeated(engine: Engine, host_emulator: EmulatorServer) -> None:
     # Recall commits the app only after the client gave up (read timeout 1 s).
-    emu.app.add_fault(Fault(method="POST", path=APPS, delay=1.5))
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=1.5))
     engine.up("app", app_props())
-    apps = emu.backend.apps()
+    apps = host_emulator.backend.apps()
     assert len(apps) == 1, "exactly one app, never a duplicate"
     assert engine.state["app"].id == apps[0]["id"]
-    assert emu.app.count("POST", APPS) == 1
+    assert host_emulator.app.count("POST", APPS) == 1
 
 
 @pytest.mark.parametrize(
@@ -376,19 +384,21 @@ def test_a_slow_create_is_found_not_repeated(engine: Engine, emu: EmulatorServer
     [Fault(method="POST", path=APPS, drop=True), Fault(method="POST", path=APPS, status=504)],
 )
 def test_a_lost_create_that_made_nothing_fails_without_guessing(
-    engine: Engine, emu: EmulatorServer, fault: Fault
+    engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
-    emu.app.add_fault(fault)
+    host_emulator.app.add_fault(fault)
     with pytest.raises(HostError) as info:
         engine.up("app", app_props())
     assert "list Recall's apps for that client id" in info.value.last_line
-    assert emu.backend.apps() == []
-    assert emu.app.count("POST", APPS) == 1
+    assert host_emulator.backend.apps() == []
+    assert host_emulator.app.count("POST", APPS) == 1
     assert "app" not in engine.state
 
 
-def test_missing_api_key_fails_with_one_line_naming_both_sources(emu: EmulatorServer) -> None:
-    host = ProviderHost({"recall:apiUrl": emu.url}, env={"RECALL_API_KEY": ""})
+def test_missing_api_key_fails_with_one_line_naming_both_sources(
+    host_emulator: EmulatorServer,
+) -> None:
+    host = ProviderHost({"recall:apiUrl": host_emulator.url}, env={"RECALL_API_KEY": ""})
     try:
         with pytest.raises(HostError) as info:
             Engine(host).up("app", app_props())
@@ -397,16 +407,16 @@ def test_missing_api_key_fails_with_one_line_naming_both_sources(emu: EmulatorSe
     line = info.value.last_line
     assert "pulumi config set --secret recall:apiKey" in line
     assert "RECALL_API_KEY" in line
-    assert emu.app.requests == []
+    assert host_emulator.app.requests == []
 
 
-def test_environment_fills_unset_config(emu: EmulatorServer) -> None:
-    host = ProviderHost({}, env={"RECALL_API_KEY": API_KEY, "RECALL_API_URL": emu.url})
+def test_environment_fills_unset_config(host_emulator: EmulatorServer) -> None:
+    host = ProviderHost({}, env={"RECALL_API_KEY": API_KEY, "RECALL_API_URL": host_emulator.url})
     try:
         Engine(host).up("app", app_props())
     finally:
         host.close()
-    assert len(emu.backend.apps()) == 1
+    assert len(host_emulator.backend.apps()) == 1
 
 
 def test_the_pickled_provider_is_small_and_by_reference() -> None:
@@ -438,8 +448,10 @@ def test_a_configured_provider_pickles_no_secret() -> None:
     assert blob == base64.b64decode(serialize_provider(RecallZoomOAuthAppProvider()))
 
 
-def test_failed_self_check_leaves_no_app_behind(engine: Engine, emu: EmulatorServer) -> None:
-    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
+def test_failed_self_check_leaves_no_app_behind(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
     with pytest.raises(HostError) as info:
         engine.up("app", app_props())
     line = info.value.last_line
@@ -447,29 +459,31 @@ def test_failed_self_check_leaves_no_app_behind(engine: Engine, emu: EmulatorSer
     assert "webhook_secret" in line
     assert "Secret Token" in line
     assert "webhook-secret-host-0001" not in info.value.details
-    assert emu.backend.apps() == [], "the app it created was deleted again"
+    assert host_emulator.backend.apps() == [], "the app it created was deleted again"
     assert "app" not in engine.state
 
 
-def test_self_check_can_be_turned_off_and_on(engine: Engine, emu: EmulatorServer) -> None:
+def test_self_check_can_be_turned_off_and_on(engine: Engine, host_emulator: EmulatorServer) -> None:
     engine.up("app", app_props(validate_webhook=False))
-    assert emu.app.count("POST", WEBHOOK) == 0
+    assert host_emulator.app.count("POST", WEBHOOK) == 0
     assert "webhook_self_check_at" not in engine.state["app"].outputs
     assert engine.preview("app", app_props(validate_webhook=False)).op == "same"
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     plan = engine.up("app", app_props())
     assert plan.op == "update"
-    assert [r.method for r in emu.app.requests] == ["GET", "POST"], "no PATCH, then the check"
+    assert [r.method for r in host_emulator.app.requests] == ["GET", "POST"], (
+        "no PATCH, then the check"
+    )
     assert engine.state["app"].outputs["webhook_self_check_at"].endswith("Z")
 
 
 def test_a_secret_changed_outside_pulumi_is_drift_and_up_restores_it(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
     app_id = engine.state["app"].id
     changed = requests.patch(
-        f"{emu.url}/api/v2/zoom-oauth-apps/{app_id}/",
+        f"{host_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/",
         json={"webhook_secret": "changed-in-the-dashboard"},
         headers={"Authorization": f"Token {API_KEY}"},
         timeout=5,
@@ -478,36 +492,34 @@ def test_a_secret_changed_outside_pulumi_is_drift_and_up_restores_it(
     assert engine.refresh("app") == "update"
     assert engine.preview("app", app_props()).op == "update"
     assert engine.up("app", app_props()).op == "update"
-    stored = emu.backend.get(app_id)
+    stored = host_emulator.backend.get(app_id)
     assert stored is not None
     assert stored["webhook_secret"] == "webhook-secret-host-0001"
     assert engine.preview("app", app_props()).op == "same"
 
 
-def made_by_hand(emu: EmulatorServer, webhook_secret: str) -> dict[str, Any]:
+def made_by_hand(emulator: EmulatorServer, webhook_secret: str) -> dict[str, Any]:
     """An app for the same Zoom app, made outside Pulumi, with this webhook secret."""
-    return emu.backend.create_app(
-        {
-            "kind": "user_level",
-            "client_id": "zoomClientHost",
-            "client_secret": "client-secret-host-0001",
-            "webhook_secret": webhook_secret,
-        }
+    return make_app(
+        emulator,
+        client_id="zoomClientHost",
+        client_secret="client-secret-host-0001",
+        webhook_secret=webhook_secret,
     )
 
 
 @pytest.mark.parametrize("mode", ["plain", "masked"])
 def test_an_app_made_by_hand_is_never_deleted_by_an_ambiguous_create(
-    engine: Engine, emu: EmulatorServer, mode: str
+    engine: Engine, host_emulator: EmulatorServer, mode: str
 ) -> None:
-    emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
+    host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
     # Same Zoom app, made by hand a moment ago, with another webhook secret.
-    by_hand = made_by_hand(emu, "a-webhook-secret-set-by-hand")
-    emu.app.add_fault(Fault(method="POST", path=APPS, status=503))
+    by_hand = made_by_hand(host_emulator, "a-webhook-secret-set-by-hand")
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
     if mode == "plain":
         # Recall shows its webhook secret differs: not ours, so a new app is made beside it.
         engine.up("app", app_props())
-        ids = {app["id"] for app in emu.backend.apps()}
+        ids = {app["id"] for app in host_emulator.backend.apps()}
         assert ids == {by_hand["id"], engine.state["app"].id}
     else:
         # Masked secrets cannot tell it apart: taken for ours, it fails the self-check and is
@@ -517,38 +529,40 @@ def test_an_app_made_by_hand_is_never_deleted_by_an_ambiguous_create(
         line = info.value.last_line
         assert "RecallWebhookCheckError" in line
         assert f"App {by_hand['id']} was not created by this step" in line
-        assert [app["id"] for app in emu.backend.apps()] == [by_hand["id"]]
+        assert [app["id"] for app in host_emulator.backend.apps()] == [by_hand["id"]]
 
 
 def test_a_masked_webhook_secret_is_checked_again_on_any_update(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
-    emu.backend.secrets_in_responses = "masked"
+    host_emulator.backend.secrets_in_responses = "masked"
     engine.up("app", app_props())
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     # Recall cannot show that it still holds our webhook secret: the check runs again.
     engine.up("app", app_props(client_secret="client-secret-host-0002"))
-    assert [r.method for r in emu.app.requests] == ["PATCH", "POST"]
+    assert [r.method for r in host_emulator.app.requests] == ["PATCH", "POST"]
 
 
-def test_turning_the_self_check_off_clears_its_time(engine: Engine, emu: EmulatorServer) -> None:
+def test_turning_the_self_check_off_clears_its_time(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
     engine.up("app", app_props())
     assert engine.state["app"].outputs["webhook_self_check_at"]
-    emu.app.clear_requests()
+    host_emulator.app.clear_requests()
     assert engine.up("app", app_props(validate_webhook=False)).op == "update"
     assert "webhook_self_check_at" not in engine.state["app"].outputs
-    assert [r.method for r in emu.app.requests] == ["GET"], "no PATCH, no check"
+    assert [r.method for r in host_emulator.app.requests] == ["GET"], "no PATCH, no check"
 
 
 def test_an_adopted_app_that_fails_the_self_check_stays_with_advice(
-    engine: Engine, emu: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
-    existing = made_by_hand(emu, "old-webhook-secret")
-    emu.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
+    existing = made_by_hand(host_emulator, "old-webhook-secret")
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
     with pytest.raises(HostError) as info:
         engine.up("app", app_props(adopt_app_id=existing["id"]))
     line = info.value.last_line
     assert f"The adopted app {existing['id']} was left in place" in line
     assert "fix webhook_secret" in line
-    assert [app["id"] for app in emu.backend.apps()] == [existing["id"]]
+    assert [app["id"] for app in host_emulator.backend.apps()] == [existing["id"]]
     assert "app" not in engine.state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs
+from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, inputs
 
 CLIENT_SECRET = "mock-client-secret-0123456789"
 WEBHOOK_SECRET = "mock-webhook-secret-0123456789"
@@ -123,3 +124,22 @@ def test_the_registered_provider_holds_no_secret(monitor: RecordingMonitor) -> p
         assert WEBHOOK_SECRET.encode() not in raw
 
     return app.id.apply(check)
+
+
+def test_the_args_are_the_providers_inputs() -> None:
+    # The typed facade users write against and the provider's declaration are one list.
+    fields = {f.name: f for f in dataclasses.fields(RecallZoomOAuthAppArgs)}
+    assert tuple(sorted(fields)) == tuple(sorted(inputs.NAMES))
+    required = {name for name, f in fields.items() if f.default is dataclasses.MISSING}
+    # The provider also requires a kind, which the resource always sends (its default).
+    assert required | {"kind"} == set(inputs.REQUIRED)
+    assert fields["kind"].default == inputs.DEFAULT_KIND
+    for name, default in inputs.DEFAULTS.items():
+        assert fields[name].default == default
+
+
+def test_what_a_change_does_follows_recalls_api() -> None:
+    assert inputs.SECRETS == ("client_secret", "webhook_secret")
+    assert inputs.MUTABLE == ("client_secret", "webhook_secret"), "what PATCH takes"
+    assert inputs.IMMUTABLE == ("kind", "client_id"), "what only a new app can change"
+    assert inputs.config_key("adopt_app_id") == "adoptAppId"

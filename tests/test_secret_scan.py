@@ -25,8 +25,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
-from recall_provider.provider import SECRETS as SECRET_OUTPUTS
+from recall_provider.inputs import SECRETS as SECRET_OUTPUTS
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.helpers import APPS, ONE_APP, WEBHOOK
 from tests.host_harness import PROVIDER_KEY, Engine, HostError, ProviderHost
 from tests.program_harness import APP_TYPE, Run, run_program
 
@@ -51,9 +52,6 @@ SECRETS = {
     "in-process rotated webhook secret": WEBHOOK_SECRET_3,
 }
 SECRET_CONFIG = ("recall:apiKey", "recall-zoom:clientSecret", "recall-zoom:webhookSecret")
-APPS = r"^/api/v2/zoom-oauth-apps/$"
-ONE_APP = r"^/api/v2/zoom-oauth-apps/[^/]+/$"
-WEBHOOK = r"/webhook$"
 # A POST whose app is made but whose answer comes after the 1 s read timeout.
 LOST_ANSWER = Fault(method="POST", path=APPS, delay=1.5, after_processing=True)
 # The format of the debug host's lines: "<date> <time>,<ms> DEBUG <logger> [<thread>] <message>".
@@ -179,19 +177,23 @@ def app_ids(emu: EmulatorServer) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
 def test_a_whole_lifecycle_leaks_no_secret(
-    emu: EmulatorServer, mode: str, caplog: pytest.LogCaptureFixture
+    host_emulator: EmulatorServer, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Its own host, logging every logger at DEBUG to its stderr, which is scanned.
     host = ProviderHost(
-        {"recall:apiKey": API_KEY, "recall:apiUrl": emu.url, "recall:requestTimeout": "1"},
+        {
+            "recall:apiKey": API_KEY,
+            "recall:apiUrl": host_emulator.url,
+            "recall:requestTimeout": "1",
+        },
         debug_logging=True,
     )
-    emu.backend.secrets_in_responses = mode  # type: ignore[assignment]
+    host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
     try:
         scanner = Scanner()
         engine = Engine(host)
-        first = program_config(emu.url, CLIENT_SECRET, WEBHOOK_SECRET)
-        rotated = program_config(emu.url, CLIENT_SECRET_2, WEBHOOK_SECRET_2)
+        first = program_config(host_emulator.url, CLIENT_SECRET, WEBHOOK_SECRET)
+        rotated = program_config(host_emulator.url, CLIENT_SECRET_2, WEBHOOK_SECRET_2)
 
         # up: the program creates the app through the real host
         run = run_program(first, SECRET_CONFIG, mocks=HostMocks(engine))
@@ -209,7 +211,9 @@ def test_a_whole_lifecycle_leaks_no_secret(
         # no-op preview; refresh whose GET loses its connection once (retried)
         assert engine.preview("zoom", props).op == "same"
         change, records = with_fault(
-            emu, Fault(method="GET", path=ONE_APP, drop=True), lambda: engine.refresh("zoom")
+            host_emulator,
+            Fault(method="GET", path=ONE_APP, drop=True),
+            lambda: engine.refresh("zoom"),
         )
         assert change == "same"
         assert calls(records, ONE_APP) == [("GET", None, True), ("GET", 200, False)]
@@ -218,13 +222,13 @@ def test_a_whole_lifecycle_leaks_no_secret(
 
         # rotation by the program, its PATCH throttled once with Retry-After (retried)
         run, records = with_fault(
-            emu,
+            host_emulator,
             Fault(method="PATCH", path=ONE_APP, status=429, retry_after=1),
             lambda: run_program(rotated, SECRET_CONFIG, mocks=HostMocks(engine)),
         )
         assert calls(records, ONE_APP) == [("PATCH", 429, True), ("PATCH", 200, False)]
-        assert app_ids(emu) == [app_id]
-        stored = emu.backend.get(app_id)
+        assert app_ids(host_emulator) == [app_id]
+        stored = host_emulator.backend.get(app_id)
         assert stored is not None
         assert (stored["client_secret"], stored["webhook_secret"]) == (
             CLIENT_SECRET_2,
@@ -256,36 +260,38 @@ def test_a_whole_lifecycle_leaks_no_secret(
         for label, fault in failures:
             scanner.see_error(
                 f"update, {label}",
-                under_fault(emu, fault, lambda: engine.up("zoom", props_back)),
+                under_fault(host_emulator, fault, lambda: engine.up("zoom", props_back)),
             )
         scanner.see_error(
             "refresh, 401",
-            under_fault(emu, Fault(status=401), lambda: engine.refresh("zoom")),
+            under_fault(host_emulator, Fault(status=401), lambda: engine.refresh("zoom")),
         )
         if exhaust_retries:
             scanner.see_error(
                 "destroy, 500s",
                 under_fault(
-                    emu,
+                    host_emulator,
                     Fault(method="DELETE", status=500, times=20),
                     lambda: engine.destroy("zoom"),
                 ),
             )
-        assert app_ids(emu) == [app_id], "no failure deleted or duplicated the app"
+        assert app_ids(host_emulator) == [app_id], "no failure deleted or duplicated the app"
 
         # the app vanishes behind Pulumi's back
-        emu.backend.reset()
+        host_emulator.backend.reset()
         line = scanner.see_error("update of a vanished app", lambda: engine.up("zoom", props_back))
         assert "pulumi refresh" in line
         scanner.see_error(
             "create, 401",
-            under_fault(emu, Fault(status=401), lambda: engine.up("new", props_back)),
+            under_fault(host_emulator, Fault(status=401), lambda: engine.up("new", props_back)),
         )
         assert engine.refresh("zoom") == "deleted", f"{app_id} is gone"
 
         # re-create, answered 503: list, wait, list again, then POST once more
         _, records = with_fault(
-            emu, Fault(method="POST", path=APPS, status=503), lambda: engine.up("zoom", props_back)
+            host_emulator,
+            Fault(method="POST", path=APPS, status=503),
+            lambda: engine.up("zoom", props_back),
         )
         assert calls(records, APPS) == [
             ("POST", 503, True),
@@ -293,19 +299,19 @@ def test_a_whole_lifecycle_leaks_no_secret(
             ("GET", 200, False),
             ("POST", 201, False),
         ]
-        assert app_ids(emu) == [engine.state["zoom"].id]
+        assert app_ids(host_emulator) == [engine.state["zoom"].id]
         scanner.see_state("after a re-create answered 503", engine)
         engine.destroy("zoom")
-        assert app_ids(emu) == []
+        assert app_ids(host_emulator) == []
 
         # re-create whose app is made but whose answer is lost: one listing finds the app
-        _, records = with_fault(emu, LOST_ANSWER, lambda: engine.up("zoom", props_back))
+        _, records = with_fault(host_emulator, LOST_ANSWER, lambda: engine.up("zoom", props_back))
         assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
-        assert app_ids(emu) == [engine.state["zoom"].id]
+        assert app_ids(host_emulator) == [engine.state["zoom"].id]
         assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET
         scanner.see_state("after a re-create whose answer was lost", engine)
         engine.destroy("zoom")
-        assert app_ids(emu) == []
+        assert app_ids(host_emulator) == []
 
         stderr = host.host_stderr()
         # The host did log at DEBUG, each request and urllib3's retries: the scan is not vacuous.
@@ -313,14 +319,14 @@ def test_a_whole_lifecycle_leaks_no_secret(
         assert URLLIB3_DEBUG_LINE.search(stderr), stderr[-2000:]
         assert "Incremented Retry" in stderr, stderr[-2000:]
         scanner.see("host stderr", stderr)
-        scanner.see("emulator request log", repr(emu.app.requests))
+        scanner.see("emulator request log", repr(host_emulator.app.requests))
 
         # the provider in this process: pickled once configured, and every log line at DEBUG
         with caplog.at_level(logging.DEBUG):
             provider = RecallZoomOAuthAppProvider()
             config = {
                 "recall:apiKey": API_KEY,
-                "recall:apiUrl": emu.url,
+                "recall:apiUrl": host_emulator.url,
                 "recall:requestTimeout": "1",
             }
             provider.configure(ConfigureRequest(Config(config, "recall-zoom")))
@@ -328,7 +334,7 @@ def test_a_whole_lifecycle_leaks_no_secret(
             scanner.see("in-process create", _not_secret(created.outs))
             # a GET answered 503 once, retried
             read, records = with_fault(
-                emu,
+                host_emulator,
                 Fault(method="GET", path=ONE_APP, status=503),
                 lambda: provider.read(created.id, created.outs or {}),
             )
@@ -342,7 +348,7 @@ def test_a_whole_lifecycle_leaks_no_secret(
                 "webhook_secret": WEBHOOK_SECRET_3,
             }
             updated = provider.update(created.id, created.outs or {}, news)
-            stored = emu.backend.get(created.id)
+            stored = host_emulator.backend.get(created.id)
             assert stored is not None
             assert (stored["client_secret"], stored["webhook_secret"]) == (
                 CLIENT_SECRET_3,
@@ -352,20 +358,20 @@ def test_a_whole_lifecycle_leaks_no_secret(
             scanner.see("in-process update", _not_secret(updated.outs))
             with pytest.raises(Exception) as info:  # noqa: PT011 - any failure is scanned
                 with_fault(
-                    emu,
+                    host_emulator,
                     Fault(method="DELETE", status=401),
                     lambda: provider.delete(created.id, updated.outs or {}),
                 )
             scanner.see("in-process error", f"{info.value!s} {info.value!r}")
             provider.delete(created.id, updated.outs or {})
             # a create whose answer is lost, reconciled by listing
-            again, records = with_fault(emu, LOST_ANSWER, lambda: provider.create(news))
+            again, records = with_fault(host_emulator, LOST_ANSWER, lambda: provider.create(news))
             assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
-            assert app_ids(emu) == [again.id]
+            assert app_ids(host_emulator) == [again.id]
             assert (again.outs or {})["client_secret"] == CLIENT_SECRET_3
             scanner.see("in-process reconciled create", _not_secret(again.outs))
             provider.delete(again.id, again.outs or {})
-            assert app_ids(emu) == []
+            assert app_ids(host_emulator) == []
             scanner.see("pickled configured provider", serialize_provider(provider))
             scanner.see(
                 "pickled configured provider (decoded)",

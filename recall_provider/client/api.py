@@ -1,0 +1,193 @@
+"""``RecallClient``: one method per operation of Recall's zoom-oauth-apps API.
+
+HTTP only: it knows nothing of Pulumi. Requests go through a ``Transport`` (auth, timeouts,
+retries, pacing, typed errors); answers are parsed into the wire models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from recall_provider.client.failures import bad_response
+from recall_provider.client.pacing import Pacing
+from recall_provider.client.retry import RetryPolicy
+from recall_provider.client.transport import Timeout, Transport
+from recall_provider.client.urls import (
+    APP_LOGS_PATH,
+    APPS_PATH,
+    app_path,
+    page_path,
+    resolve_base_url,
+    webhook_url,
+)
+from recall_provider.errors import RecallConfigError
+from recall_provider.models import (
+    Page,
+    ZoomOAuthApp,
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppLog,
+    ZoomOAuthAppUpdate,
+    describe_validation_errors,
+)
+
+__all__ = ["RecallClient"]
+
+M = TypeVar("M", bound=BaseModel)
+_TIMEOUT = Timeout()
+_RETRY = RetryPolicy()
+
+
+class RecallClient:
+    """Client of Recall's zoom-oauth-apps API; thread-safe and safe to pickle."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        region: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout = _TIMEOUT,
+        retry: RetryPolicy = _RETRY,
+        pacing: Pacing | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise RecallConfigError("the Recall API key is empty")
+        key = api_key.strip()
+        if not key.isascii() or not key.isprintable() or " " in key:
+            # Never echo it: a pasted key with a line break would otherwise land in errors.
+            raise RecallConfigError(
+                "the Recall API key has spaces, line breaks or non-ASCII characters; "
+                "copy it again from Recall's dashboard"
+            )
+        self.transport = Transport(
+            key, resolve_base_url(region, base_url), timeout=timeout, retry=retry, pacing=pacing
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL of the client's region, or the one given."""
+        return self.transport.base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        """The connect and read timeouts of every request."""
+        return self.transport.timeout
+
+    @property
+    def pacing(self) -> Pacing | None:
+        """The client-side rate limits, or None when requests are not paced."""
+        return self.transport.pacing
+
+    def __repr__(self) -> str:
+        return f"RecallClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        """Close every session this client opened, in any thread."""
+        self.transport.close()
+
+    def __enter__(self) -> RecallClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def webhook_url(self, app_id: str) -> str:
+        """The Zoom webhook URL of an app of this client's region or base URL."""
+        return webhook_url(self.base_url, app_id)
+
+    def create_app(self, app: ZoomOAuthAppCreate) -> ZoomOAuthApp:
+        """Create a Zoom OAuth app (``POST``; never retried once it may have reached Recall)."""
+        op = "create Zoom OAuth app"
+        body = app.to_wire()
+        secrets = (body["client_secret"], body["webhook_secret"])
+        resp = self.transport.request(op, "POST", APPS_PATH, json=body, secrets=secrets)
+        return _parse(op, resp, ZoomOAuthApp)
+
+    def get_app(self, app_id: str) -> ZoomOAuthApp:
+        """Retrieve one app; raises ``RecallNotFoundError`` when it does not exist."""
+        op = f"retrieve Zoom OAuth app {app_id}"
+        return _parse(op, self.transport.request(op, "GET", app_path(app_id)), ZoomOAuthApp)
+
+    def update_app(self, app_id: str, update: ZoomOAuthAppUpdate) -> ZoomOAuthApp:
+        """Change an app's client secret and/or webhook secret (``PATCH``)."""
+        op = f"update Zoom OAuth app {app_id}"
+        body = update.to_wire()
+        resp = self.transport.request(
+            op, "PATCH", app_path(app_id), json=body, secrets=body.values()
+        )
+        return _parse(op, resp, ZoomOAuthApp)
+
+    def delete_app(self, app_id: str) -> None:
+        """Delete an app; raises ``RecallNotFoundError`` when it does not exist."""
+        op = f"delete Zoom OAuth app {app_id}"
+        self.transport.request(op, "DELETE", app_path(app_id))
+
+    def list_apps(
+        self, *, client_id: str | None = None, kind: str | None = None
+    ) -> Iterator[ZoomOAuthApp]:
+        """Every app of the workspace, following pages; filters match exactly."""
+        params = {k: v for k, v in (("client_id", client_id), ("kind", kind)) if v is not None}
+        for app in self._paginate("list Zoom OAuth apps", APPS_PATH, params, ZoomOAuthApp):
+            # The API's filter semantics are undocumented; exact matching is guaranteed here.
+            if (client_id is None or app.client_id == client_id) and (
+                kind is None or app.kind == kind
+            ):
+                yield app
+
+    def list_app_logs(self, app_id: str) -> Iterator[ZoomOAuthAppLog]:
+        """Recall's log entries (warnings, errors) about one app, newest first."""
+        app_path(app_id)
+        op = f"list logs of Zoom OAuth app {app_id}"
+        yield from self._paginate(op, APP_LOGS_PATH, {"oauth_app": app_id}, ZoomOAuthAppLog)
+
+    def send_zoom_webhook(
+        self, app_id: str, body: bytes, headers: Mapping[str, str], *, secret: str | None = None
+    ) -> dict[str, Any]:
+        """POST a Zoom webhook, byte for byte, to the app's Recall webhook URL; Recall's JSON
+        answer comes back. No API key is sent: Zoom sends none, the signature is the proof."""
+        op = f"send a Zoom webhook to Recall app {app_id}"
+        resp = self.transport.request(
+            op,
+            "POST",
+            f"{app_path(app_id)}webhook",
+            content=body,
+            headers={**headers, "Content-Type": "application/json", "Authorization": None},
+            bucket=None,  # Recall does not rate-limit Zoom's deliveries per workspace
+            secrets=(secret,),
+        )
+        try:
+            answer = resp.json() if resp.content else {}
+        except ValueError:
+            raise bad_response(op, resp, "its body is not JSON") from None
+        if not isinstance(answer, dict):
+            raise bad_response(op, resp, "its body is not a JSON object")
+        return answer
+
+    def _paginate(
+        self, operation: str, path: str, params: dict[str, str], model: type[M]
+    ) -> Iterator[M]:
+        target: str | None = path
+        query: dict[str, str] | None = params
+        seen: set[str] = set()
+        while target is not None:
+            resp = self.transport.request(operation, "GET", target, params=query, bucket="list")
+            page = _parse(operation, resp, Page[model])  # type: ignore[valid-type]
+            yield from page.results
+            target, query = None, None
+            if page.next is not None:
+                target = page_path(page.next, path)
+                if target is None or page.next in seen:
+                    raise bad_response(operation, resp, "its pagination link is unusable")
+                seen.add(page.next)
+
+
+def _parse(operation: str, resp: requests.Response, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(resp.content)
+    except ValidationError as exc:
+        fields = "; ".join(f"{f}: {m}" for f, m in describe_validation_errors(exc.errors()))
+        raise bad_response(operation, resp, f"its body did not parse ({fields})") from None

@@ -1,0 +1,113 @@
+"""What the client retries, and how patiently: Recall's rules on top of urllib3's ``Retry``.
+
+Requests that Recall may repeat without harm (GET, PATCH, DELETE) are retried on connection
+errors, read errors and transient statuses. A create is retried only when its outcome (see
+``recall_provider.errors.Outcome``) proves it did nothing and the same request can succeed later:
+a connection that was never made, or a 429. Any other failed create may have made the app, so it
+comes back to the caller, who must look before creating again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Self
+
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+__all__ = ["RecallRetry", "RetryPolicy", "backoff_delay"]
+
+IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE"})
+# Recall's errors page asks for a retry on 409 (with backoff), 429 and 502/503/504; 500 is
+# usually transient too.
+TRANSIENT_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry what is safe to retry."""
+
+    max_retries: int = 4
+    """Retries after the first attempt (so at most ``max_retries + 1`` requests)."""
+    backoff_base: float = 0.5
+    """Delay before the first retry; it doubles for each further one."""
+    backoff_max: float = 8.0
+    """Upper bound of one backoff delay."""
+    retry_after_max: int = 60
+    """Longest ``Retry-After`` honoured; a longer one is cut to this."""
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float, rand: float) -> float:
+    """Delay before retry number ``attempt`` (1-based): exponential, capped, with equal jitter.
+
+    ``rand`` in [0, 1) is passed in so the randomness stays out of the arithmetic.
+    """
+    if attempt < 1:
+        return 0.0
+    ceiling: float = min(cap, base * 2.0 ** (attempt - 1))
+    return ceiling / 2 + ceiling / 2 * rand
+
+
+class RecallRetry(Retry):
+    """urllib3 ``Retry`` with Recall's rules (the module's docstring); each retry is paced."""
+
+    IDEMPOTENT = IDEMPOTENT
+    RETRY_STATUSES = TRANSIENT_STATUSES
+
+    def __init__(self, *args: Any, pace: Callable[[], object] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.pace = pace
+
+    def new(self, **kw: Any) -> Self:
+        # urllib3 copies the retry object at every attempt; the pacing must travel with it.
+        kw.setdefault("pace", self.pace)
+        return super().new(**kw)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """Wait as urllib3 does (backoff or Retry-After), then for the pacing bucket too."""
+        super().sleep(response)
+        # A retry is a request like any other for Recall's per-minute limit.
+        if self.pace is not None:
+            self.pace()
+
+    @classmethod
+    def from_policy(
+        cls, policy: RetryPolicy, pace: Callable[[], object] | None = None
+    ) -> RecallRetry:
+        """Build the retry object of a session's adapter; ``pace`` runs before every retry."""
+        return cls(
+            pace=pace,
+            total=policy.max_retries,
+            connect=policy.max_retries,
+            read=policy.max_retries,
+            status=policy.max_retries,
+            other=0,
+            redirect=0,
+            # urllib3 retries read errors only for these methods; connect errors for all.
+            allowed_methods=IDEMPOTENT,
+            status_forcelist=TRANSIENT_STATUSES,
+            backoff_factor=policy.backoff_base,
+            backoff_max=policy.backoff_max,
+            retry_after_max=policy.retry_after_max,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+        )
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST":
+            # A 429 is the only answer to a create that proves nothing was made (Recall
+            # throttles before it acts) and invites the same request again.
+            return status_code == 429
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_backoff_time(self) -> float:
+        # urllib3 retries the first failure at once; Recall asks for backoff from the start.
+        return backoff_delay(
+            len(self.history),
+            base=self.backoff_factor,
+            cap=self.backoff_max,
+            rand=random.random(),  # noqa: S311 - jitter, not cryptography
+        )

@@ -1,0 +1,171 @@
+"""HTTP to one Recall base URL with one API key: auth headers, timeouts, retries and pacing.
+
+One ``requests.Session`` per thread and pacing bucket, so that the adapter's retries take their
+turn in the same bucket as first attempts. Pickling keeps the settings and drops the sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from recall_provider.client.failures import status_error, transport_error
+from recall_provider.client.pacing import Pacing, TokenBucket, shared_bucket
+from recall_provider.client.retry import RecallRetry, RetryPolicy
+
+__all__ = ["Timeout", "Transport"]
+
+log = logging.getLogger("recall_provider.client")
+
+USER_AGENT = "recall-zoom/0.1 (+python-requests)"
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Seconds to wait for a connection and then for each read of the answer."""
+
+    connect: float = 5.0
+    read: float = 30.0
+
+
+class Transport:
+    """Sends requests and turns every failure into a typed error; thread-safe, picklable."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        pacing: Pacing | None,
+    ) -> None:
+        self._api_key = api_key
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retry = retry
+        self.pacing = pacing
+        self._init_sessions()
+
+    def _init_sessions(self) -> None:
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_local", "_sessions", "_sessions_lock")
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_sessions()
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        """Close every session opened, in any thread."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    def bucket(self, name: str) -> TokenBucket | None:
+        """The pacing bucket ``name`` of this workspace; None when pacing is off."""
+        if self.pacing is None:
+            return None
+        return shared_bucket(self.base_url, self._api_key, name, self.pacing)
+
+    def session(self, bucket: str | None) -> requests.Session:
+        """This thread's session for a pacing bucket (None: not paced)."""
+        return self._session(bucket)[0]
+
+    def _session(self, bucket: str | None) -> tuple[requests.Session, TokenBucket | None]:
+        sessions: dict[str | None, tuple[requests.Session, TokenBucket | None]]
+        sessions = self._local.__dict__.setdefault("sessions", {})
+        if bucket not in sessions:
+            paced = self.bucket(bucket) if bucket is not None else None
+            session = requests.Session()
+            retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
+            adapter = HTTPAdapter(max_retries=retry)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.headers.update(
+                {
+                    "Authorization": f"Token {self._api_key}",
+                    "Accept": "application/json",
+                    "User-Agent": USER_AGENT,
+                }
+            )
+            sessions[bucket] = session, paced
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return sessions[bucket]
+
+    def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        bucket: str | None = "crud",
+        secrets: Iterable[str | None] = (),
+        content: bytes | None = None,
+        headers: Mapping[str, str | None] | None = None,
+    ) -> requests.Response:
+        """Send one request (with its retries); any status of 300 or more raises."""
+        secret_values = (self._api_key, *(s for s in secrets if s))
+        session, paced = self._session(bucket)
+        if paced is not None:
+            paced.acquire()
+        started = time.monotonic()
+        try:
+            resp = session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                data=content,
+                params=params,
+                headers=headers,
+                timeout=(self.timeout.connect, self.timeout.read),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            # Not chained: texts down the chain (a bad header's repr) may hold the API key.
+            raise transport_error(
+                operation,
+                method,
+                path,
+                exc,
+                base_url=self.base_url,
+                connect_timeout=self.timeout.connect,
+                read_timeout=self.timeout.read,
+                secrets=secret_values,
+            ) from None
+        retries = resp.raw.retries.history if resp.raw is not None and resp.raw.retries else ()
+        log.debug(
+            "%s %s -> %s in %.0f ms after %d retries",
+            method,
+            path,
+            resp.status_code,
+            (time.monotonic() - started) * 1000,
+            len(retries),
+        )
+        if resp.status_code >= 300:
+            raise status_error(
+                operation, method, path, resp, base_url=self.base_url, secrets=secret_values
+            )
+        return resp

@@ -1,0 +1,94 @@
+"""Where Recall lives: its regions, the base URL, and the paths of the API's resources."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import quote, urlsplit
+
+from recall_provider.errors import RecallConfigError
+
+__all__ = [
+    "APPS_PATH",
+    "APP_LOGS_PATH",
+    "DEFAULT_REGION",
+    "REGION_URLS",
+    "app_path",
+    "is_loopback",
+    "page_path",
+    "resolve_base_url",
+    "webhook_url",
+]
+
+DEFAULT_REGION = "us-east-1"
+REGION_URLS: dict[str, str] = {
+    region: f"https://{region}.recall.ai"
+    for region in ("us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1")
+}
+APPS_PATH = "/api/v2/zoom-oauth-apps/"
+APP_LOGS_PATH = "/api/v2/zoom-oauth-app-logs/"
+
+
+def resolve_base_url(region: str | None = None, api_url: str | None = None) -> str:
+    """The API base URL: ``api_url`` when given, else the region's (default us-east-1)."""
+    if api_url:
+        parts = urlsplit(api_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RecallConfigError(
+                f"Recall API URL {api_url!r} is not an http(s) URL; "
+                "give one like https://us-east-1.recall.ai"
+            )
+        if parts.query or parts.fragment:
+            raise RecallConfigError(f"Recall API URL {api_url!r} must not have a query string")
+        if parts.username or parts.password:
+            raise RecallConfigError(
+                "the Recall API URL must not carry a user name or password; "
+                "the API key authenticates (recall:apiKey)"
+            )
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise RecallConfigError(
+                f"Recall API URL {api_url!r} uses plain http to a remote host, which would send "
+                "the API key in clear text; use https (plain http is allowed only on loopback)"
+            )
+        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+    name = (region or DEFAULT_REGION).strip()
+    if name not in REGION_URLS:
+        raise RecallConfigError(
+            f"unknown Recall region {name!r}; use one of {', '.join(REGION_URLS)}"
+        )
+    return REGION_URLS[name]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (where plain http cannot be overheard)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def app_path(app_id: str) -> str:
+    """The path of one app: ``/api/v2/zoom-oauth-apps/<id>/``."""
+    # An empty id would turn "DELETE /apps/<id>/" into a request against the whole collection.
+    if not isinstance(app_id, str) or not app_id.strip():
+        raise RecallConfigError(f"expected a non-empty Recall app id, got {app_id!r}")
+    return f"{APPS_PATH}{quote(app_id.strip(), safe='')}/"
+
+
+def webhook_url(base_url: str, app_id: str) -> str:
+    """The app's Zoom webhook URL: ``<base>/api/v2/zoom-oauth-apps/<id>/webhook`` (no slash)."""
+    return f"{base_url.rstrip('/')}{app_path(app_id)}webhook"
+
+
+def page_path(link: str, endpoint: str) -> str | None:
+    """The path and cursor of a ``next`` link to ``endpoint``; None when it points elsewhere.
+
+    Only the path is followed, never the link's host: the API key must not go anywhere but the
+    client's own base URL.
+    """
+    parts = urlsplit(link)
+    start = parts.path.rfind(endpoint)
+    if start < 0:
+        return None
+    return parts.path[start:] + (f"?{parts.query}" if parts.query else "")

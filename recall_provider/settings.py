@@ -1,0 +1,108 @@
+"""The provider's settings, parsed once into typed values, for the provider and the commands.
+
+Each ``recall:*`` key has a ``RECALL_*`` environment fallback; explicit config wins. Where Recall
+lives (``region``/``apiUrl``) is one setting: a stack whose config names either is never
+redirected by a ``RECALL_REGION``/``RECALL_API_URL`` left in the shell.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
+from recall_provider.errors import RecallConfigError
+
+__all__ = ["ENVIRONMENT", "Settings"]
+
+ENVIRONMENT: dict[str, str] = {
+    "recall:apiKey": "RECALL_API_KEY",
+    "recall:region": "RECALL_REGION",
+    "recall:apiUrl": "RECALL_API_URL",
+    "recall:requestTimeout": "RECALL_REQUEST_TIMEOUT",
+    "recall:requestsPerMinute": "RECALL_REQUESTS_PER_MINUTE",
+}
+"""Each provider setting and the environment variable that fills it when config does not."""
+_LOCATION = ("recall:region", "recall:apiUrl")
+_MAX_TIMEOUT = 600.0
+_MIN_PER_MINUTE = 5
+
+Lookup = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Recall is, the key to use, and how to pace and wait for it."""
+
+    api_key: str | None
+    base_url: str
+    timeout: Timeout
+    pacing: Pacing
+
+    @classmethod
+    def read(cls, config: Lookup, env: Mapping[str, str] = os.environ) -> Settings:
+        """Parse ``config(key)`` (None or empty: unset) over the environment; raises
+        ``RecallConfigError`` naming the setting that cannot be used."""
+
+        def get(key: str) -> str | None:
+            value = config(key)
+            return str(value).strip() if value not in (None, "") else None
+
+        values = {key: get(key) for key in ENVIRONMENT}
+        if not any(values[key] for key in _LOCATION):
+            for key in _LOCATION:
+                values[key] = env.get(ENVIRONMENT[key]) or None
+        for key in ("recall:apiKey", "recall:requestTimeout", "recall:requestsPerMinute"):
+            values[key] = values[key] or env.get(ENVIRONMENT[key]) or None
+        return cls(
+            api_key=values["recall:apiKey"],
+            base_url=resolve_base_url(values["recall:region"], values["recall:apiUrl"]),
+            timeout=_timeout(values["recall:requestTimeout"]),
+            pacing=_pacing(values["recall:requestsPerMinute"]),
+        )
+
+    def client(self) -> RecallClient:
+        """A client with these settings; raises ``RecallConfigError`` when no key is set."""
+        if not self.api_key:
+            raise RecallConfigError(
+                "the Recall API key is not set: run `pulumi config set --secret "
+                "recall:apiKey <key>` or set RECALL_API_KEY"
+            )
+        return RecallClient(
+            self.api_key, base_url=self.base_url, timeout=self.timeout, pacing=self.pacing
+        )
+
+    def __repr__(self) -> str:
+        return f"Settings(base_url={self.base_url!r}, api_key={'set' if self.api_key else None})"
+
+
+def _timeout(value: str | None) -> Timeout:
+    if value is None:
+        return Timeout()
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= _MAX_TIMEOUT:
+        raise RecallConfigError(
+            f"recall:requestTimeout must be a number of seconds from 0 to {_MAX_TIMEOUT:g}, "
+            f"not {value!r}"
+        )
+    return Timeout(connect=min(Timeout.connect, seconds), read=seconds)
+
+
+def _pacing(value: str | None) -> Pacing:
+    if value is None:
+        return Pacing()
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if limit < _MIN_PER_MINUTE:
+        raise RecallConfigError(
+            f"recall:requestsPerMinute must be a whole number of at least {_MIN_PER_MINUTE}, "
+            f"not {value!r}"
+        )
+    # Recall's list endpoints allow a fifth of the others (60 against 300 per minute).
+    return Pacing(per_minute=limit, list_per_minute=max(1, limit // 5))

@@ -1,0 +1,112 @@
+"""The provider's settings as one parse: config over the environment, where Recall lives, and
+the typed values (base URL, timeouts, pacing) the provider and the commands both use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config
+
+from recall_provider.errors import RecallConfigError
+from recall_provider.settings import ENVIRONMENT, Settings
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_in_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENVIRONMENT.values():
+        monkeypatch.delenv(name, raising=False)
+
+
+def read(config: dict[str, Any]) -> Settings:
+    # The provider reads the stack's config through the engine's ConfigureRequest.
+    return Settings.read(Config(config, "recall-zoom").get)
+
+
+def test_config_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECALL_API_KEY", "env-key")
+    monkeypatch.setenv("RECALL_REGION", "eu-central-1")
+    monkeypatch.setenv("RECALL_API_URL", "")
+    settings = read({"recall:apiKey": "config-key", "recall:region": "us-west-2"})
+    assert (settings.api_key, settings.base_url) == ("config-key", "https://us-west-2.recall.ai")
+    settings = read({"recall:apiKey": "config-key"})
+    assert settings.base_url == "https://eu-central-1.recall.ai"
+    assert read({}).api_key == "env-key"
+    settings = read({"recall:apiKey": "k", "recall:apiUrl": "http://127.0.0.1:9"})
+    assert settings.base_url == "http://127.0.0.1:9", "apiUrl wins over region"
+
+
+def test_an_explicit_region_is_never_redirected_by_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:18111")
+    assert read({"recall:region": "eu-central-1"}).base_url == "https://eu-central-1.recall.ai"
+    assert read({}).base_url == "http://127.0.0.1:18111"
+
+
+def test_the_default_region() -> None:
+    assert read({}).base_url == "https://us-east-1.recall.ai"
+    assert read({}).api_key is None
+
+
+@pytest.mark.parametrize(("value", "read_s"), [(None, 30.0), ("2.5", 2.5), ("600", 600.0)])
+def test_request_timeout(value: str | None, read_s: float) -> None:
+    config = {"recall:requestTimeout": value} if value else {}
+    timeout = read(config).timeout
+    assert timeout.read == read_s
+    assert timeout.connect == min(5.0, read_s)
+
+
+def test_request_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECALL_REQUEST_TIMEOUT", "7")
+    assert read({}).timeout.read == 7.0
+    assert read({"recall:requestTimeout": "3"}).timeout.read == 3.0
+
+
+@pytest.mark.parametrize(
+    ("value", "per_minute", "lists"), [(None, 300, 60), ("3000", 3000, 600), ("5", 5, 1)]
+)
+def test_pacing_follows_the_workspace_limit(value: str | None, per_minute: int, lists: int) -> None:
+    config = {"recall:requestsPerMinute": value} if value else {}
+    pacing = read(config).pacing
+    assert (pacing.per_minute, pacing.list_per_minute) == (per_minute, lists)
+
+
+@pytest.mark.parametrize("value", ["4", "many", "1.5"])
+def test_bad_requests_per_minute(value: str) -> None:
+    with pytest.raises(RecallConfigError, match="requestsPerMinute"):
+        read({"recall:requestsPerMinute": value})
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
+def test_bad_request_timeout(value: str) -> None:
+    with pytest.raises(RecallConfigError, match="requestTimeout"):
+        read({"recall:requestTimeout": value})
+
+
+def test_bad_region_names_the_regions() -> None:
+    with pytest.raises(RecallConfigError, match="unknown Recall region 'mars-1'; use one of"):
+        read({"recall:region": "mars-1"})
+
+
+def test_a_client_needs_a_key_and_gets_every_setting() -> None:
+    with pytest.raises(RecallConfigError, match="pulumi config set --secret recall:apiKey"):
+        read({}).client()
+    settings = read(
+        {
+            "recall:apiKey": "k",
+            "recall:apiUrl": "http://127.0.0.1:9",
+            "recall:requestTimeout": "2",
+            "recall:requestsPerMinute": "100",
+        }
+    )
+    with settings.client() as client:
+        assert client.base_url == "http://127.0.0.1:9"
+        assert client.timeout == settings.timeout
+        assert client.pacing == settings.pacing
+
+
+def test_settings_never_show_the_key() -> None:
+    settings = read({"recall:apiKey": "a-very-secret-api-key"})
+    assert "a-very-secret-api-key" not in repr(settings)
+    assert "a-very-secret-api-key" not in str(settings)
