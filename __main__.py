@@ -18,7 +18,8 @@ import pulumi_random as random
 from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
-from recall_provider.inputs import DEFAULT_KIND, DEFAULTS, NAMES, SECRETS, config_key
+from recall_provider.inputs import DEFAULTS, NAMES, SECRETS, config_key
+from recall_provider.models import DEFAULT_KIND
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
@@ -86,7 +87,7 @@ def parse_app(raw: Mapping[str, Any], where: str, defaults: Mapping[str, Any]) -
     unknown = sorted(set(raw) - set(ENTRY_KEYS))
     if unknown:
         raise pulumi.RunError(f"{where} has unknown keys {unknown}; allowed: {ENTRY_KEYS}")
-    values = {**defaults, **{k: v for k, v in raw.items() if v is not None}}
+    values = {**defaults, **{k: v for k, v in raw.items() if v not in (None, "")}}
     return AppConfig(
         name=values["name"],
         kind=values["kind"],

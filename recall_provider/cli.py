@@ -25,6 +25,7 @@ from typing import Any
 
 from recall_provider import zoom
 from recall_provider.errors import RecallError
+from recall_provider.models import DEFAULT_KIND, KINDS
 from recall_provider.settings import Settings
 
 __all__ = ["main"]
@@ -83,10 +84,10 @@ def manifest_command(args: argparse.Namespace) -> None:
         url = url or found.get("webhook_url")
         checklist = found.get("zoom_checklist") or {}
         kind = kind or ("account_level" if checklist.get("app_type") == "admin-managed" else None)
-        style = style or _scope_style(checklist, kind or "user_level")
+        style = style or _scope_style(checklist, kind or DEFAULT_KIND)
     if not url:
         raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
-    manifest = zoom.manifest(kind or "user_level", url, style or "granular")
+    manifest = zoom.manifest(kind or DEFAULT_KIND, url, style or "granular")
     text = json.dumps(manifest, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text)
@@ -113,10 +114,7 @@ def logs_command(args: argparse.Namespace) -> None:
         app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
-    settings = command_settings(args.stack, args.api_url)
-    if not settings.api_key:
-        raise CommandError("set RECALL_API_KEY (or use --stack with recall:apiKey in its config)")
-    with settings.client() as client:
+    with command_settings(args.stack, args.api_url).client() as client:
         entries = list(itertools.islice(client.list_app_logs(app_id), args.limit))
     if not entries:
         print(f"no Recall logs for app {app_id}")
@@ -136,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     manifest = commands.add_parser("manifest", help="write the Zoom app manifest fragment")
     manifest.add_argument("--stack", help="read the webhook URL and kind from this stack")
     manifest.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
-    manifest.add_argument("--kind", choices=("user_level", "account_level"))
+    manifest.add_argument("--kind", choices=KINDS)
     manifest.add_argument("--webhook-url", help="the app's Recall webhook URL")
     manifest.add_argument(
         "--scope-style",

@@ -19,8 +19,12 @@ from recall_provider.errors import (
     RecallWebhookCheckError,
 )
 from recall_provider.inputs import IMMUTABLE, MUTABLE, SECRETS
-from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate, ZoomOAuthAppUpdate
-from recall_provider.outputs import same_secret
+from recall_provider.models import (
+    ZoomOAuthApp,
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppUpdate,
+    same_secret,
+)
 
 __all__ = ["adopt", "post", "undo_create"]
 
@@ -70,7 +74,7 @@ def post(client: RecallClient, request: ZoomOAuthAppCreate) -> tuple[ZoomOAuthAp
     try:
         return client.create_app(request), True
     except RecallError as failure:
-        if failure.outcome is None or not failure.outcome.may_have_acted:
+        if not _may_have_made_it(failure):
             raise
         return _reconcile(client, request, started, failure)
 
@@ -89,8 +93,7 @@ def _reconcile(
     found = _created_by(client, request, started, failure)
     if found is not None:
         return found, False
-    assert failure.outcome is not None
-    if not failure.outcome.is_over:
+    if failure.outcome is None or not failure.outcome.is_over:
         raise RecallError(
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
@@ -98,17 +101,22 @@ def _reconcile(
             hint=_LOOK_FIRST.format("that client id"),
             outcome=failure.outcome,
         ) from None
-    # The request is over and made nothing: one more POST cannot leave a second app.
+    # The request is over, and two listings show it made nothing: one more POST cannot leave a
+    # second app.
     try:
         return client.create_app(request), True
     except RecallError as again:
-        if again.outcome is None or not again.outcome.may_have_acted:
+        if not _may_have_made_it(again):
             raise
         look = _LOOK_FIRST.format(f"client id {request.client_id!r}")
         raise again.with_hint(
             f"Creating it again failed as well (the first attempt: {failure}), and this "
             f"attempt may have made the app. {look}"
         ) from None
+
+
+def _may_have_made_it(failure: RecallError) -> bool:
+    return failure.outcome is not None and failure.outcome.may_have_acted
 
 
 def _created_by(

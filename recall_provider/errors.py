@@ -140,10 +140,12 @@ class RecallError(Exception):
 
 
 class RecallConfigError(RecallError):
-    """The client was given settings it cannot work with (region, URL, API key)."""
+    """Settings or inputs that cannot be used (region, URL, API key, an app id)."""
 
-    def __init__(self, summary: str, *, hint: str | None = None) -> None:
-        super().__init__(summary, hint=hint, outcome=Outcome.NOT_SENT)
+    def __init__(
+        self, summary: str, *, hint: str | None = None, outcome: Outcome | None = None
+    ) -> None:
+        super().__init__(summary, hint=hint, outcome=outcome)
 
 
 class RecallAPIError(RecallError):
@@ -240,25 +242,19 @@ class RecallConnectionError(RecallError):
         self,
         summary: str,
         *,
+        hint: str,
         operation: str,
         method: str,
         path: str,
         outcome: Outcome,
     ) -> None:
-        super().__init__(summary, operation=operation, method=method, path=path, outcome=outcome)
-        if outcome is Outcome.NOT_SENT:
-            self.hint = "Check the region or API URL and the network, then retry."
-        elif method == "POST":
-            self.hint = (
-                "The request may have reached Recall, so the app may exist even though this "
-                "call failed; look for it (list by client id) before creating it again."
-            )
-        else:
-            self.hint = "Retried as often as allowed; retry later."
+        super().__init__(
+            summary, hint=hint, operation=operation, method=method, path=path, outcome=outcome
+        )
 
     @property
     def may_have_reached_server(self) -> bool:
-        """Whether the request may have reached Recall (its outcome is not ``NOT_SENT``)."""
+        """Whether the request may have reached Recall: ``outcome`` under its 0.1 name."""
         return self.outcome is not Outcome.NOT_SENT
 
 

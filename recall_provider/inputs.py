@@ -1,9 +1,11 @@
 """The inputs of ``RecallZoomOAuthApp``, declared once, and how ``check()`` judges them.
 
 ``AppInputs`` is the declaration: Recall's create body (its fields and rules come from the wire
-model) plus the two inputs only the provider uses. Every list of input names elsewhere (required,
-secret, replaced on change, updated in place, the program's config keys) is derived from it and
-from the wire models, and every failure's wording comes from the models' field types.
+model) plus the two inputs only the provider uses. The lists of input names the code works with
+(required, secret, replaced on change, updated in place, passed through, the program's config
+keys) are derived from it and from the wire models, and every failure's wording comes from the
+models' field types. What Python cannot derive, the typed ``RecallZoomOAuthAppArgs`` and the
+defaults in ``Pulumi.yaml``, tests hold to it.
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
 from pydantic import SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
-from recall_provider.models import AppId, Flag, ZoomOAuthAppCreate, ZoomOAuthAppUpdate
+from recall_provider.models import (
+    DEFAULT_KIND,
+    AppId,
+    Flag,
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppUpdate,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -31,11 +40,6 @@ __all__ = [
     "judge",
     "trim",
 ]
-
-DEFAULT_KIND = "user_level"
-"""The kind the resource and the program use when none is given (the provider requires one)."""
-PROVIDER_KEY = "__provider"
-"""The input under which the engine passes the pickled provider; not the resource's own."""
 
 
 class AppInputs(ZoomOAuthAppCreate):
@@ -62,6 +66,8 @@ MUTABLE: tuple[str, ...] = tuple(ZoomOAuthAppUpdate.model_fields)
 """What Recall's PATCH can change: a change updates the app in place."""
 IMMUTABLE: tuple[str, ...] = tuple(n for n in ZoomOAuthAppCreate.model_fields if n not in MUTABLE)
 """What Recall cannot change: a change replaces the app."""
+PROVIDER_ONLY: tuple[str, ...] = tuple(n for n in NAMES if n not in ZoomOAuthAppCreate.model_fields)
+"""Inputs that Recall knows nothing of (``adopt_app_id``, ``validate_webhook``)."""
 
 # Byte-order marks and zero-width characters, which str.strip() keeps: files and web pages
 # carry them, and no Zoom id or secret contains one.

@@ -10,13 +10,14 @@ for the provider's check alike.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "DEFAULT_KIND",
     "KINDS",
     "MAX_FIELD_LENGTH",
     "AppId",
@@ -30,10 +31,17 @@ __all__ = [
     "ZoomOAuthAppCreate",
     "ZoomOAuthAppLog",
     "ZoomOAuthAppUpdate",
+    "describe_validation_errors",
+    "iso",
+    "same_secret",
+    "shown_secret",
 ]
 
 Kind = Literal["user_level", "account_level"]
 KINDS: tuple[str, ...] = get_args(Kind)
+DEFAULT_KIND: str = KINDS[0]
+"""``user_level`` (Zoom's user-managed apps, the common case): the kind the resource and the
+program use when none is given. Recall itself has no default."""
 MAX_FIELD_LENGTH = 200
 """Recall's limit on ``client_id``, ``client_secret`` and ``webhook_secret``."""
 # A wrong kind is echoed when it is this short, so a typo is recognised; a longer value may be a
@@ -221,6 +229,27 @@ class Page(_Response, Generic[T]):
     """URL of the previous page, or None on the first one."""
     results: list[T]
     """The items of this page."""
+
+
+def shown_secret(returned: SecretStr | None) -> str | None:
+    """A secret as Recall shows it; None when it omits or masks it (its docs do not say which)."""
+    if returned is None:
+        return None
+    value = returned.get_secret_value()
+    return None if value and set(value) <= {"*", "•"} else value
+
+
+def same_secret(returned: SecretStr | None, expected: str) -> bool | None:
+    """Whether Recall's copy of a secret equals ours; None when the API does not show it."""
+    shown = shown_secret(returned)
+    return None if shown is None else shown == expected
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC with a ``Z``, as Recall writes it."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def describe_validation_errors(errors: list[Any]) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi.dynamic import (
@@ -30,8 +31,8 @@ from recall_provider import creation
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
 from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, judge
-from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
-from recall_provider.outputs import SELF_CHECK_AT, app_outputs, same_secret
+from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate, same_secret
+from recall_provider.outputs import SELF_CHECK_AT, app_outputs
 from recall_provider.settings import Settings
 from recall_provider.webhook_check import self_check
 
@@ -48,9 +49,10 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         self._runtime_init()
 
     def _runtime_init(self) -> None:
-        # A setting that cannot be used is kept and raised when a call needs Recall, so a
-        # preview (which needs none) still runs.
-        self._settings: Settings | RecallConfigError | None = None
+        # A setting that cannot be used is kept as its text (an exception would keep the frames
+        # of Settings.read, the API key among their locals) and raised anew when a call needs
+        # Recall, so a preview (which needs none) still runs.
+        self._settings: Settings | _Unusable | None = None
         self._client_instance: RecallClient | None = None
         self._lock = threading.Lock()
 
@@ -66,11 +68,11 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Read the ``recall:*`` settings; the environment fills what the stack leaves unset."""
-        settings: Settings | RecallConfigError
+        settings: Settings | _Unusable
         try:
             settings = Settings.read(req.config.get)
         except RecallConfigError as exc:
-            settings = exc
+            settings = _Unusable(exc.summary, exc.hint)
         with self._lock:
             self._settings = settings
             self._client_instance = None
@@ -79,8 +81,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         with self._lock:
             if self._client_instance is None:
                 settings = self._settings or Settings.read(lambda key: None)
-                if isinstance(settings, RecallConfigError):
-                    raise settings
+                if isinstance(settings, _Unusable):
+                    raise RecallConfigError(settings.summary, hint=settings.hint)
                 self._client_instance = settings.client()
             return self._client_instance
 
@@ -176,6 +178,14 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         """One DELETE; an app that is already gone counts as deleted."""
         with contextlib.suppress(RecallNotFoundError):
             self._client().delete_app(id)
+
+
+@dataclass(frozen=True)
+class _Unusable:
+    """Why the configured settings cannot be used."""
+
+    summary: str
+    hint: str
 
 
 def _fresh() -> RecallZoomOAuthAppProvider:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.dynamic import Resource
 
-from recall_provider.inputs import DEFAULT_KIND, DEFAULTS, SECRETS
+from recall_provider.inputs import DEFAULTS, SECRETS
+from recall_provider.models import DEFAULT_KIND
 from recall_provider.outputs import OUTPUT_ONLY
 from recall_provider.provider import RecallZoomOAuthAppProvider
 

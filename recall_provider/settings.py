@@ -50,10 +50,10 @@ class Settings:
             return str(value).strip() if value not in (None, "") else None
 
         values = {key: get(key) for key in ENVIRONMENT}
-        if not any(values[key] for key in _LOCATION):
+        if all(values[key] is None for key in _LOCATION):
             for key in _LOCATION:
                 values[key] = env.get(ENVIRONMENT[key]) or None
-        for key in ("recall:apiKey", "recall:requestTimeout", "recall:requestsPerMinute"):
+        for key in ENVIRONMENT.keys() - _LOCATION:
             values[key] = values[key] or env.get(ENVIRONMENT[key]) or None
         return cls(
             api_key=values["recall:apiKey"],

@@ -11,7 +11,8 @@ from typing import Any
 from recall_provider import zoom
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallAPIError, RecallWebhookCheckError
-from recall_provider.outputs import SELF_CHECK_AT, iso
+from recall_provider.models import iso
+from recall_provider.outputs import SELF_CHECK_AT
 
 __all__ = ["self_check"]
 

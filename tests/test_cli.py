@@ -10,9 +10,10 @@ import pytest
 import requests
 
 from recall_provider import zoom
-from recall_provider.cli import main
+from recall_provider.cli import command_settings, main
 from recall_provider.emulator import EmulatorServer
-from tests.helpers import APPS_PATH, make_app
+from recall_provider.settings import Settings
+from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, make_app
 
 URL = "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
 
@@ -115,23 +116,38 @@ def logged_app(emulator: EmulatorServer) -> str:
 
 def test_logs_of_a_stack_use_its_settings_over_the_environment(
     tmp_path: Path,
-    fresh_emulator: EmulatorServer,
+    emulator_factory: EmulatorFactory,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app_id = logged_app(fresh_emulator)
+    emulator = emulator_factory(api_keys=["stack-key"])  # the shell's key would get a 401
+    app_id = logged_app(emulator)
     fake_pulumi(
         tmp_path,
         {"zoom_oauth_app_id": app_id},
         monkeypatch,
-        config={"recall:apiKey": "stack-key", "recall:apiUrl": fresh_emulator.url},
+        config={"recall:apiKey": "stack-key", "recall:apiUrl": emulator.url},
     )
     # Left over from another stack: neither may win over the stack's own settings.
     monkeypatch.setenv("RECALL_API_KEY", "shell-key")
     monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:9")
     main(["logs", "--stack", "prod"])
     assert "signature" in capsys.readouterr().out
-    assert {r.path for r in fresh_emulator.app.requests} >= {"/api/v2/zoom-oauth-app-logs/"}
+    assert {r.path for r in emulator.app.requests} >= {LOGS_PATH}
+
+
+def test_the_commands_read_a_stacks_settings_as_the_provider_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = {"recall:apiKey": "stack-key", "recall:region": "eu-central-1",
+             "recall:requestTimeout": "7", "recall:requestsPerMinute": "100"}  # fmt: skip
+    fake_pulumi(tmp_path, {}, monkeypatch, config=stack)
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:9")
+    settings = command_settings("prod", None)
+    assert settings == Settings.read(stack.get, {"RECALL_API_URL": "http://127.0.0.1:9"})
+    assert settings.base_url == "https://eu-central-1.recall.ai"
+    assert (settings.timeout.read, settings.pacing.per_minute) == (7.0, 100)
+    assert command_settings("prod", "http://127.0.0.1:8").base_url == "http://127.0.0.1:8"
 
 
 def test_logs_of_a_stack_report_a_config_failure(

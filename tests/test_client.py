@@ -23,6 +23,7 @@ from recall_provider.client import (
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.errors import RecallConfigError, RecallNotFoundError
 from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
+from tests.helpers import APPS
 from tests.scripted_server import Reply, ScriptedServer
 
 API_KEY = "test-api-key-0123456789"
@@ -110,7 +111,7 @@ def test_list_follows_every_page(client: RecallClient, fresh_emulator: EmulatorS
     ids = {client.create_app(new_app(f"client{i:02d}")).id for i in range(25)}
     listed = [a.id for a in client.list_apps()]
     assert sorted(listed) == sorted(ids), "no app missed and none listed twice"
-    assert fresh_emulator.app.count("GET", r"^/api/v2/zoom-oauth-apps/$") == 3  # 10 + 10 + 5
+    assert fresh_emulator.app.count("GET", APPS) == 3  # 10 + 10 + 5
 
 
 def test_list_filters_match_exactly(client: RecallClient, fresh_emulator: EmulatorServer) -> None:

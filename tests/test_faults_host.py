@@ -182,8 +182,9 @@ def test_transient_faults_are_ridden_out(
 def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
     engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
-    # Recall itself answered 500/503, so nothing was made: after two listings that show
-    # nothing, one more POST; when that fails too, its error is the answer. No app, no id.
+    # Recall itself answered 500/503, so the request is over: after two listings that show it
+    # made nothing, one more POST. That one may have made the app too, so its error tells the
+    # user to look before running up again. No app, no id.
     host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=fault.status, times=fault.times)
     )
@@ -194,6 +195,9 @@ def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
     assert_names_the_answer(
         error, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
     )
+    assert "Creating it again failed as well" in error.last_line
+    assert "may have made the app" in error.last_line
+    assert f"list Recall's apps for client id {CLIENT_ID!r}" in error.last_line
     assert_clean(error)
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
         ("POST", fault.status),
@@ -229,6 +233,7 @@ def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=502, after_processing=True))
     with pytest.raises(HostError) as info:
         engine.up("app", props())
+    assert error_type(info.value) == "RecallServerError", "the last failure, re-hinted"
     line = info.value.last_line
     assert "Creating it again failed as well" in line
     assert "adopt_app_id" in line

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import recall_provider
+import recall_provider.client
 import recall_provider.emulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +47,9 @@ def test_every_emulator_module_has_its_layer() -> None:
     emulator = contract("Emulator layers")
     assert emulator["containers"] == ["recall_provider.emulator"]
     assert layered(emulator["layers"]) == modules(recall_provider.emulator)
+
+
+def test_every_client_module_has_its_layer() -> None:
+    client = contract("Client layers")
+    assert client["containers"] == ["recall_provider.client"]
+    assert layered(client["layers"]) == modules(recall_provider.client)

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from recall_provider import inputs
+from recall_provider.models import DEFAULT_KIND
 from tests.host_harness import ROOT
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -59,5 +60,5 @@ def test_stack_files_hold_values_of_the_declared_types(path: Path) -> None:
 
 def test_declared_defaults_are_the_programs() -> None:
     # The CLI fills a declared default before the program runs: it must be the program's own.
-    assert DECLARED["kind"]["default"] == inputs.DEFAULT_KIND
+    assert DECLARED["kind"]["default"] == DEFAULT_KIND
     assert DECLARED["validateWebhook"]["default"] is inputs.DEFAULTS["validate_webhook"]

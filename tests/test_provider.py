@@ -87,8 +87,10 @@ def configured(config: dict[str, Any]) -> RecallZoomOAuthAppProvider:
 def test_configure_sends_every_call_where_the_stack_says(
     emulator_factory: EmulatorFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stacks, shells = emulator_factory(), emulator_factory()
-    app_id = make_app(stacks, api_key="stack-key")["id"]
+    # Each emulator takes only its own key: a call with the other's is refused.
+    stacks = emulator_factory(api_keys=["stack-key"])
+    shells = emulator_factory(api_keys=["shell-key"])
+    app_id = make_app(stacks)["id"]
     # Left over in the shell from another stack: the stack's own settings win.
     monkeypatch.setenv("RECALL_API_KEY", "shell-key")
     monkeypatch.setenv("RECALL_API_URL", shells.url)
@@ -116,8 +118,13 @@ def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyP
         provider.delete(APP_ID, OLDS)
 
 
-def test_pickle_drops_runtime_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    provider = configured({"recall:apiKey": "a-very-secret-api-key", "recall:region": "us-west-2"})
+def test_pickle_drops_runtime_state(
+    emulator_factory: EmulatorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = emulator_factory(api_keys=["a-very-secret-api-key"])
+    app_id = make_app(emulator)["id"]
+    provider = configured({"recall:apiKey": "a-very-secret-api-key", "recall:apiUrl": emulator.url})
+    assert provider.read(app_id, OLDS).id == app_id, "configured, with a client in use"
     blob = pickle.dumps(provider)
     assert b"a-very-secret-api-key" not in blob
     monkeypatch.delenv("RECALL_API_KEY", raising=False)

@@ -14,6 +14,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, inputs
+from recall_provider.models import DEFAULT_KIND
 
 CLIENT_SECRET = "mock-client-secret-0123456789"
 WEBHOOK_SECRET = "mock-webhook-secret-0123456789"
@@ -133,7 +134,7 @@ def test_the_args_are_the_providers_inputs() -> None:
     required = {name for name, f in fields.items() if f.default is dataclasses.MISSING}
     # The provider also requires a kind, which the resource always sends (its default).
     assert required | {"kind"} == set(inputs.REQUIRED)
-    assert fields["kind"].default == inputs.DEFAULT_KIND
+    assert fields["kind"].default == DEFAULT_KIND == "user_level"
     for name, default in inputs.DEFAULTS.items():
         assert fields[name].default == default
 

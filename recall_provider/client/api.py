@@ -24,7 +24,7 @@ from recall_provider.client.urls import (
     resolve_base_url,
     webhook_url,
 )
-from recall_provider.errors import RecallConfigError
+from recall_provider.errors import Outcome, RecallConfigError, RecallConnectionError
 from recall_provider.models import (
     Page,
     ZoomOAuthApp,
@@ -104,7 +104,15 @@ class RecallClient:
         op = "create Zoom OAuth app"
         body = app.to_wire()
         secrets = (body["client_secret"], body["webhook_secret"])
-        resp = self.transport.request(op, "POST", APPS_PATH, json=body, secrets=secrets)
+        try:
+            resp = self.transport.request(op, "POST", APPS_PATH, json=body, secrets=secrets)
+        except RecallConnectionError as exc:
+            if exc.outcome is Outcome.UNKNOWN:
+                raise exc.with_hint(
+                    "The request may have reached Recall, so the app may exist even though "
+                    "this call failed; look for it (list by client id) before creating it again."
+                ) from None
+            raise
         return _parse(op, resp, ZoomOAuthApp)
 
     def get_app(self, app_id: str) -> ZoomOAuthApp:

@@ -1,8 +1,9 @@
 """Failed answers and failed exchanges, as typed errors that carry their outcome.
 
-The one place that decides what a failed request may have done (``Outcome``): a status says it
-through ``outcome_of_status``; a transport failure proves the request unsent only when no
-connection was ever made or the request could not even be built.
+``recall_provider.errors`` states the rule (``Outcome``, ``outcome_of_status`` for a status);
+this module applies it to what the network gives: a transport failure proves the request unsent
+only when no connection was ever made or the request could not even be built, and is otherwise
+of unknown outcome.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from recall_provider.client.retry import IDEMPOTENT
 from recall_provider.errors import (
     Outcome,
     RecallAPIError,
@@ -136,8 +138,15 @@ def transport_error(
     else:
         reason = redact(str(root), secrets)[:300]
     cls = RecallTimeoutError if timed_out else RecallConnectionError
+    if never_sent:
+        hint = "Check the region or API URL and the network, then retry."
+    elif method in IDEMPOTENT:
+        hint = "Retried as often as allowed; retry later."
+    else:
+        hint = "The request may have reached Recall and done its work even though this call failed."
     return cls(
         f"{operation} failed: {method} {path} to {base_url}: {reason}",
+        hint=hint,
         operation=operation,
         method=method,
         path=path,

@@ -3,8 +3,8 @@
 Requests that Recall may repeat without harm (GET, PATCH, DELETE) are retried on connection
 errors, read errors and transient statuses. A create is retried only when its outcome (see
 ``recall_provider.errors.Outcome``) proves it did nothing and the same request can succeed later:
-a connection that was never made, or a 429. Any other failed create may have made the app, so it
-comes back to the caller, who must look before creating again.
+a connection that was never made, or a 429. A failed create that may have made the app comes back
+to the caller, who must look before creating again.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ class RecallRetry(Retry):
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST":
-            # A 429 is the only answer to a create that proves nothing was made (Recall
-            # throttles before it acts) and invites the same request again.
+            # Of the answers that prove a create did nothing (a 4xx: outcome REFUSED), a 429 is
+            # the one that invites the same request again; a 409 may mean the app exists.
             return status_code == 429
         return super().is_retry(method, status_code, has_retry_after)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import quote, urlsplit
 
-from recall_provider.errors import RecallConfigError
+from recall_provider.errors import Outcome, RecallConfigError
 
 __all__ = [
     "APPS_PATH",
@@ -72,7 +72,9 @@ def app_path(app_id: str) -> str:
     """The path of one app: ``/api/v2/zoom-oauth-apps/<id>/``."""
     # An empty id would turn "DELETE /apps/<id>/" into a request against the whole collection.
     if not isinstance(app_id, str) or not app_id.strip():
-        raise RecallConfigError(f"expected a non-empty Recall app id, got {app_id!r}")
+        raise RecallConfigError(
+            f"expected a non-empty Recall app id, got {app_id!r}", outcome=Outcome.NOT_SENT
+        )
     return f"{APPS_PATH}{quote(app_id.strip(), safe='')}/"
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .checks import require
+from .control_checks import require
 from .errors import EmulatorError
 from .faults import Fault
 from .http_io import (

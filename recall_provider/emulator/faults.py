@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from werkzeug.wrappers import Response
 
-from .checks import is_int, is_number, require
+from .control_checks import is_int, is_number, require
 from .http_io import json_response
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .checks import is_int, is_number, require
+from .control_checks import is_int, is_number, require
 from .errors import EmulatorError
 
 
