@@ -8,7 +8,9 @@ for Zoom credentials that are not configured. Provider settings live under ``rec
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,9 +66,13 @@ def missing(key: str, secret: bool) -> pulumi.RunError:
 
 
 def plain_secret(key: str) -> pulumi.RunError:
+    """The error for a Zoom secret kept in plain text under its full config key."""
+    # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
+    # A key inside a list is set with --path, and quoted for the shell's sake of its brackets.
+    command = f"--path --secret '{key}'" if "[" in key else f"--secret {key}"
     return pulumi.RunError(
-        f"{PROJECT}:{key} is not a secret, so it is kept in plain text: run "
-        f"`pulumi config set --secret {PROJECT}:{key} <value>` to encrypt it"
+        f"{key} is not a secret, so it is kept in plain text: run "
+        f"`pulumi config set {command} <value>` to encrypt it"
     )
 
 
@@ -104,9 +110,8 @@ def parse_app(raw: Mapping[str, Any], where: str, defaults: Mapping[str, Any]) -
 def top_level_app(config: pulumi.Config, defaults: Mapping[str, Any]) -> AppConfig | None:
     """The app of the top-level keys, named ``zoom``, unless the stack lists its apps instead."""
     for key in SECRET_KEYS:
-        # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
         if config.get(key) is not None and not is_config_secret(f"{PROJECT}:{key}"):
-            raise plain_secret(key)
+            raise plain_secret(f"{PROJECT}:{key}")
     raw: dict[str, Any] = {
         key: config.get_secret(key) if key in SECRET_KEYS else config.get(key)
         for key in ENTRY_KEYS
@@ -134,8 +139,45 @@ def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppC
                 f"{where}.name {name!r} is used twice (or is the reserved {TOP_LEVEL!r})"
             )
         seen.add(name)
+        for key in SECRET_KEYS:
+            # Pulumi marks the whole list secret once any value in it is set with --secret;
+            # nothing finer is known to the program.
+            if entry.get(key) is not None and not is_config_secret(f"{PROJECT}:apps"):
+                raise plain_secret(f"{where}.{key}")
         apps.append(parse_app(entry, where, defaults))
     return apps
+
+
+def refuse_duplicates(apps: list[AppConfig]) -> None:
+    """Two apps for one Zoom app, or two resources for one Recall app, stop the run."""
+    for key, attr, what in (
+        (
+            "clientId",
+            "client_id",
+            "the Zoom Client ID {value!r}: one Zoom app needs one Recall app",
+        ),
+        ("adoptAppId", "adopt_app_id", "Recall app {value}: two resources would manage one app"),
+    ):
+        first: dict[str, AppConfig] = {}
+        for app in apps:
+            value = getattr(app, attr)
+            if not isinstance(value, str):
+                continue  # a placeholder, unknown until apply and unique by construction
+            same = _same_key(attr, value)
+            if same in first:
+                raise pulumi.RunError(
+                    f"{first[same].key(key)} and {app.key(key)} both name "
+                    f"{what.format(value=value.strip())}; remove or change one of them"
+                )
+            first[same] = app
+
+
+def _same_key(attr: str, value: str) -> str:
+    # Recall ids are UUIDs, written in any case or with braces; Zoom Client IDs are exact.
+    if attr == "adopt_app_id":
+        with contextlib.suppress(ValueError):
+            return str(uuid.UUID(value.strip()))
+    return value.strip()
 
 
 def _flag(value: Any, key: str) -> bool:
@@ -201,6 +243,7 @@ def main() -> None:
     defaults = stack_defaults(config)
     listed = listed_apps(config, defaults)
     configured = [a for a in (top_level_app(config, defaults), *listed) if a is not None]
+    refuse_duplicates(configured)
     apps = {
         app.name: (app, RecallZoomOAuthApp(app.name, resolve_credentials(app, placeholders)))
         for app in configured

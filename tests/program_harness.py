@@ -22,7 +22,8 @@ from tests.host_harness import ROOT, TYPE
 
 APP_TYPE = TYPE
 BASE = "http://127.0.0.1:18111"
-SECRET_SUFFIXES = (":apiKey", ":clientSecret", ":webhookSecret")
+# The keys a user sets with --secret: recall-zoom:apps too, which holds Zoom secrets.
+SECRET_SUFFIXES = (":apiKey", ":clientSecret", ":webhookSecret", ":apps")
 
 
 class ProgramMocks(pulumi.runtime.Mocks):

@@ -245,3 +245,56 @@ def test_listed_apps_take_the_stacks_defaults() -> None:
     assert run.inputs(app)["validate_webhook"] is False
     assert run.inputs(app)["kind"] == "user_level", "each app has its own kind"
     assert run.outputs["apps"]["acme"]["zoom_checklist"]["scopes"][0] == "meeting:read"
+
+
+ACME = {"name": "acme", "clientId": "acmeClient", "clientSecret": "acme-cs-0001",
+        "webhookSecret": "acme-ws-0001"}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["clientSecret", "webhookSecret"])
+def test_a_listed_secret_stored_in_plain_text_is_refused_like_a_top_level_one(key: str) -> None:
+    apps = [{"name": "plain", "clientId": "c", key: "kept-in-plain-text-0001"}]
+    with pytest.raises(pulumi.RunError) as info:
+        run_program({"recall-zoom:apps": apps, "recall-zoom:placeholderCredentials": "true"}, ())
+    command = f"pulumi config set --path --secret 'recall-zoom:apps[0].{key}' <value>"
+    assert command in str(info.value)
+    assert "kept-in-plain-text-0001" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "first", "second"),
+    [
+        (
+            {"recall-zoom:apps": [ACME, {**ACME, "name": "acme-again"}]},
+            "recall-zoom:apps[0].clientId",
+            "recall-zoom:apps[1].clientId",
+        ),
+        (
+            one_app_config(**{"recall-zoom:apps": [{**ACME, "clientId": "zoomClientProgram"}]}),
+            "recall-zoom:clientId",
+            "recall-zoom:apps[0].clientId",
+        ),
+        (
+            {
+                "recall-zoom:apps": [
+                    {**ACME, "adoptAppId": "32721c6e-0000-4000-8000-000000000001"},
+                    {
+                        **ACME,
+                        "name": "b",
+                        "clientId": "b",
+                        "adoptAppId": "{32721C6E-0000-4000-8000-000000000001}",
+                    },
+                ]
+            },
+            "recall-zoom:apps[0].adoptAppId",
+            "recall-zoom:apps[1].adoptAppId",
+        ),
+    ],
+    ids=["two-entries", "top-level-and-entry", "one-adopted-app"],
+)
+def test_two_entries_for_one_app_are_refused_naming_both(
+    config: dict[str, Any], first: str, second: str
+) -> None:
+    with pytest.raises(pulumi.RunError) as info:
+        run_program(config)
+    assert f"{first} and {second} both name" in str(info.value)
