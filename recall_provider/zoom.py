@@ -30,6 +30,9 @@ TIMESTAMP_HEADER = "x-zm-request-timestamp"
 URL_VALIDATION = "endpoint.url_validation"
 # Zoom gives no replay window; five minutes is the common choice for HMAC-timestamped webhooks.
 DEFAULT_TOLERANCE = 300
+# Unix seconds have ten digits until 2286; a longer "timestamp" is hostile, and int() of thousands
+# of digits is slow or raises.
+MAX_TIMESTAMP_DIGITS = 12
 
 SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
     "granular": {
@@ -82,12 +85,19 @@ def verify(
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> bool:
     """Whether a webhook is genuinely Zoom's and recent: a constant-time signature check and a
-    timestamp within ``tolerance`` seconds of ``now``, so a captured request cannot be replayed."""
-    if not timestamp or not signature or not timestamp.isdigit():
+    timestamp within ``tolerance`` seconds of ``now``, so a captured request cannot be replayed
+    later (a replay inside that window is the caller's to refuse)."""
+    if not timestamp or not signature or len(timestamp) > MAX_TIMESTAMP_DIGITS:
+        return False
+    # str.isdigit() also takes superscripts and other scripts' digits, which int() rejects or
+    # reads; only the ASCII digits Zoom sends are a timestamp.
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
         return False
     if abs(now - int(timestamp)) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    # Bytes, so a header of any content compares instead of raising.
+    expected = sign(secret, timestamp, body).encode("ascii")
+    return hmac.compare_digest(expected, signature.encode("ascii"))
 
 
 def encrypted_token(secret: str, plain_token: str) -> str:

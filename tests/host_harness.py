@@ -20,7 +20,8 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
-from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
+from pulumi.dynamic import dynamic as sdk_dynamic
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
 PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::default"
 UNKNOWN = rpc.UNKNOWN
+PROVIDER_KEY = sdk_dynamic.PROVIDER_KEY
+"""Where the engine passes the pickled provider among the properties."""
 ENGINE_MAX_MESSAGE = 400 * 1024 * 1024
 # Imported by the host's interpreter at startup when it runs with ``debug_logging``: the root
 # logger at DEBUG on stderr, so the records of every logger (urllib3's included) get out.

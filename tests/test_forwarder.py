@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import io
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from recall_provider.emulator import EmulatorServer, Fault
-from recall_provider.forwarder import Forwarder, ZoomEvent
+from recall_provider.forwarder import Forwarder, SeenSignatures, ZoomEvent
 from tests.helpers import make_app
 
 SECRET = "zoom-secret-token-forwarder"
 Start = Callable[..., tuple[str, Forwarder]]
+# Zoom gives up on an answer after 3 s; a delivery must be answered well within it.
+ZOOM_WAITS = 3.0
 
 
 def signed(body: bytes, secret: str = SECRET, at: float | None = None) -> dict[str, str]:
@@ -144,10 +152,12 @@ def test_slow_recall_becomes_a_504_within_zoom_s_window(
     assert time.monotonic() - started < 1.0
 
 
-def test_unreachable_recall_is_a_502(start: Start) -> None:
+def test_unreachable_recall_is_a_502_and_zoom_s_retry_is_no_replay(start: Start) -> None:
     url, _ = start(secret=SECRET, target="http://127.0.0.1:9/api/v2/zoom-oauth-apps/x/webhook")
     body = validation_body()
-    assert requests.post(url, data=body, headers=signed(body), timeout=5).status_code == 502
+    headers = signed(body)
+    statuses = [requests.post(url, data=body, headers=headers, timeout=5).status_code for _ in "ab"]
+    assert statuses == [502, 502]
 
 
 def test_oversized_bodies_are_refused(
@@ -158,6 +168,28 @@ def test_oversized_bodies_are_refused(
     resp = requests.post(url, data=body, headers=signed(body), timeout=5)
     assert resp.status_code == 413
     assert fresh_emulator.backend.webhook_deliveries(app_id) == []
+
+
+def test_a_declared_oversize_is_refused_without_reading_the_body() -> None:
+    class Unreadable(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            raise AssertionError("the body was read")
+
+    forwarder = Forwarder("http://127.0.0.1:9/x", secret=SECRET, max_body=1024)
+    body = validation_body()
+    environ = EnvironBuilder(
+        path="/zoom/webhook", method="POST", data=body, headers=list(signed(body).items())
+    ).get_environ()
+    environ["CONTENT_LENGTH"] = str(10**9)
+    environ["wsgi.input"] = Unreadable()
+    try:
+        _, status, _ = run_wsgi_app(forwarder, environ, buffered=True)
+    finally:
+        forwarder.close()
+    assert status.startswith("413")
 
 
 def test_wrong_path_and_method(start: Start) -> None:
@@ -198,6 +230,139 @@ def test_a_hook_needs_the_secret() -> None:
         Forwarder("http://127.0.0.1:1/x", hook=print)
 
 
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> bool:
+    return not any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        # WSGI decodes header bytes as latin-1: b"\xb2" arrives as "²", which isdigit() takes.
+        pytest.param((b"17\xb9\xb2\xb3", None), id="superscript digits"),
+        pytest.param((b"1" * 5000, None), id="5000 digits"),
+        pytest.param((None, b"v0=" + b"\xe9" * 64), id="non-ASCII signature"),
+        pytest.param((None, "v0=🔑".encode()), id="UTF-8 in the signature"),
+        pytest.param((b"\xb2", b"v0=\xff"), id="non-ASCII both"),
+    ],
+)
+def test_hostile_signature_headers_are_a_401_without_a_traceback(
+    start: Start,
+    fresh_emulator: EmulatorServer,
+    app_id: str,
+    caplog: pytest.LogCaptureFixture,
+    hostile: tuple[bytes | None, bytes | None],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    timestamp, signature = hostile
+    url, _ = start(secret=SECRET)
+    body = validation_body()
+    headers: dict[str, str | bytes] = {**signed(body)}
+    if timestamp is not None:
+        headers["x-zm-request-timestamp"] = timestamp
+        # Signed over the hostile timestamp, so only the header's form can refuse it.
+        digest = hmac.new(SECRET.encode(), b"v0:" + timestamp + b":" + body, hashlib.sha256)
+        headers["x-zm-signature"] = f"v0={digest.hexdigest()}"
+    if signature is not None:
+        headers["x-zm-signature"] = signature
+    resp = requests.post(url, data=body, headers=headers, timeout=5)
+    assert resp.status_code == 401
+    assert fresh_emulator.backend.webhook_deliveries(app_id) == []
+    assert no_tracebacks(caplog)
+
+
+def test_a_replayed_delivery_is_refused(
+    start: Start, fresh_emulator: EmulatorServer, app_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url, _ = start(secret=SECRET)
+    body = validation_body()
+    headers = signed(body)
+    assert requests.post(url, data=body, headers=headers, timeout=5).status_code == 200
+    replay = requests.post(url, data=body, headers=headers, timeout=5)
+    assert replay.status_code == 401
+    assert "already seen" in replay.json()["error"]
+    assert len(fresh_emulator.backend.webhook_deliveries(app_id)) == 1
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "replay" in text
+    assert headers["x-zm-signature"] not in text
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault(path="/webhook$", status=503), Fault(path="/webhook$", drop=True)]
+)
+def test_a_delivery_recall_failed_is_taken_again_with_its_signature(
+    start: Start, fresh_emulator: EmulatorServer, app_id: str, fault: Fault
+) -> None:
+    url, _ = start(secret=SECRET)
+    fresh_emulator.app.add_fault(fault)  # once: Recall fails the first attempt only
+    body = validation_body()
+    headers = signed(body)
+    statuses = [
+        requests.post(url, data=body, headers=headers, timeout=5).status_code for _ in "abc"
+    ]
+    assert statuses == [502, 200, 401], "failed, retried and taken, then a replay"
+    assert [d.accepted for d in fresh_emulator.backend.webhook_deliveries(app_id)] == [True]
+
+
+def test_copies_sent_at_once_are_forwarded_once(
+    start: Start, fresh_emulator: EmulatorServer, app_id: str
+) -> None:
+    url, _ = start(secret=SECRET)
+    body = validation_body()
+    headers = signed(body)
+    copies = 8
+    barrier = threading.Barrier(copies)
+    statuses: list[int] = []
+
+    def send() -> None:
+        barrier.wait(timeout=5)
+        statuses.append(requests.post(url, data=body, headers=headers, timeout=5).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(statuses) == [200] + [401] * (copies - 1)
+    assert len(fresh_emulator.backend.webhook_deliveries(app_id)) == 1
+
+
+def test_a_signature_is_remembered_only_while_its_timestamp_is_fresh(start: Start) -> None:
+    now = [time.time()]
+    url, forwarder = start(secret=SECRET, clock=lambda: now[0])
+    first = validation_body("first")
+    assert requests.post(url, data=first, headers=signed(first), timeout=5).status_code == 200
+    assert len(forwarder.seen) == 1
+    now[0] += 301
+    second = validation_body("second")
+    headers = signed(second, at=now[0])
+    assert requests.post(url, data=second, headers=headers, timeout=5).status_code == 200
+    assert len(forwarder.seen) == 1, "the first signature left with its window"
+
+
+def test_seen_signatures_are_bounded_and_expire() -> None:
+    seen = SeenSignatures(capacity=3)
+    assert seen.claim("a", expires=10, now=0)
+    assert not seen.claim("a", expires=10, now=5), "a replay"
+    assert seen.claim("b", expires=30, now=0)
+    assert seen.claim("c", expires=20, now=0)
+    assert seen.claim("d", expires=40, now=0), "full: the soonest to expire (a) is forgotten"
+    assert len(seen) == 3
+    assert not seen.claim("b", expires=30, now=0)
+    assert not seen.claim("c", expires=20, now=0)
+    seen.release("c")
+    assert seen.claim("c", expires=20, now=0), "a released signature is taken again"
+    assert seen.claim("e", expires=50, now=25), "b is kept, c expired"
+    assert len(seen) == 3
+    assert not seen.claim("b", expires=30, now=25)
+    churn = SeenSignatures(capacity=2)
+    for n in range(100):  # failed deliveries, each released
+        assert churn.claim(f"x{n}", expires=60, now=0)
+        churn.release(f"x{n}")
+    assert len(churn) == 0
+    assert len(churn._heap) <= 2 * churn.capacity, "released entries must not pile up"
+
+
 def test_nothing_secret_is_logged(start: Start, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     url, _ = start(secret=SECRET)
@@ -211,31 +376,210 @@ def test_nothing_secret_is_logged(start: Start, caplog: pytest.LogCaptureFixture
     assert signed(body)["x-zm-signature"] not in text
 
 
-def test_the_command_serves_with_waitress_and_stops_on_sigterm(
-    fresh_emulator: EmulatorServer, app_id: str
-) -> None:
-    target = f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recall_provider.forwarder", "--port", "0", "--target", target],
+FORWARDER = (sys.executable, "-m", "recall_provider.forwarder")
+
+
+def forwarder_under(prelude: str) -> tuple[str, ...]:
+    """The command, run after ``prelude`` (Python) in the same process."""
+    code = f"{prelude}\nimport runpy\nrunpy.run_module('recall_provider.forwarder', "
+    return (sys.executable, "-c", code + "run_name='__main__', alter_sys=True)")
+
+
+@dataclass
+class Command:
+    """A running forwarder command: where it listens and, once stopped, what it wrote."""
+
+    banner: str
+    url: str
+    port: int
+    returncode: int | None = None
+    stderr: str = ""
+
+
+@contextlib.contextmanager
+def serving(target: str, *options: str, command: tuple[str, ...] = FORWARDER) -> Iterator[Command]:
+    """The command on a free port with the secret set, stopped by SIGTERM on leaving."""
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            [*command, "--port", "0", "--target", target, *options],
+            env={**os.environ, "ZOOM_WEBHOOK_SECRET": SECRET},
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            banner = process.stdout.readline()
+            if "listening on" not in banner:
+                process.wait(timeout=10)
+                errors.seek(0)
+                pytest.fail(f"the forwarder did not start: {errors.read()}")
+            url = banner.split("listening on ")[1].split(",")[0]
+            running = Command(banner, url, int(url.split(":")[2].split("/")[0]))
+            yield running
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            finally:
+                process.kill()
+                process.stdout.close()  # type: ignore[union-attr]
+        running.returncode = process.returncode
+        errors.seek(0)
+        running.stderr = errors.read()
+
+
+def run_to_the_end(
+    *args: str, command: tuple[str, ...] = FORWARDER
+) -> subprocess.CompletedProcess[str]:
+    """The command run with ``args`` until it exits by itself."""
+    return subprocess.run(
+        [*command, *args],
         env={**os.environ, "ZOOM_WEBHOOK_SECRET": SECRET},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=30,
+        check=False,
     )
+
+
+@contextlib.contextmanager
+def idle_connections(port: int, count: int) -> Iterator[list[socket.socket]]:
+    """Connections that never send a byte, as a hostile client or a vanished peer leaves them."""
+    sockets: list[socket.socket] = []
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "signature check on" in line
-        url = line.split("listening on ")[1].split(",")[0]
+        for _ in range(count):
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        yield sockets
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture
+def target(fresh_emulator: EmulatorServer, app_id: str) -> str:
+    return f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+
+
+def test_the_command_serves_with_waitress_and_stops_on_sigterm(target: str) -> None:
+    with serving(target) as running:
+        assert "signature check on" in running.banner
         body = validation_body()
-        resp = requests.post(url, data=body, headers=signed(body), timeout=5)
+        resp = requests.post(running.url, data=body, headers=signed(body), timeout=5)
         assert resp.status_code == 200
         assert "encryptedToken" in resp.json()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    assert process.stderr is not None
-    assert SECRET not in process.stderr.read()
+    assert running.returncode == 0
+    assert SECRET not in running.stderr
+
+
+def test_many_idle_connections_do_not_lock_zoom_out(target: str) -> None:
+    # More than waitress's default limit of 100, which idle sockets used to fill for 120 s.
+    with serving(target) as running, idle_connections(running.port, 150):
+        body = validation_body()
+        started = time.monotonic()
+        resp = requests.post(running.url, data=body, headers=signed(body), timeout=ZOOM_WAITS)
+        assert resp.status_code == 200
+        assert time.monotonic() - started < ZOOM_WAITS
+
+
+def test_idle_connections_are_dropped_so_a_delivery_gets_through(target: str) -> None:
+    options = ("--connection-limit", "3", "--idle-timeout", "1")
+    with serving(target, *options) as running, idle_connections(running.port, 3) as idle:
+        body = validation_body()
+        # Queued behind the three idle connections until the forwarder drops them.
+        resp = requests.post(running.url, data=body, headers=signed(body), timeout=10)
+        assert resp.status_code == 200
+        for sock in idle:
+            assert sock.recv(1) == b"", "closed by the forwarder"
+    assert "connection limit" in running.stderr, "the limit, not luck, held the delivery back"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="open-file limits are POSIX")
+def test_the_command_raises_its_open_files_limit_to_hold_its_connections(target: str) -> None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("the hard open-files limit is too low to raise the soft one")
+    low = f"import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (256, {hard}))"
+    with (
+        serving(target, command=forwarder_under(low)) as running,
+        idle_connections(running.port, 300),
+    ):
+        body = validation_body()
+        resp = requests.post(running.url, data=body, headers=signed(body), timeout=ZOOM_WAITS)
+        assert resp.status_code == 200
+    assert "Traceback" not in running.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="open-file limits are POSIX")
+def test_a_connection_limit_beyond_the_open_files_limit_is_one_line() -> None:
+    low = "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))"
+    result = run_to_the_end(
+        "--port", "0", "--target", "http://127.0.0.1:1/x", command=forwarder_under(low)
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "--connection-limit" in result.stderr
+
+
+def test_the_command_refuses_a_huge_declared_body_before_it_is_sent(
+    target: str, fresh_emulator: EmulatorServer, app_id: str
+) -> None:
+    # Under waitress's own 1 GiB limit, which it used to buffer before the app could refuse.
+    head = (
+        "POST /zoom/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {10**9}\r\n\r\n"
+    )
+    with (
+        serving(target) as running,
+        socket.create_connection(("127.0.0.1", running.port), timeout=ZOOM_WAITS) as sock,
+    ):
+        sock.sendall(head.encode() + b'{"event":')
+        status_line = sock.makefile("rb").readline()
+    assert status_line.split()[1:2] == [b"413"]
+    assert fresh_emulator.backend.webhook_deliveries(app_id) == []
+
+
+def padded_event(size: int) -> bytes:
+    head, tail = b'{"event":"meeting.created","payload":{"pad":"', b'"}}'
+    return head + b"a" * (size - len(head) - len(tail)) + tail
+
+
+def test_the_command_takes_a_body_of_exactly_the_limit(target: str) -> None:
+    with serving(target, "--max-body-bytes", "100") as running:
+        statuses = [
+            requests.post(running.url, data=body, headers=signed(body), timeout=5).status_code
+            for body in (padded_event(100), padded_event(101))
+        ]
+    assert statuses == [200, 413]
+
+
+def test_a_port_in_use_is_one_line_and_a_failure() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_to_the_end("--port", port, "--target", "http://127.0.0.1:1/x")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--idle-timeout", "0"),
+        ("--connection-limit", "many"),
+        ("--max-body-bytes", "-1"),
+        ("--threads", "0"),
+    ],
+)
+def test_a_bad_option_is_one_line(option: tuple[str, str]) -> None:
+    result = run_to_the_end("--port", "0", "--target", "http://127.0.0.1:1/x", *option)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert option[0] in result.stderr
 
 
 def test_the_command_refuses_a_hook_without_the_secret() -> None:

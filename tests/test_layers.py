@@ -8,9 +8,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import recall_provider
 import recall_provider.client
 import recall_provider.emulator
+import recall_provider.forwarder
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS: list[dict[str, Any]] = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
@@ -43,13 +46,9 @@ def test_the_emulator_is_forbidden_every_other_module() -> None:
     assert set(contract("The emulator imports nothing")["forbidden_modules"]) == others
 
 
-def test_every_emulator_module_has_its_layer() -> None:
-    emulator = contract("Emulator layers")
-    assert emulator["containers"] == ["recall_provider.emulator"]
-    assert layered(emulator["layers"]) == modules(recall_provider.emulator)
-
-
-def test_every_client_module_has_its_layer() -> None:
-    client = contract("Client layers")
-    assert client["containers"] == ["recall_provider.client"]
-    assert layered(client["layers"]) == modules(recall_provider.client)
+@pytest.mark.parametrize("package", [recall_provider.client, recall_provider.emulator,
+                                     recall_provider.forwarder])  # fmt: skip
+def test_every_module_of_a_package_has_its_layer(package: Any) -> None:
+    (inner,) = [c for c in CONTRACTS if c.get("containers") == [package.__name__]]
+    assert inner["type"] == "layers"
+    assert layered(inner["layers"]) == modules(package)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -102,3 +103,48 @@ def test_a_signed_url_validation_verifies_with_its_secret() -> None:
         b"signing-secret-1234", f"v0:{int(NOW)}:".encode() + body, hashlib.sha256
     ).hexdigest()
     assert headers[zoom.SIGNATURE_HEADER] == f"v0={expected}"
+
+
+def right(signature: str) -> str:
+    return signature
+
+
+def now_in_digits(zero: int) -> str:
+    """NOW in another script's digits, which str.isdigit() takes and int() reads."""
+    return str(int(NOW)).translate({ord("0") + d: zero + d for d in range(10)})
+
+
+HOSTILE: list[tuple[str, str, Callable[[str], str]]] = [
+    ("superscript digits", "¹⁸⁰⁰⁰⁰⁰⁰⁰⁰", right),
+    ("one superscript digit", "²", right),
+    ("latin-1 superscripts as WSGI decodes them", "18\xb2\xb3", right),
+    ("Arabic-Indic digits of the right time", now_in_digits(0x0660), right),
+    ("fullwidth digits of the right time", now_in_digits(0xFF10), right),
+    ("5000 digits", "1" * 5000, right),
+    ("13 digits: the right time, zero-padded", f"000{int(NOW)}", right),
+    ("leading space", f" {int(NOW)}", right),
+    ("trailing newline", f"{int(NOW)}\n", right),
+    ("plus sign", f"+{int(NOW)}", right),
+    ("negative", "-1", right),
+    ("underscores", "1_800_000_000", right),
+    ("a float", f"{int(NOW)}.0", right),
+    ("non-ASCII signature", str(int(NOW)), lambda s: "v0=" + "é" * 64),
+    ("signature with a non-ASCII tail", str(int(NOW)), lambda s: s + "é"),
+    ("signature with an emoji", str(int(NOW)), lambda s: "v0=🔑"),
+    ("non-ASCII in place of one hex digit", str(int(NOW)), lambda s: s[:-1] + "\xe9"),
+    ("signature in capitals", str(int(NOW)), str.upper),
+    ("signature without v0=", str(int(NOW)), lambda s: s.removeprefix("v0=")),
+    ("signature with a trailing space", str(int(NOW)), lambda s: s + " "),
+    ("a 100 kB signature", str(int(NOW)), lambda s: "v0=" + "0" * 100_000),
+]
+"""Hostile headers: a timestamp, and the signature as made from the correct one for it."""
+
+
+@pytest.mark.parametrize(
+    ("case", "timestamp", "signature_from"), HOSTILE, ids=[case for case, _, _ in HOSTILE]
+)
+def test_verify_refuses_hostile_headers_without_raising(
+    case: str, timestamp: str, signature_from: Callable[[str], str]
+) -> None:
+    signature = signature_from(expected_signature(SECRET, timestamp, b"{}"))
+    assert zoom.verify(SECRET, timestamp, b"{}", signature, now=NOW) is False, case

@@ -1,26 +1,10 @@
-"""Forward Zoom's webhooks, unchanged, from your own endpoint to the app's Recall webhook URL.
-
-For setups where your server must see Zoom's webhooks too (Recall's guide: put your endpoint in
-Zoom, forward every webhook to Recall with ``x-zm-request-timestamp`` and ``x-zm-signature``,
-never modify the body). Recall's answer is relayed, so Zoom's URL validation passes through
-within its 3 seconds.
-
-    ZOOM_WEBHOOK_SECRET=... python -m recall_provider.forwarder --port 8080 --target URL
-
-Served by waitress. With ``ZOOM_WEBHOOK_SECRET`` set, the signature and the timestamp (against
-replay) are checked before anything is forwarded, and a ``--hook module:function`` receives
-each verified event.
-"""
+"""The forwarder's WSGI app: ``POST /zoom/webhook`` in, the same bytes out to Recall."""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import logging
-import os
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,11 +18,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from recall_provider import zoom
+from recall_provider.forwarder.replay import SEEN_CAPACITY, SeenSignatures
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["Forwarder", "ZoomEvent", "main"]
+__all__ = ["MAX_BODY", "PATH", "Forwarder", "ZoomEvent", "load_hook"]
 
 log = logging.getLogger("recall_provider.forwarder")
 
@@ -80,6 +65,7 @@ class Forwarder:
         timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
         tolerance: float = zoom.DEFAULT_TOLERANCE,
         clock: Callable[[], float] = time.time,
+        seen_capacity: int = SEEN_CAPACITY,
     ) -> None:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -93,6 +79,7 @@ class Forwarder:
         self.timeout = timeout
         self.tolerance = tolerance
         self.clock = clock
+        self.seen = SeenSignatures(seen_capacity)
         self._local = threading.local()
         self._hooks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zoom-hook")
         self._pending: set[Future[None]] = set()
@@ -125,37 +112,68 @@ class Forwarder:
         accepted = self._accept(request)
         if isinstance(accepted, Response):
             return accepted
-        forwarded = {k: v for k, v in request.headers.items() if k.lower().startswith("x-zm-")}
-        forwarded.update({k: request.headers[k] for k in FORWARDED_HEADERS if k in request.headers})
-        answer = self._forward(accepted, forwarded)
-        if isinstance(answer, Response):
-            return answer
+        body, claimed = accepted
+        delivered = False
+        try:
+            forwarded = {k: v for k, v in request.headers.items() if k.lower().startswith("x-zm-")}
+            forwarded.update(
+                {k: request.headers[k] for k in FORWARDED_HEADERS if k in request.headers}
+            )
+            answer = self._forward(body, forwarded)
+            if isinstance(answer, Response):
+                return answer
+            delivered = True
+        finally:
+            if claimed is not None and not delivered:
+                # Zoom retries what failed; its retry must not look like a replay.
+                self.seen.release(claimed)
         if self.secret is not None and self.hook is not None and answer.status_code < 300:
-            self._run_hook(accepted, forwarded)
+            self._run_hook(body, forwarded)
         return Response(
             answer.content,
             status=answer.status_code,
             content_type=answer.headers.get("Content-Type", "application/json"),
         )
 
-    def _accept(self, request: Request) -> bytes | Response:
-        """The raw body of an acceptable webhook, or the answer that refuses it."""
+    def _accept(self, request: Request) -> tuple[bytes, str | None] | Response:
+        """The raw body of an acceptable webhook and the signature it claimed, or a refusal."""
+        body = self._read(request)
+        if isinstance(body, Response):
+            return body
+        if self.secret is None:
+            return body, None
+        timestamp = request.headers.get(zoom.TIMESTAMP_HEADER)
+        signature = request.headers.get(zoom.SIGNATURE_HEADER)
+        now = self.clock()
+        if (
+            timestamp is None
+            or signature is None
+            or not zoom.verify(
+                self.secret, timestamp, body, signature, now=now, tolerance=self.tolerance
+            )
+        ):
+            log.warning("rejected a webhook: bad or stale x-zm-signature")
+            return _json(401, {"error": "invalid or stale x-zm-signature"})
+        # Claimed before forwarding, so a copy sent while the first is in flight is refused too.
+        if not self.seen.claim(signature, int(timestamp) + self.tolerance, now):
+            log.warning("rejected a webhook: x-zm-signature already seen (a replay)")
+            return _json(401, {"error": "x-zm-signature already seen"})
+        return body, signature
+
+    def _read(self, request: Request) -> bytes | Response:
+        """The raw body of a ``POST /zoom/webhook`` within the size limit, or a refusal."""
         if request.path != PATH:
             return _json(404, {"error": f"not found; Zoom webhooks go to POST {PATH}"})
         if request.method != "POST":
             return _json(405, {"error": "only POST"}, {"Allow": "POST"})
+        too_large = _json(413, {"error": f"body larger than {self.max_body} bytes"})
+        # Judge the declared length before reading: reading is what an oversized body costs.
+        if (request.content_length or 0) > self.max_body:
+            return too_large
         try:
-            body = request.get_data(cache=False)
+            return request.get_data(cache=False)
         except RequestEntityTooLarge:
-            return _json(413, {"error": f"body larger than {self.max_body} bytes"})
-        timestamp = request.headers.get(zoom.TIMESTAMP_HEADER)
-        signature = request.headers.get(zoom.SIGNATURE_HEADER)
-        if self.secret is not None and not zoom.verify(
-            self.secret, timestamp, body, signature, now=self.clock(), tolerance=self.tolerance
-        ):
-            log.warning("rejected a webhook: bad or stale x-zm-signature")
-            return _json(401, {"error": "invalid or stale x-zm-signature"})
-        return body
+            return too_large
 
     def _forward(self, body: bytes, headers: dict[str, str]) -> requests.Response | Response:
         """Recall's answer to the unchanged body, or a 5xx that makes Zoom retry later."""
@@ -221,54 +239,3 @@ def load_hook(spec: str) -> Hook:
     if not callable(hook):
         raise ValueError(f"--hook {spec} is not callable")
     return hook  # type: ignore[no-any-return]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the forwarder under waitress until SIGINT or SIGTERM."""
-    import waitress  # noqa: PLC0415 - only the command needs the server
-
-    parser = argparse.ArgumentParser(
-        prog="python -m recall_provider.forwarder",
-        description="Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to "
-        "a Recall app's webhook URL. Set ZOOM_WEBHOOK_SECRET (the Zoom app's Secret Token) to "
-        "verify x-zm-signature first.",
-    )
-    parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--target", required=True, help="the app's Recall webhook URL")
-    parser.add_argument("--hook", help="package.module:function to call with each verified event")
-    parser.add_argument("--max-body-bytes", type=int, default=MAX_BODY, help="largest body taken")
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    secret = os.environ.get("ZOOM_WEBHOOK_SECRET") or None
-    try:
-        app = Forwarder(
-            args.target,
-            secret=secret,
-            hook=load_hook(args.hook) if args.hook else None,
-            max_body=args.max_body_bytes,
-        )
-    except (ValueError, ImportError, AttributeError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads)
-    check = "on" if secret else "off (ZOOM_WEBHOOK_SECRET not set)"
-    print(
-        f"Zoom webhook forwarder listening on http://{args.host}:{server.effective_port}{PATH}, "
-        f"forwarding to {args.target}; signature check {check}",
-        flush=True,
-    )
-    # SIGTERM stops it like Ctrl-C: the exception leaves waitress's loop in this thread.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        app.close()
-    sys.exit(0)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,163 @@
+"""The forwarder's command: the app under waitress, with limits fit for a public endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from typing import Any, NoReturn
+
+from recall_provider.forwarder.app import MAX_BODY, PATH, Forwarder, load_hook
+
+if sys.platform != "win32":
+    import resource
+
+__all__ = ["main"]
+
+# waitress's defaults (100 connections, 120 s idle) let 100 silent sockets lock Zoom out; an
+# honest client sends its request at once, so a few idle seconds is plenty.
+CONNECTION_LIMIT = 1000
+IDLE_TIMEOUT = 5
+THREADS = 8
+# Descriptors besides the connections: listening sockets, waitress's wake-up pipes, a
+# connection to Recall per thread, and whatever a hook opens.
+FD_HEADROOM = 64
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``message`` on one line."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _reserve_file_descriptors(needed: int) -> None:
+    """Raise the soft open-files limit to ``needed``; ValueError if the hard limit is lower."""
+    if sys.platform == "win32":
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise ValueError(
+            f"--connection-limit needs about {needed} open files, but this process may open "
+            f"only {hard} (ulimit -Hn): lower --connection-limit or raise the limit"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the forwarder under waitress until SIGINT or SIGTERM."""
+    import waitress  # noqa: PLC0415 - only the command needs the server
+
+    parser = _Parser(
+        prog="python -m recall_provider.forwarder",
+        description="Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to "
+        "a Recall app's webhook URL. Set ZOOM_WEBHOOK_SECRET (the Zoom app's Secret Token) to "
+        "verify x-zm-signature first.",
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--target", required=True, help="the app's Recall webhook URL")
+    parser.add_argument("--hook", help="package.module:function to call with each verified event")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_at_least_one,
+        default=MAX_BODY,
+        metavar="N",
+        help="largest body taken; a larger declared Content-Length is answered 413 before the "
+        f"body is read (default {MAX_BODY})",
+    )
+    parser.add_argument(
+        "--connection-limit",
+        type=_at_least_one,
+        default=CONNECTION_LIMIT,
+        metavar="N",
+        help="most client connections open at once; further ones wait in the listen backlog "
+        f"(default {CONNECTION_LIMIT})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_at_least_one,
+        default=IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection after this many whole seconds with nothing received or sent, "
+        f"unless one of its requests is being handled (default {IDLE_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_at_least_one,
+        default=THREADS,
+        metavar="N",
+        help=f"waitress worker threads (default {THREADS})",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    secret = os.environ.get("ZOOM_WEBHOOK_SECRET") or None
+    try:
+        _reserve_file_descriptors(args.connection_limit + args.threads + FD_HEADROOM)
+        app = Forwarder(
+            args.target,
+            secret=secret,
+            hook=load_hook(args.hook) if args.hook else None,
+            max_body=args.max_body_bytes,
+        )
+    except (ValueError, ImportError, AttributeError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    socket_map: dict[int, Any] = {}
+    try:
+        server = waitress.create_server(
+            app,
+            map=socket_map,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            connection_limit=args.connection_limit,
+            channel_timeout=args.idle_timeout,
+            # Idle connections are closed only when waitress looks for them; look every second.
+            cleanup_interval=1,
+            # waitress refuses a body of max_request_body_size bytes or more, right after the
+            # headers; the forwarder takes up to max_body bytes inclusive.
+            max_request_body_size=args.max_body_bytes + 1,
+            # select() cannot watch descriptors past 1024; a thousand connections get there.
+            asyncore_use_poll=True,
+        )
+    except (OSError, ValueError) as exc:
+        app.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        parser.exit(1, f"error: cannot listen on {args.host}:{args.port}: {reason}\n")
+    # waitress counts its own listening sockets and wake-up pipes against the limit; add them
+    # so that --connection-limit counts client connections.
+    server.adj.connection_limit = args.connection_limit + len(socket_map)
+    # Several addresses (a name with IPv4 and IPv6) make a server without effective_port.
+    port = getattr(server, "effective_port", None) or server.effective_listen[0][1]
+    check = "on" if secret else "off (ZOOM_WEBHOOK_SECRET not set)"
+    print(
+        f"Zoom webhook forwarder listening on http://{args.host}:{port}{PATH}, "
+        f"forwarding to {args.target}; signature check {check}",
+        flush=True,
+    )
+    # SIGTERM stops it like Ctrl-C: the exception leaves waitress's loop in this thread.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        app.close()
+    sys.exit(0)
