@@ -19,16 +19,15 @@ from pydantic import SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from recall_provider.models import (
-    DEFAULT_KIND,
     AppId,
     Flag,
     ZoomOAuthAppCreate,
     ZoomOAuthAppUpdate,
+    canonical_app_id,
 )
 
 __all__ = [
     "DEFAULTS",
-    "DEFAULT_KIND",
     "IMMUTABLE",
     "MUTABLE",
     "NAMES",
@@ -102,6 +101,9 @@ def judge(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
         # whitespace or a byte-order mark; Zoom ids and secrets never contain either.
         if isinstance(news.get(name), str):
             inputs[name] = trim(news[name])
+    if isinstance(inputs.get("adopt_app_id"), str):
+        # Compared with the id Recall answers, so it takes Recall's spelling.
+        inputs["adopt_app_id"] = canonical_app_id(inputs["adopt_app_id"]) or inputs["adopt_app_id"]
     unknown = {name for name in NAMES if isinstance(news.get(name), Unknown)}
     given = {
         key: value

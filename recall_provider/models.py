@@ -31,6 +31,7 @@ __all__ = [
     "ZoomOAuthAppCreate",
     "ZoomOAuthAppLog",
     "ZoomOAuthAppUpdate",
+    "canonical_app_id",
     "describe_validation_errors",
     "iso",
     "same_secret",
@@ -101,14 +102,25 @@ def _kind(value: object) -> object:
     return value
 
 
+def canonical_app_id(value: str) -> str | None:
+    """A Recall app id as Recall writes it (lower case, dashes), or None if it is none.
+
+    ``uuidgen`` on macOS prints upper case, and copies may carry braces or lose the dashes;
+    Recall answers with the canonical form, which is what an id is compared in.
+    """
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
 def _app_id(value: object) -> object:
     if not isinstance(value, str):
         raise PydanticCustomError("string_type", "must be a string, not {type}", _of(value))
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise PydanticCustomError("app_id", "must be a Recall app id (a UUID)") from None
-    return value
+    canonical = canonical_app_id(value)
+    if canonical is None:
+        raise PydanticCustomError("app_id", "must be a Recall app id (a UUID)")
+    return canonical
 
 
 def _flag(value: object) -> object:
@@ -128,7 +140,7 @@ ClientId = Annotated[str, BeforeValidator(_text)]
 Secret = Annotated[SecretStr, BeforeValidator(_secret)]
 """A Zoom secret, under the same rules as a Client ID, never shown."""
 AppId = Annotated[str, BeforeValidator(_app_id)]
-"""A Recall app id (a UUID, in any of the spellings ``uuid.UUID`` reads)."""
+"""A Recall app id (a UUID, in any of the spellings ``uuid.UUID`` reads), made canonical."""
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """A real boolean (no "yes" or 1)."""
 

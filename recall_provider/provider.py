@@ -31,7 +31,12 @@ from recall_provider import creation
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
 from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, judge
-from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate, same_secret
+from recall_provider.models import (
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppUpdate,
+    canonical_app_id,
+    same_secret,
+)
 from recall_provider.outputs import SELF_CHECK_AT, app_outputs
 from recall_provider.settings import Settings
 from recall_provider.webhook_check import self_check
@@ -94,10 +99,15 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         return CheckResult(inputs, [CheckFailure(name, reason) for name, reason in failures])
 
     def diff(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Replace on a new kind or client id, update on new secrets, otherwise nothing."""
+        """Replace on a new kind or client id, update on new secrets, otherwise nothing; a
+        replace that would delete the app its replacement adopts is refused."""
         replaces = [k for k in IMMUTABLE if _changed(olds.get(k), news.get(k))]
         adopt = news.get("adopt_app_id")
-        if isinstance(adopt, Unknown) or (adopt is not None and adopt != id):
+        adopts_this_app = isinstance(adopt, str) and canonical_app_id(adopt) == id
+        if replaces and adopts_this_app:
+            raise _replace_of_adopted(id, replaces)
+        adopts_another = isinstance(adopt, Unknown) or (adopt is not None and not adopts_this_app)
+        if adopts_another:
             replaces.append("adopt_app_id")
         updates = [k for k in MUTABLE if _changed(olds.get(k), news.get(k))]
         # Turning the self-check on runs it at the next update; turning it off clears its time.
@@ -106,12 +116,13 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             updates.append("validate_webhook")
         # A new app of another kind with the old client id would sit beside the old one until
         # it is deleted, both claiming the same Zoom app; delete first in that case. Adopting
-        # another existing app deletes nothing first: that app is already there.
+        # another existing app deletes nothing first: that app is already there, and if the
+        # adoption fails the managed app must still be.
         same_client = not _changed(olds.get("client_id"), news.get("client_id"))
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            delete_before_replace="kind" in replaces and same_client,
+            delete_before_replace="kind" in replaces and same_client and not adopts_another,
         )
 
     # -- apply ------------------------------------------------------------------------------
@@ -191,6 +202,18 @@ class _Unusable:
 def _fresh() -> RecallZoomOAuthAppProvider:
     """What every pickled provider stands for: a new, unconfigured one."""
     return RecallZoomOAuthAppProvider()
+
+
+def _replace_of_adopted(app_id: str, replaces: list[str]) -> RecallConfigError:
+    changed = " and ".join(replaces)
+    return RecallConfigError(
+        f"refusing to replace Recall app {app_id}: it is the app adopt_app_id names, and a new "
+        f"{changed} would replace it, so the replace would delete the very app its replacement "
+        "adopts",
+        hint=f"Recall cannot change an app's {changed}. Undo that change; or set adopt_app_id "
+        f"to the id of an app that has the new {changed} (made by hand); or remove adopt_app_id "
+        f"to have the stack make a new app (the replace then deletes app {app_id}).",
+    )
 
 
 def _changed(old: Any, new: Any) -> bool:

@@ -48,6 +48,14 @@ NEWS = {k: OLDS[k] for k in ("kind", "client_id", "client_secret", "webhook_secr
         ({"adopt_app_id": APP_ID}, False, [], False),
         # Adopting another existing app never deletes the managed one first.
         ({"adopt_app_id": "7b0e3c1e-0000-4000-8000-000000000002"}, True, ["adopt_app_id"], False),
+        # ... not even when the kind changes too: that app exists, and if it cannot be adopted
+        # the managed one must still be there.
+        (
+            {"kind": "account_level", "adopt_app_id": "7b0e3c1e-0000-4000-8000-000000000002"},
+            True,
+            ["kind", "adopt_app_id"],
+            False,
+        ),
         ({"validate_webhook": False}, True, [], False),
     ],
 )
@@ -58,6 +66,20 @@ def test_diff_table(
     assert result.changes is changes
     assert result.replaces == replaces
     assert result.delete_before_replace is delete_first
+
+
+@pytest.mark.parametrize("change", [{"kind": "account_level"}, {"client_id": "zc2"}])
+def test_diff_refuses_to_replace_the_app_it_adopts(change: dict[str, str]) -> None:
+    news = {**NEWS, **change, "adopt_app_id": APP_ID.upper()}
+    with pytest.raises(RecallConfigError, match=f"refusing to replace Recall app {APP_ID}"):
+        RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, news)
+
+
+def test_check_spells_an_adopted_id_as_recall_does() -> None:
+    for spelling in (APP_ID.upper(), "{" + APP_ID + "}", APP_ID.replace("-", "")):
+        result = RecallZoomOAuthAppProvider().check({}, {**NEWS, "adopt_app_id": spelling})
+        assert result.failures == []
+        assert result.inputs["adopt_app_id"] == APP_ID
 
 
 def test_check_never_raises_on_odd_values_and_names_each_property() -> None:

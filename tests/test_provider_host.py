@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dill
@@ -566,3 +567,56 @@ def test_an_adopted_app_that_fails_the_self_check_stays_with_advice(
     assert "fix webhook_secret" in line
     assert [app["id"] for app in host_emulator.backend.apps()] == [existing["id"]]
     assert "app" not in engine.state
+
+
+@pytest.mark.parametrize(
+    "spell", [str.upper, lambda i: "{" + i + "}", lambda i: i.replace("-", "")],
+    ids=["upper-case", "braces", "no-dashes"],
+)  # fmt: skip
+def test_an_adopt_app_id_in_another_spelling_adopts_once_and_then_stays(
+    engine: Engine, host_emulator: EmulatorServer, spell: Callable[[str], str]
+) -> None:
+    by_hand = made_by_hand(host_emulator, "webhook-secret-host-0001")
+    props = app_props(adopt_app_id=spell(by_hand["id"]))
+    assert engine.up("app", props).op == "create"
+    assert engine.state["app"].id == by_hand["id"]
+    assert engine.state["app"].inputs["adopt_app_id"] == by_hand["id"], "Recall's spelling"
+    host_emulator.app.clear_requests()
+    assert engine.preview("app", props).op == "same"
+    assert engine.up("app", props).op == "same", "never a replace that deletes the app"
+    assert host_emulator.app.count() == 0
+    assert [a["id"] for a in host_emulator.backend.apps()] == [by_hand["id"]]
+
+
+@pytest.mark.parametrize(
+    "change", [{"kind": "account_level"}, {"client_id": "zoomClientElse"}], ids=["kind", "client"]
+)
+def test_a_replace_of_the_adopted_app_is_refused_at_preview(
+    engine: Engine, host_emulator: EmulatorServer, change: dict[str, str]
+) -> None:
+    by_hand = made_by_hand(host_emulator, "webhook-secret-host-0001")
+    engine.up("app", app_props(adopt_app_id=by_hand["id"]))
+    host_emulator.app.clear_requests()
+    for step in (engine.preview, engine.up):
+        with pytest.raises(HostError) as info:
+            step("app", app_props(adopt_app_id=by_hand["id"], **change))
+        line = info.value.last_line
+        assert "RecallConfigError" in line
+        assert f"refusing to replace Recall app {by_hand['id']}" in line
+        assert "remove adopt_app_id" in line
+        assert "set adopt_app_id to the id of an app" in line
+    assert host_emulator.app.count() == 0, "refused before any call"
+    assert [a["id"] for a in host_emulator.backend.apps()] == [by_hand["id"]]
+    assert engine.state["app"].id == by_hand["id"]
+
+
+def test_without_adopt_app_id_the_kind_of_an_adopted_app_may_change(
+    engine: Engine, host_emulator: EmulatorServer
+) -> None:
+    by_hand = made_by_hand(host_emulator, "webhook-secret-host-0001")
+    engine.up("app", app_props(adopt_app_id=by_hand["id"]))
+    plan = engine.up("app", app_props(kind="account_level"))
+    assert plan.op == "replace"
+    (app,) = host_emulator.backend.apps()
+    assert app["id"] == engine.state["app"].id != by_hand["id"]
+    assert app["kind"] == "account_level"
