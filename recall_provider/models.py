@@ -110,7 +110,7 @@ def canonical_app_id(value: str) -> str | None:
     """
     try:
         return str(uuid.UUID(value.strip()))
-    except ValueError:
+    except (ValueError, AttributeError):
         return None
 
 

@@ -27,6 +27,7 @@ from tests.helpers import APPS
 from tests.scripted_server import Reply, ScriptedServer
 
 API_KEY = "test-api-key-0123456789"
+APP_ID = "7b0e3c1e-0000-4000-8000-00000000abcd"
 FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
 
 
@@ -163,11 +164,11 @@ def test_app_logs(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
 
 
 def test_webhook_url_is_derived_in_one_place(client: RecallClient) -> None:
-    assert webhook_url("https://us-west-2.recall.ai", "abc") == (
-        "https://us-west-2.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+    assert webhook_url("https://us-west-2.recall.ai", APP_ID) == (
+        f"https://us-west-2.recall.ai/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
     )
-    assert webhook_url("https://proxy.example/recall/", "abc") == (
-        "https://proxy.example/recall/api/v2/zoom-oauth-apps/abc/webhook"
+    assert webhook_url("https://proxy.example/recall/", APP_ID.upper()) == (
+        f"https://proxy.example/recall/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
     )
     app = client.create_app(new_app())
     assert (
@@ -215,17 +216,32 @@ def test_regions_are_the_documented_four() -> None:
 def test_empty_ids_never_reach_the_collection(
     client: RecallClient, fresh_emulator: EmulatorServer, bad_id: str
 ) -> None:
-    with pytest.raises(RecallConfigError, match="non-empty"):
+    with pytest.raises(RecallConfigError, match="expected a Recall app id"):
         client.delete_app(bad_id)
     assert fresh_emulator.app.requests == []
 
 
-def test_ids_are_escaped_into_one_path_segment() -> None:
+@pytest.mark.parametrize(
+    "bad_id", [".", "..", "../zoom-oauth-app-logs", "%2e%2e", "7b0e3c1e/../..", "x" * 500]
+)
+def test_only_recall_app_ids_reach_a_path(bad_id: str) -> None:
+    # A corrupt state's id must not send a request to the collection or another endpoint.
+    with ScriptedServer(Reply(404, {"detail": "Not found."})) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        for call in (client.get_app, client.delete_app, client.webhook_url):
+            with pytest.raises(RecallConfigError, match="expected a Recall app id"):
+                call(bad_id)
+        with pytest.raises(RecallConfigError, match="expected a Recall app id"):
+            list(client.list_app_logs(bad_id))
+    assert server.seen == []
+
+
+def test_an_app_id_is_sent_as_recall_spells_it() -> None:
     with ScriptedServer(Reply(404, {"detail": "Not found."})) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
         with pytest.raises(RecallNotFoundError):
-            client.get_app("../zoom-oauth-app-logs")
-    assert [s.path for s in server.seen] == ["/api/v2/zoom-oauth-apps/..%2Fzoom-oauth-app-logs/"]
+            client.get_app("{" + APP_ID.upper() + "}")
+    assert [s.path for s in server.seen] == [f"/api/v2/zoom-oauth-apps/{APP_ID}/"]
 
 
 def test_empty_api_key_is_refused() -> None:

@@ -32,6 +32,7 @@ API_KEY = "key-Abcdef0123456789-secret"
 CLIENT_SECRET = "client-Secret-0123456789abcdef"
 WEBHOOK_SECRET = "webhook-Secret-fedcba9876543210"
 SECRETS = (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET)
+APP_ID = "7b0e3c1e-0000-4000-8000-00000000abcd"
 FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
 
 
@@ -109,18 +110,18 @@ def test_unknown_key_is_an_authentication_error_that_mentions_regions() -> None:
 def test_forbidden(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     fresh_emulator.app.add_fault(Fault(status=403))
     with pytest.raises(RecallAuthenticationError) as info:
-        client.get_app("some-id")
+        client.get_app(APP_ID)
     assert info.value.status == 403
     assert fresh_emulator.app.count() == 1
 
 
 def test_not_found_names_operation_path_status_and_request_id(client: RecallClient) -> None:
     with pytest.raises(RecallNotFoundError) as info:
-        client.update_app("no-such-app", ZoomOAuthAppUpdate(client_secret=CLIENT_SECRET))
+        client.update_app(APP_ID, ZoomOAuthAppUpdate(client_secret=CLIENT_SECRET))
     err = info.value
     text = str(err)
-    assert text.startswith("update Zoom OAuth app no-such-app failed: PATCH ")
-    assert "/api/v2/zoom-oauth-apps/no-such-app/" in text
+    assert text.startswith(f"update Zoom OAuth app {APP_ID} failed: PATCH ")
+    assert f"/api/v2/zoom-oauth-apps/{APP_ID}/" in text
     assert "HTTP 404" in text
     assert f"request id {err.request_id}" in text
     assert "another Recall region" in text
@@ -192,7 +193,7 @@ def test_rate_limit_error_after_retries(
 def test_server_error_after_retries(client: RecallClient, fresh_emulator: EmulatorServer) -> None:
     fresh_emulator.app.add_fault(Fault(status=503, times=10))
     with pytest.raises(RecallServerError) as info:
-        client.get_app("abc")
+        client.get_app(APP_ID)
     assert fresh_emulator.app.count() == FAST.max_retries + 1
     assert "HTTP 503" in str(info.value)
     assert "retry later" in str(info.value)
@@ -254,7 +255,7 @@ def test_slow_reads_give_up_with_a_timeout_error(fresh_emulator: EmulatorServer)
     )
     fresh_emulator.app.add_fault(Fault(method="GET", delay=0.6, times=5))
     with pytest.raises(RecallTimeoutError):
-        client.get_app("abc")
+        client.get_app(APP_ID)
     assert settled_count(fresh_emulator, "GET", 2) == 2
 
 
@@ -270,7 +271,7 @@ def test_connection_refused_never_reached_recall(method: str) -> None:
     call = (
         (lambda: client.create_app(new_app()))
         if method == "create"
-        else (lambda: client.get_app("abc"))
+        else (lambda: client.get_app(APP_ID))
     )
     with pytest.raises(RecallConnectionError) as info:
         call()
@@ -334,7 +335,7 @@ def test_server_errors_with_html_bodies_stay_readable() -> None:
     with ScriptedServer(Reply(502, b"<html><body>Bad gateway</body></html>")) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=RetryPolicy(max_retries=0))
         with pytest.raises(RecallServerError) as info:
-            client.get_app("abc")
+            client.get_app(APP_ID)
     assert "<html>" not in str(info.value)
     assert "HTTP 502" in str(info.value)
 

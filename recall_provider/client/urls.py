@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from recall_provider.errors import Outcome, RecallConfigError
+from recall_provider.models import canonical_app_id
 
 __all__ = [
     "APPS_PATH",
@@ -69,13 +70,18 @@ def is_loopback(host: str) -> bool:
 
 
 def app_path(app_id: str) -> str:
-    """The path of one app: ``/api/v2/zoom-oauth-apps/<id>/``."""
-    # An empty id would turn "DELETE /apps/<id>/" into a request against the whole collection.
-    if not isinstance(app_id, str) or not app_id.strip():
+    """The path of one app: ``/api/v2/zoom-oauth-apps/<id>/``, for a Recall app id only."""
+    # Anything else could turn "DELETE /apps/<id>/" into a request against the collection
+    # ("", ".") or another endpoint (".."): a corrupt state must not get that far.
+    canonical = canonical_app_id(app_id) if isinstance(app_id, str) else None
+    if canonical is None:
         raise RecallConfigError(
-            f"expected a non-empty Recall app id, got {app_id!r}", outcome=Outcome.NOT_SENT
+            f"expected a Recall app id (a UUID), got {str(app_id)[:60]!r}",
+            hint="Recall's app ids are UUIDs; the id in a stack's state is the one Recall "
+            "returned, so a different one means the state was edited or is corrupt.",
+            outcome=Outcome.NOT_SENT,
         )
-    return f"{APPS_PATH}{quote(app_id.strip(), safe='')}/"
+    return f"{APPS_PATH}{canonical}/"
 
 
 def webhook_url(base_url: str, app_id: str) -> str:
