@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from pulumi.output import Unknown
 from recall_provider import creation
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
-from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, judge
+from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, SECRETS, judge
 from recall_provider.models import (
     ZoomOAuthAppCreate,
     ZoomOAuthAppUpdate,
@@ -82,14 +82,17 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             self._settings = settings
             self._client_instance = None
 
-    def _client(self) -> RecallClient:
+    def _client(self, *props: Mapping[str, Any]) -> RecallClient:
+        """The client, told the secrets of ``props`` so that no error text can show them."""
         with self._lock:
             if self._client_instance is None:
                 settings = self._settings or Settings.read(lambda key: None)
                 if isinstance(settings, _Unusable):
                     raise RecallConfigError(settings.summary, hint=settings.hint)
                 self._client_instance = settings.client()
-            return self._client_instance
+            client = self._client_instance
+        client.remember_secrets(*(str(p[k]) for p in props for k in SECRETS if p.get(k)))
+        return client
 
     # -- preview: check and diff never call Recall ------------------------------------------
 
@@ -129,7 +132,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopt the app named by ``adopt_app_id``, or POST one; then run the self-check."""
-        client = self._client()
+        client = self._client(props)
         request = ZoomOAuthAppCreate.model_validate(
             {k: props[k] for k in ZoomOAuthAppCreate.model_fields}
         )
@@ -148,7 +151,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
         """One GET: the live values, or an empty id when the app is gone."""
-        client = self._client()
+        client = self._client(props)
         try:
             app = client.get_app(id)
         except RecallNotFoundError:
@@ -159,7 +162,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """One PATCH with only the secrets that changed; the complete outputs come back."""
-        client = self._client()
+        client = self._client(olds, news)
         changed = {k: news[k] for k in MUTABLE if news.get(k) != olds.get(k)}
         try:
             if changed:
@@ -188,7 +191,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
     def delete(self, id: str, props: dict[str, Any]) -> None:
         """One DELETE; an app that is already gone counts as deleted."""
         with contextlib.suppress(RecallNotFoundError):
-            self._client().delete_app(id)
+            self._client(props).delete_app(id)
 
 
 @dataclass(frozen=True)

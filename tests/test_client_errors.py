@@ -368,3 +368,42 @@ def test_a_400_naming_no_field_says_so() -> None:
     assert info.value.field_errors == {}
     assert "Recall named no field" in str(info.value)
     assert "named above" not in str(info.value)
+
+
+def app_json(app_id: str = APP_ID) -> dict[str, str]:
+    return {"id": app_id, "kind": "user_level", "client_id": "zoomClientA",
+            "client_secret": CLIENT_SECRET, "webhook_secret": WEBHOOK_SECRET}  # fmt: skip
+
+
+def test_an_error_never_shows_a_secret_of_another_request() -> None:
+    # Only the client secret is sent; Recall's answer echoes the webhook secret, which the
+    # client sent earlier, with the create.
+    echo = {"detail": f"webhook secret {WEBHOOK_SECRET} does not match"}
+    with ScriptedServer(Reply(201, app_json()), Reply(400, echo)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        client.create_app(new_app())
+        with pytest.raises(RecallValidationError) as info:
+            client.update_app(APP_ID, ZoomOAuthAppUpdate(client_secret="rotated-client-0001"))
+    assert_no_secret(info.value)
+    assert "[redacted]" in str(info.value)
+
+
+def test_an_error_never_shows_a_secret_recall_showed_before() -> None:
+    echo = {"detail": f"cannot delete the app with client secret {CLIENT_SECRET}"}
+    replies = (Reply(200, app_json()), Reply(409, echo))
+    with ScriptedServer(*replies) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=RetryPolicy(max_retries=0))
+        client.get_app(APP_ID)
+        with pytest.raises(RecallAPIError) as info:
+            client.delete_app(APP_ID)
+    assert_no_secret(info.value)
+
+
+def test_secrets_the_caller_knows_are_redacted_too() -> None:
+    echo = {"detail": f"app {APP_ID} ({WEBHOOK_SECRET}) is broken"}
+    with ScriptedServer(Reply(500, echo)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=RetryPolicy(max_retries=0))
+        client.remember_secrets(WEBHOOK_SECRET, None)
+        with pytest.raises(RecallServerError) as info:
+            client.get_app(APP_ID)
+    assert_no_secret(info.value)

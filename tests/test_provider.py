@@ -15,7 +15,11 @@ from pulumi.output import Unknown
 
 from recall_provider.client import RecallClient
 from recall_provider.emulator import EmulatorServer
-from recall_provider.errors import RecallConfigError, RecallWebhookCheckError
+from recall_provider.errors import (
+    RecallAuthenticationError,
+    RecallConfigError,
+    RecallWebhookCheckError,
+)
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from recall_provider.webhook_check import self_check
 from tests.helpers import EmulatorFactory, make_app
@@ -226,3 +230,15 @@ def test_ids_and_secrets_with_hidden_characters_fail_check(key: str, value: str)
     assert failure.property == key
     assert "spaces or invisible characters" in failure.reason
     assert value not in failure.reason
+
+
+def test_every_step_tells_the_client_the_resources_secrets() -> None:
+    # A refresh in a new process: the provider never sent this app's secrets, Recall echoes one.
+    echo = {"detail": "webhook secret ws1-but-longer is invalid"}
+    olds = {**OLDS, "webhook_secret": "ws1-but-longer"}
+    with ScriptedServer(Reply(403, echo)) as server:  # a 403 is not retried: quick
+        provider = configured({"recall:apiKey": "k", "recall:apiUrl": server.url})
+        with pytest.raises(RecallAuthenticationError) as info:
+            provider.read(APP_ID, olds)
+    assert "ws1-but-longer" not in str(info.value)
+    assert "[redacted]" in str(info.value)

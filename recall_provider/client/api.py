@@ -32,6 +32,7 @@ from recall_provider.models import (
     ZoomOAuthAppLog,
     ZoomOAuthAppUpdate,
     describe_validation_errors,
+    shown_secret,
 )
 
 __all__ = ["RecallClient"]
@@ -89,6 +90,10 @@ class RecallClient:
         """Close every session this client opened, in any thread."""
         self.transport.close()
 
+    def remember_secrets(self, *secrets: str | None) -> None:
+        """Secrets to redact from every error text (the client adds each it sends or is shown)."""
+        self.transport.remember_secrets(secrets)
+
     def __enter__(self) -> RecallClient:
         return self
 
@@ -113,12 +118,12 @@ class RecallClient:
                     "this call failed; look for it (list by client id) before creating it again."
                 ) from None
             raise
-        return _parse(op, resp, ZoomOAuthApp)
+        return self._app(op, resp)
 
     def get_app(self, app_id: str) -> ZoomOAuthApp:
         """Retrieve one app; raises ``RecallNotFoundError`` when it does not exist."""
         op = f"retrieve Zoom OAuth app {app_id}"
-        return _parse(op, self.transport.request(op, "GET", app_path(app_id)), ZoomOAuthApp)
+        return self._app(op, self.transport.request(op, "GET", app_path(app_id)))
 
     def update_app(self, app_id: str, update: ZoomOAuthAppUpdate) -> ZoomOAuthApp:
         """Change an app's client secret and/or webhook secret (``PATCH``)."""
@@ -127,7 +132,7 @@ class RecallClient:
         resp = self.transport.request(
             op, "PATCH", app_path(app_id), json=body, secrets=body.values()
         )
-        return _parse(op, resp, ZoomOAuthApp)
+        return self._app(op, resp)
 
     def delete_app(self, app_id: str) -> None:
         """Delete an app; raises ``RecallNotFoundError`` when it does not exist."""
@@ -140,6 +145,7 @@ class RecallClient:
         """Every app of the workspace, following pages; filters match exactly."""
         params = {k: v for k, v in (("client_id", client_id), ("kind", kind)) if v is not None}
         for app in self._paginate("list Zoom OAuth apps", APPS_PATH, params, ZoomOAuthApp):
+            self._remember_shown(app)
             # The API's filter semantics are undocumented; exact matching is guaranteed here.
             if (client_id is None or app.client_id == client_id) and (
                 kind is None or app.kind == kind
@@ -174,6 +180,14 @@ class RecallClient:
         if not isinstance(answer, dict):
             raise bad_response(op, resp, "its body is not a JSON object")
         return answer
+
+    def _app(self, operation: str, resp: requests.Response) -> ZoomOAuthApp:
+        app = _parse(operation, resp, ZoomOAuthApp)
+        self._remember_shown(app)
+        return app
+
+    def _remember_shown(self, app: ZoomOAuthApp) -> None:
+        self.remember_secrets(shown_secret(app.client_secret), shown_secret(app.webhook_secret))
 
     def _paginate(
         self, operation: str, path: str, params: dict[str, str], model: type[M]

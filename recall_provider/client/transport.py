@@ -58,13 +58,23 @@ class Transport:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
+        # Every secret this client has sent or been shown: an error text that echoes any of
+        # them (not only the current request's) is redacted.
+        self._secrets: set[str] = set()
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("_local", "_sessions", "_sessions_lock")
+            if k not in ("_local", "_sessions", "_sessions_lock", "_secrets")
         }
+
+    def remember_secrets(self, secrets: Iterable[str | None]) -> None:
+        """Redact these from every error text from now on."""
+        values = {s for s in secrets if isinstance(s, str) and s}
+        if values - self._secrets:
+            with self._sessions_lock:
+                self._secrets = self._secrets | values
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -127,7 +137,8 @@ class Transport:
         headers: Mapping[str, str | None] | None = None,
     ) -> requests.Response:
         """Send one request (with its retries); any status of 300 or more raises."""
-        secret_values = (self._api_key, *(s for s in secrets if s))
+        self.remember_secrets(secrets)
+        secret_values = (self._api_key, *self._secrets)
         session, paced = self._session(bucket)
         if paced is not None:
             paced.acquire()
