@@ -1,9 +1,10 @@
 """Benchmark 2: HTTP requests per lifecycle step, counted from the emulator's request log.
 
 The engine's call sequences come from ``tests.host_harness.Engine`` over the real host; each
-step runs for every app and its requests are compared, kind by kind, with the step's goal (the
-benchmark issue's, as stated; the one excess the provider has by design is named as such). A
-client_secret rotation against an emulator that masks the secrets is measured for a note.
+step is one command over every app, and its requests are compared, kind by kind, with the
+step's goal (the benchmark issue's, as stated, plus what a command costs once whatever its
+number of apps; the one excess the provider has by design is named as such). A client_secret
+rotation against an emulator that masks the secrets is measured for a note.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ ROTATED_CLIENT = "bench-client-secret-rotated-{:04d}"
 # the requests per app the provider adds to that goal by design (reported, never counted met).
 Step = tuple[str, Callable[[Engine, int], object], Counter[str] | None, str, Counter[str]]
 NONE: Counter[str] = Counter()
+# Before its creates post, a command looks for apps of their Zoom apps: one listing of a small
+# workspace serves them all (issue 11's duplicate guard).
+PER_COMMAND = {"create (up, new app)": Counter({f"GET {APPS_PATH}": 1})}
 BY_DESIGN = "MISSED (+validation, by design)"
 
 STEPS: list[Step] = [
@@ -34,7 +38,7 @@ STEPS: list[Step] = [
         "create (up, new app)",
         lambda e, i: e.up(f"app{i}", app_props(i)),
         Counter({f"POST {APPS_PATH}": 1, WEBHOOK: 1}),
-        "1 POST + validation",
+        "1 POST + validation (+1 GET a command)",
         NONE,
     ),
     (
@@ -102,11 +106,13 @@ def run() -> Table:
             engine = Engine(host)
             for label, step, goal, goal_text, extra in STEPS:
                 emu.app.clear_requests()
-                for i in range(APPS):
-                    step(engine, i)
+                with engine.command():
+                    for i in range(APPS):
+                        step(engine, i)
                 seen = kinds(emu.app.requests)
                 total = sum(seen.values())
-                ok = "-" if goal is None else _verdict(seen, goal, extra)
+                once = PER_COMMAND.get(label, NONE)
+                ok = "-" if goal is None else _verdict(seen, goal, extra, once)
                 table.add(label, total, f"{total / APPS:g}", goal_text, ok, describe(seen, APPS))
             left = len(emu.backend.apps())
             masked = _masked_client_rotation(engine, emu)
@@ -147,8 +153,10 @@ def _masked_client_rotation(engine: Engine, emu: EmulatorServer) -> Counter[str]
     return kinds(emu.app.requests)
 
 
-def _verdict(seen: Counter[str], goal: Counter[str], extra: Counter[str]) -> str:
-    want = Counter({kind: count * APPS for kind, count in goal.items()})
+def _verdict(
+    seen: Counter[str], goal: Counter[str], extra: Counter[str], once: Counter[str]
+) -> str:
+    want = Counter({kind: count * APPS for kind, count in goal.items()}) + once
     if seen == want:
         return verdict(True)
     if extra and seen == want + Counter({kind: count * APPS for kind, count in extra.items()}):

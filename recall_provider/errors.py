@@ -15,6 +15,7 @@ from typing import Self
 __all__ = [
     "Outcome",
     "RecallAPIError",
+    "RecallAppExistsError",
     "RecallAuthenticationError",
     "RecallConfigError",
     "RecallConnectionError",
@@ -229,6 +230,10 @@ class RecallResponseError(RecallAPIError):
     """Recall answered with something the client cannot understand."""
 
     hint = "The response did not match the documented Recall API; report it with the request id."
+
+
+class RecallAppExistsError(RecallError):
+    """Recall already has an app for the Zoom client id a create was for: it did not post."""
 
 
 class RecallWebhookCheckError(RecallError):

@@ -31,6 +31,8 @@ from recall_provider import creation
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
 from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, SECRETS, judge
+from recall_provider.journal import CreateJournal
+from recall_provider.lookup import AppIndex
 from recall_provider.models import (
     ZoomOAuthAppCreate,
     ZoomOAuthAppUpdate,
@@ -58,7 +60,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         # of Settings.read, the API key among their locals) and raised anew when a call needs
         # Recall, so a preview (which needs none) still runs.
         self._settings: Settings | _Unusable | None = None
-        self._client_instance: RecallClient | None = None
+        self._runtime_instance: _Runtime | None = None
         self._lock = threading.Lock()
 
     def __reduce__(self) -> tuple[Callable[[], RecallZoomOAuthAppProvider], tuple[()]]:
@@ -80,19 +82,26 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             settings = _Unusable(exc.summary, exc.hint)
         with self._lock:
             self._settings = settings
-            self._client_instance = None
+            self._runtime_instance = None
 
-    def _client(self, *props: Mapping[str, Any]) -> RecallClient:
-        """The client, told the secrets of ``props`` so that no error text can show them."""
+    def _runtime(self, *props: Mapping[str, Any]) -> _Runtime:
+        """The client (told the secrets of ``props``, so that no error text can show them),
+        the workspace's app index and this machine's create records."""
         with self._lock:
-            if self._client_instance is None:
+            if self._runtime_instance is None:
                 settings = self._settings or Settings.read(lambda key: None)
                 if isinstance(settings, _Unusable):
                     raise RecallConfigError(settings.summary, hint=settings.hint)
-                self._client_instance = settings.client()
-            client = self._client_instance
-        client.remember_secrets(*(str(p[k]) for p in props for k in SECRETS if p.get(k)))
-        return client
+                client = settings.client()
+                self._runtime_instance = _Runtime(
+                    client, AppIndex(client), CreateJournal(client.workspace)
+                )
+            runtime = self._runtime_instance
+        runtime.client.remember_secrets(*(str(p[k]) for p in props for k in SECRETS if p.get(k)))
+        return runtime
+
+    def _client(self, *props: Mapping[str, Any]) -> RecallClient:
+        return self._runtime(*props).client
 
     # -- preview: check and diff never call Recall ------------------------------------------
 
@@ -131,8 +140,10 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
     # -- apply ------------------------------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Adopt the app named by ``adopt_app_id``, or POST one; then run the self-check."""
-        client = self._client(props)
+        """Adopt the app named by ``adopt_app_id``, or make one (never a second for one Zoom
+        app); then run the self-check."""
+        run = self._runtime(props)
+        client = run.client
         request = ZoomOAuthAppCreate.model_validate(
             {k: props[k] for k in ZoomOAuthAppCreate.model_fields}
         )
@@ -140,13 +151,20 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         if adopt_id:
             app, ours = creation.adopt(client, adopt_id, request), False
         else:
-            app, ours = creation.post(client, request)
+            app, ours = creation.make(client, request, run.index, run.journal)
         outs = app_outputs(app, client.webhook_url(app.id), props)
         try:
             outs.update(self_check(client, app.id, props))
         except RecallWebhookCheckError as exc:
-            undone = creation.undo_create(client, app.id, exc, ours=ours, adopted=bool(adopt_id))
+            undone, deleted = creation.undo_create(
+                client, app.id, exc, ours=ours, adopted=bool(adopt_id)
+            )
+            if deleted:
+                run.journal.done(request.client_id)
+                run.index.forget(app.id)
             raise undone from None
+        # The engine records the app now: this machine's record of the create is done.
+        run.journal.done(request.client_id)
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
@@ -190,8 +208,19 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
         """One DELETE; an app that is already gone counts as deleted."""
+        run = self._runtime(props)
         with contextlib.suppress(RecallNotFoundError):
-            self._client(props).delete_app(id)
+            run.client.delete_app(id)
+        run.index.forget(id)
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    """What a provider process builds once from its settings."""
+
+    client: RecallClient
+    index: AppIndex
+    journal: CreateJournal
 
 
 @dataclass(frozen=True)

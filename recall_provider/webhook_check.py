@@ -10,7 +10,7 @@ from typing import Any
 
 from recall_provider import zoom
 from recall_provider.client import RecallClient
-from recall_provider.errors import RecallAPIError, RecallWebhookCheckError
+from recall_provider.errors import RecallAPIError, RecallError, RecallWebhookCheckError
 from recall_provider.models import iso
 from recall_provider.outputs import SELF_CHECK_AT
 
@@ -37,6 +37,14 @@ def self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> d
         answer = client.send_zoom_webhook(app_id, body, headers, secret=secret)
     except RecallAPIError as exc:
         raise RecallWebhookCheckError(f"{summary}: {exc}", hint=advice) from None
+    except RecallError as exc:
+        # No answer at all (a dropped connection, a timeout): the webhook is unproven, and the
+        # create must not end as if it had passed.
+        raise RecallWebhookCheckError(
+            f"{summary}: {exc}",
+            hint="The webhook URL gave no answer, so it is unproven; run `pulumi up` again, or "
+            "set validate_webhook to false to skip this check.",
+        ) from None
     expected = zoom.encrypted_token(secret, plain_token)
     got = answer.get("encryptedToken")
     if answer.get("plainToken") != plain_token or not (

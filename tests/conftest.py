@@ -17,8 +17,20 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import Backend, EmulatorServer
+from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _create_records_stay_in_the_test_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    # The provider keeps its records of interrupted creates in the user's state directory;
+    # tests (and the hosts they start) keep theirs apart.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-state")))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,10 +10,15 @@ inputs and provider outputs per resource, secrets stripped before every call (th
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import itertools
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,12 +312,50 @@ class CheckFailed(Exception):
         super().__init__("; ".join(f"{p}: {r}" for p, r in failures))
 
 
+def as_new_process(props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` whose pickled provider is a fresh string, so that the host, which caches one
+    provider per pickled string, gives the command a provider of its own, as a new host
+    process would (the CLI starts one per command). The pickle gains a no-op, nothing else."""
+    if PROVIDER_KEY not in props:
+        return props
+    nonce = f"command-{next(_COMMANDS)}".encode()
+    prefix = b"X" + struct.pack("<I", len(nonce)) + nonce + b"0"  # push a string, pop it
+    raw = base64.b64decode(props[PROVIDER_KEY])
+    return {**props, PROVIDER_KEY: base64.b64encode(prefix + raw).decode("ascii")}
+
+
+_COMMANDS = itertools.count()
+
+
 class Engine:
-    """The engine's per-command call sequences against one host, with state kept between."""
+    """The engine's per-command call sequences against one host, with state kept between.
+
+    Each call is a command of its own, on a provider of its own (``as_new_process``), as on the
+    CLI, where each command starts its own host; inside ``with engine.command():`` the calls
+    are one command over several resources. The host process itself is shared, to keep tests
+    quick.
+    """
 
     def __init__(self, host: ProviderHost) -> None:
         self.host = host
         self.state: dict[str, ResourceState] = {}
+        self._command: str | None = None
+
+    @contextlib.contextmanager
+    def command(self) -> Iterator[None]:
+        """Run the calls inside as one command: one provider process serves them all."""
+        self._command = as_new_process(program_props())[PROVIDER_KEY]
+        try:
+            yield
+        finally:
+            self._command = None
+
+    def _in_command(self, props: dict[str, Any]) -> dict[str, Any]:
+        if PROVIDER_KEY not in props:
+            return props
+        if self._command is None:
+            return as_new_process(props)
+        return {**props, PROVIDER_KEY: self._command}
 
     def _check(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
         old = self.state.get(name)
@@ -322,6 +365,7 @@ class Engine:
         return inputs
 
     def preview(self, name: str, props: dict[str, Any]) -> Plan:
+        props = self._in_command(props)
         inputs = self._check(name, props)
         old = self.state.get(name)
         if old is None:
@@ -330,6 +374,7 @@ class Engine:
         return Plan(_op(diff), diff=diff)
 
     def up(self, name: str, props: dict[str, Any]) -> Plan:
+        props = self._in_command(props)
         inputs = self._check(name, props)
         old = self.state.get(name)
         if old is None:
@@ -343,12 +388,14 @@ class Engine:
             outputs = self.host.update(name, old.id, old.outputs, old.inputs, inputs)
             self.state[name] = ResourceState(old.id, inputs, outputs)
         elif op == "replace":
+            # The old outputs' pickle is this command's provider too: the same bytes on the CLI.
+            olds = {**old.outputs, PROVIDER_KEY: props[PROVIDER_KEY]}
             if diff.delete_before_replace:
-                self.host.delete(name, old.id, old.outputs, old.inputs)
+                self.host.delete(name, old.id, olds, old.inputs)
                 del self.state[name]
             id_, outputs = self.host.create(name, inputs)
             if not diff.delete_before_replace:
-                self.host.delete(name, old.id, old.outputs, old.inputs)
+                self.host.delete(name, old.id, olds, old.inputs)
             self.state[name] = ResourceState(id_, inputs, outputs)
         return Plan(op, outputs=self.state[name].outputs, diff=diff)
 
@@ -356,7 +403,9 @@ class Engine:
         """Read, then (as the engine does since 3.120) diff the refreshed state against the old
         inputs to decide whether the refresh shows a change: "deleted", "same" or "update"."""
         old = self.state[name]
-        id_, outputs, inputs = self.host.read(name, old.id, old.outputs, old.inputs)
+        id_, outputs, inputs = self.host.read(
+            name, old.id, self._in_command(old.outputs), old.inputs
+        )
         if not id_:
             del self.state[name]
             return "deleted"
@@ -368,7 +417,7 @@ class Engine:
     def destroy(self, name: str) -> None:
         # A failed Delete keeps the resource in state, as the engine does.
         old = self.state[name]
-        self.host.delete(name, old.id, old.outputs, old.inputs)
+        self.host.delete(name, old.id, self._in_command(old.outputs), old.inputs)
         del self.state[name]
 
 

@@ -1118,3 +1118,16 @@ def test_server_lifecycle() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.url
     server.stop()  # stopping twice is harmless
+
+
+def test_a_fault_can_let_the_first_matching_requests_through(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    fresh_emulator.app.add_fault(Fault(method="GET", path=APPS_PATH, status=404, skip=2))
+    statuses = [get(fresh_emulator, APPS_PATH).status_code for _ in range(4)]
+    assert statuses == [200, 200, 404, 200]
+    response = requests.post(
+        fresh_emulator.url + "/_emulator/faults", json={"status": 503, "skip": -1}, timeout=5
+    )
+    assert response.status_code == 400
+    assert "skip" in response.json()["detail"]

@@ -21,6 +21,7 @@ from tests.host_harness import (
     HostError,
     ProviderHost,
     ResourceState,
+    as_new_process,
     program_props,
 )
 
@@ -200,6 +201,7 @@ def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
     assert f"list Recall's apps for client id {CLIENT_ID!r}" in error.last_line
     assert_clean(error)
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
+        ("GET", 200),  # no app for this Zoom app yet
         ("POST", fault.status),
         ("GET", 200),
         ("GET", 200),
@@ -217,6 +219,7 @@ def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
     assert [
         (r.method, r.status) for r in host_emulator.app.requests if re.search(APPS, r.path)
     ] == [
+        ("GET", 200),  # no app for this Zoom app yet
         ("POST", 503),
         ("GET", 200),
         ("GET", 200),
@@ -279,6 +282,7 @@ def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
     assert "adopt_app_id" in error.last_line
     assert_clean(error)
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
+        ("GET", 200),  # no app for this Zoom app yet
         ("POST", fault.status),
         ("GET", 200),
         ("GET", 200),
@@ -316,6 +320,7 @@ def test_a_create_that_succeeds_on_the_server_but_loses_its_answer_leaves_one_ap
     )
     arrived = sorted(host_emulator.app.requests, key=lambda r: r.started)
     assert [(r.method, r.faulted) for r in arrived if re.search(APPS, r.path)] == [
+        ("GET", False),  # no app for this Zoom app yet
         ("POST", True),
         ("GET", False),
     ], "found at the first look, never posted again"
@@ -331,7 +336,8 @@ def test_a_429_on_create_is_retried_after_retry_after(
     assert (throttled.status, throttled.faulted) == (429, True)
     assert (retry.status, retry.faulted) == (201, False)
     assert retry.started - ended(throttled) >= 1 - CLOCK_TOLERANCE
-    assert requests_to(host_emulator, "GET", APPS) == [], "a 429 is unambiguous: no reconciliation"
+    (lookup,) = requests_to(host_emulator, "GET", APPS)
+    assert lookup.started < throttled.started, "the one listing is the look before the POST"
 
 
 @pytest.mark.parametrize("after_processing", [False, True], ids=["made-nothing", "made-app"])
@@ -341,7 +347,8 @@ def test_a_404_on_the_reconciliation_listing_tells_the_user_what_to_do(
     host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=502, after_processing=after_processing)
     )
-    host_emulator.app.add_fault(Fault(method="GET", path=APPS, status=404))
+    # The first listing is the look before the POST; the second, after it, gets the 404.
+    host_emulator.app.add_fault(Fault(method="GET", path=APPS, status=404, skip=1))
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     error = info.value
@@ -363,7 +370,7 @@ def test_a_404_on_the_webhook_self_check_leaves_no_app(
     host: ProviderHost, host_emulator: EmulatorServer
 ) -> None:
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
-    checked, failures = host.check("app", {}, props())
+    checked, failures = host.check("app", {}, as_new_process(props()))
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)  # raised: no id reaches the engine
@@ -377,6 +384,7 @@ def test_a_404_on_the_webhook_self_check_leaves_no_app(
     assert_clean(error)
     assert host_emulator.backend.apps() == [], "the app the failed create made was deleted"
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
+        ("GET", 200),  # no app for this Zoom app yet
         ("POST", 201),
         ("POST", 404),
         ("DELETE", 204),
@@ -388,7 +396,7 @@ def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
 ) -> None:
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
     host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
-    checked, failures = host.check("app", {}, props())
+    checked, failures = host.check("app", {}, as_new_process(props()))
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)
@@ -404,15 +412,17 @@ def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
 
 
 @pytest.mark.parametrize("status", [400, 401, 403])
-@pytest.mark.parametrize("step", ["create", "refresh", "update", "delete"])
+@pytest.mark.parametrize("step", ["create", "create's POST", "refresh", "update", "delete"])
 def test_refusals_at_every_step(
     engine: Engine, host_emulator: EmulatorServer, step: str, status: int
 ) -> None:
-    app_id = "" if step == "create" else created(engine, host_emulator).id
+    app_id = "" if step.startswith("create") else created(engine, host_emulator).id
     before = host_emulator.backend.apps()
-    host_emulator.app.add_fault(Fault(status=status, times=5))
+    # A create's first request looks for an app of its Zoom app; "create's POST" lets it pass.
+    host_emulator.app.add_fault(Fault(status=status, times=5, skip=int(step == "create's POST")))
     action, operation, method = {
-        "create": (lambda: engine.up("app", props()), "create Zoom OAuth app", "POST"),
+        "create": (lambda: engine.up("app", props()), "list Zoom OAuth apps", "GET"),
+        "create's POST": (lambda: engine.up("app", props()), "create Zoom OAuth app", "POST"),
         "refresh": (lambda: engine.refresh("app"), f"retrieve Zoom OAuth app {app_id}", "GET"),
         "update": (
             lambda: engine.up("app", props(ROTATED)),
@@ -426,14 +436,15 @@ def test_refusals_at_every_step(
     error = info.value
     expected = "RecallValidationError" if status == 400 else "RecallAuthenticationError"
     assert error_type(error) == expected
-    answer = last_answer(host_emulator, method, APPS if step == "create" else ONE_APP)
+    answer = last_answer(host_emulator, method, APPS if step.startswith("create") else ONE_APP)
     assert answer.status == status
     assert_names_the_answer(error, operation, answer)
     if status != 400:
         assert "region" in error.last_line
     assert_clean(error)
     assert host_emulator.backend.apps() == before, "nothing half-done"
-    assert host_emulator.app.count() == 1, f"never retried: {host_emulator.app.requests}"
+    refused = 1 + (step == "create's POST")  # the look before the POST got through
+    assert host_emulator.app.count() == refused, f"never retried: {host_emulator.app.requests}"
 
 
 def test_not_found_at_every_step(
@@ -460,7 +471,7 @@ def test_not_found_at_every_step(
     # create answered 404 (a wrong base URL path, say): a typed error, no app, no id
     host_emulator.app.clear_requests()
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=404))
-    checked, failures = host.check("app", {}, props())
+    checked, failures = host.check("app", {}, as_new_process(props()))
     assert failures == []
     with pytest.raises(HostError) as info:
         host.create("app", checked)  # the Create RPC raised: it returned no id
@@ -470,7 +481,10 @@ def test_not_found_at_every_step(
     )
     assert_clean(info.value)
     assert host_emulator.backend.apps() == []
-    assert [(r.method, r.status) for r in host_emulator.app.requests] == [("POST", 404)]
+    assert [(r.method, r.status) for r in host_emulator.app.requests] == [
+        ("GET", 200),  # no app for this Zoom app yet
+        ("POST", 404),
+    ]
 
 
 def test_a_failed_update_is_reported_as_failed(
@@ -625,9 +639,10 @@ def test_a_mix_of_calls_at_once_on_a_fresh_host(
 
     host = fresh_host()
     host_emulator.app.clear_requests()
-    # Every API call (not the self-checks) is slow, so the four workers overlap.
+    # Every API call (not the self-checks) is slow, so the four workers overlap: one each,
+    # and the creates' looks for an app of their Zoom app.
     host_emulator.app.add_fault(
-        Fault(path=r"^/api/v2/zoom-oauth-apps/([^/]+/)?$", delay=0.2, times=16)
+        Fault(path=r"^/api/v2/zoom-oauth-apps/([^/]+/)?$", delay=0.2, times=64)
     )
 
     def read(app: Concurrent) -> ResourceState:

@@ -287,13 +287,14 @@ def test_a_whole_lifecycle_leaks_no_secret(
         )
         assert engine.refresh("zoom") == "deleted", f"{app_id} is gone"
 
-        # re-create, answered 503: list, wait, list again, then POST once more
+        # re-create, answered 503: look, POST, list, wait, list again, then POST once more
         _, records = with_fault(
             host_emulator,
             Fault(method="POST", path=APPS, status=503),
             lambda: engine.up("zoom", props_back),
         )
         assert calls(records, APPS) == [
+            ("GET", 200, False),
             ("POST", 503, True),
             ("GET", 200, False),
             ("GET", 200, False),
@@ -306,7 +307,11 @@ def test_a_whole_lifecycle_leaks_no_secret(
 
         # re-create whose app is made but whose answer is lost: one listing finds the app
         _, records = with_fault(host_emulator, LOST_ANSWER, lambda: engine.up("zoom", props_back))
-        assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
+        assert sorted(calls(records, APPS)) == [
+            ("GET", 200, False),  # the look before the POST
+            ("GET", 200, False),
+            ("POST", 201, True),
+        ]
         assert app_ids(host_emulator) == [engine.state["zoom"].id]
         assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET
         scanner.see_state("after a re-create whose answer was lost", engine)

@@ -79,6 +79,11 @@ class RecallClient:
         return self.transport.timeout
 
     @property
+    def workspace(self) -> str:
+        """A name for the workspace this client's key opens, that does not reveal the key."""
+        return self.transport.workspace
+
+    @property
     def pacing(self) -> Pacing | None:
         """The client-side rate limits, or None when requests are not paced."""
         return self.transport.pacing
@@ -143,20 +148,34 @@ class RecallClient:
         self, *, client_id: str | None = None, kind: str | None = None
     ) -> Iterator[ZoomOAuthApp]:
         """Every app of the workspace, following pages; filters match exactly."""
+        for page, _ in self.app_pages(client_id=client_id, kind=kind):
+            yield from page
+
+    def app_pages(
+        self, *, client_id: str | None = None, kind: str | None = None
+    ) -> Iterator[tuple[list[ZoomOAuthApp], bool]]:
+        """The workspace's apps a page (one request) at a time, newest first, each with
+        whether it is the last."""
         params = {k: v for k, v in (("client_id", client_id), ("kind", kind)) if v is not None}
-        for app in self._paginate("list Zoom OAuth apps", APPS_PATH, params, ZoomOAuthApp):
-            self._remember_shown(app)
+        pages = self._paginate("list Zoom OAuth apps", APPS_PATH, params, ZoomOAuthApp)
+        for page, last in pages:
+            for app in page:
+                self._remember_shown(app)
             # The API's filter semantics are undocumented; exact matching is guaranteed here.
-            if (client_id is None or app.client_id == client_id) and (
-                kind is None or app.kind == kind
-            ):
-                yield app
+            wanted = [
+                app
+                for app in page
+                if (client_id is None or app.client_id == client_id)
+                and (kind is None or app.kind == kind)
+            ]
+            yield wanted, last
 
     def list_app_logs(self, app_id: str) -> Iterator[ZoomOAuthAppLog]:
         """Recall's log entries (warnings, errors) about one app, newest first."""
         app_path(app_id)
         op = f"list logs of Zoom OAuth app {app_id}"
-        yield from self._paginate(op, APP_LOGS_PATH, {"oauth_app": app_id}, ZoomOAuthAppLog)
+        for page, _ in self._paginate(op, APP_LOGS_PATH, {"oauth_app": app_id}, ZoomOAuthAppLog):
+            yield from page
 
     def send_zoom_webhook(
         self, app_id: str, body: bytes, headers: Mapping[str, str], *, secret: str | None = None
@@ -191,14 +210,14 @@ class RecallClient:
 
     def _paginate(
         self, operation: str, path: str, params: dict[str, str], model: type[M]
-    ) -> Iterator[M]:
+    ) -> Iterator[tuple[list[M], bool]]:
         target: str | None = path
         query: dict[str, str] | None = params
         seen: set[str] = set()
         while target is not None:
             resp = self.transport.request(operation, "GET", target, params=query, bucket="list")
             page = _parse(operation, resp, Page[model])  # type: ignore[valid-type]
-            yield from page.results
+            yield page.results, page.next is None
             target, query = None, None
             if page.next is not None:
                 target = page_path(page.next, path)

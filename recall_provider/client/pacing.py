@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Pacing", "TokenBucket", "shared_bucket"]
+__all__ = ["Pacing", "TokenBucket", "shared_bucket", "workspace_key"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,15 @@ _BUCKETS: dict[tuple[str, str, str], TokenBucket] = {}
 _BUCKETS_LOCK = threading.Lock()
 
 
+def workspace_key(base_url: str, api_key: str) -> str:
+    """A name for the workspace a key opens at a base URL, that does not reveal the key."""
+    return hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()[:16]
+
+
 def shared_bucket(base_url: str, api_key: str, name: str, pacing: Pacing) -> TokenBucket:
     """The process's bucket ``name`` (``crud`` or ``list``) for one workspace."""
     # Recall limits per workspace, so clients with the same key and base URL share a bucket.
-    key = (base_url, hashlib.sha256(api_key.encode()).hexdigest()[:16], name)
+    key = (base_url, workspace_key(base_url, api_key), name)
     with _BUCKETS_LOCK:
         if key not in _BUCKETS:
             _BUCKETS[key] = TokenBucket(*pacing.bucket(name))

@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from recall_provider.client.failures import status_error, transport_error
-from recall_provider.client.pacing import Pacing, TokenBucket, shared_bucket
+from recall_provider.client.pacing import Pacing, TokenBucket, shared_bucket, workspace_key
 from recall_provider.client.retry import RecallRetry, RetryPolicy
 
 __all__ = ["Timeout", "Transport"]
@@ -90,6 +90,11 @@ class Transport:
         for session in sessions:
             session.close()
         self._local = threading.local()
+
+    @property
+    def workspace(self) -> str:
+        """A name for the workspace this transport's key opens, that does not reveal the key."""
+        return workspace_key(self.base_url, self._api_key)
 
     def bucket(self, name: str) -> TokenBucket | None:
         """The pacing bucket ``name`` of this workspace; None when pacing is off."""

@@ -32,6 +32,7 @@ class Fault:
     delay: float = 0.0  # seconds to sleep before answering
     drop: bool = False  # reset the connection instead of answering
     after_processing: bool = False  # delay/drop/status only after the backend did the work
+    skip: int = 0  # matching requests to let through untouched before the fault fires
 
     def __post_init__(self) -> None:
         require(self.method is None or isinstance(self.method, str), "method must be a string")
@@ -55,6 +56,7 @@ class Fault:
         require(isinstance(self.drop, bool), "drop must be a boolean")
         require(isinstance(self.after_processing, bool), "after_processing must be a boolean")
         require(not (self.drop and self.status is not None), "drop and status exclude each other")
+        require(is_int(self.skip) and self.skip >= 0, "skip must be an integer >= 0")
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request with this method and path gets this fault."""
@@ -94,6 +96,9 @@ class ArmedFaults:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)

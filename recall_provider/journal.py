@@ -1,0 +1,118 @@
+"""This machine's record of the creates it started: what lets a later run prove that an app is
+the one an interrupted run made.
+
+Recall's apps carry no label, and an interrupted ``pulumi up`` (a CI timeout, Ctrl-C twice)
+drops its pending create from Pulumi's view, so the next ``up`` would create again. Before a
+create POSTs, it writes one small file per Zoom client id of the workspace, then adds the id
+Recall answers, and removes the file once the create is done or undone. A file left behind is
+an interrupted create. Nothing secret is written: the client id, the kind, times and app ids.
+The directory is ``RECALL_ZOOM_STATE_DIR``, else the user's state directory; a machine where it
+cannot be written keeps no record, so an interrupted create is reported instead of taken over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry"]
+
+log = logging.getLogger(__name__)
+
+STATE_DIR_ENV = "RECALL_ZOOM_STATE_DIR"
+# An interrupted create is taken over only by a run that comes soon after; an older record
+# proves nothing about who owns the app now.
+_KEPT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A create this machine started for one Zoom client id, and what it learned."""
+
+    client_id: str
+    kind: str
+    started: str
+    """When the POST was about to be sent (ISO 8601, UTC)."""
+    app_id: str | None = None
+    """The app the create made or found; None while its POST has no answer."""
+    answered: bool = False
+    """Whether ``app_id`` came in the answer to this create's own POST (so it is provably the
+    create's app), rather than from a listing after the answer was lost."""
+
+    @property
+    def started_at(self) -> datetime:
+        """``started`` as a time."""
+        return datetime.fromisoformat(self.started)
+
+
+class CreateJournal:
+    """The records of one workspace's creates on this machine; safe for concurrent creates of
+    different client ids (each has its own file, replaced whole)."""
+
+    def __init__(self, workspace: str, directory: Path | None = None) -> None:
+        base = directory or Path(
+            os.environ.get(STATE_DIR_ENV) or platformdirs.user_state_dir("recall-zoom")
+        )
+        self.directory = base / "creates" / workspace
+
+    def begin(self, client_id: str, kind: str) -> Entry:
+        """Record that a create for ``client_id`` is about to POST."""
+        entry = Entry(client_id, kind, datetime.now(UTC).isoformat())
+        self._write(entry)
+        return entry
+
+    def made(self, entry: Entry, app_id: str, *, answered: bool) -> Entry:
+        """Record the app the create made (``answered``: its POST's answer named it) or found."""
+        entry = Entry(entry.client_id, entry.kind, entry.started, app_id, answered)
+        self._write(entry)
+        return entry
+
+    def find(self, client_id: str) -> Entry | None:
+        """The record an interrupted create left for ``client_id``, if a recent one is here."""
+        try:
+            data = json.loads(self._path(client_id).read_text(encoding="utf-8"))
+            entry = Entry(**data)
+            if entry.client_id != client_id:
+                return None
+            if datetime.now(UTC) - entry.started_at > _KEPT:
+                self.done(client_id)
+                return None
+            return entry
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            log.debug("ignoring an unreadable create record: %s", type(exc).__name__)
+            return None
+
+    def done(self, client_id: str) -> None:
+        """Forget ``client_id``'s record: its create ended, with its app kept or deleted."""
+        try:
+            self._path(client_id).unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("could not remove a create record: %s", type(exc).__name__)
+
+    def _path(self, client_id: str) -> Path:
+        digest = hashlib.sha256(client_id.encode()).hexdigest()[:32]
+        return self.directory / f"{digest}.json"
+
+    def _write(self, entry: Entry) -> None:
+        # Write-then-rename: a run killed mid-write leaves the old record or none, never half.
+        temp: str | None = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".record-")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(asdict(entry), out)
+            os.replace(temp, self._path(entry.client_id))
+        except OSError as exc:
+            log.debug("could not record a create: %s", type(exc).__name__)
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)

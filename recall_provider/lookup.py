@@ -1,0 +1,80 @@
+"""What Recall already has for a Zoom client id, asked before every create.
+
+One listing of the workspace serves every create of a provider process (one Pulumi command).
+It is walked a page at a time: each create that asks before the walk is complete advances it by
+one page and asks Recall for its own client id alone. So K creates in a workspace of N apps, p to
+a page, cost at most about 2 x min(K, N/p) list calls, and a single one in a workspace of one
+page, however many creates follow. A "no app" answer of the complete listing is trusted (the
+apps that this process creates or deletes are kept up to date in it); an app it names is always
+looked up again, since it may be gone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from recall_provider.client import RecallClient
+from recall_provider.models import ZoomOAuthApp
+
+__all__ = ["AppIndex"]
+
+
+class AppIndex:
+    """Recall's apps by Zoom client id, from one listing shared by a process's creates."""
+
+    def __init__(self, client: RecallClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._walk_lock = threading.Lock()
+        self._pages: Iterator[tuple[list[ZoomOAuthApp], bool]] | None = None
+        self._complete = False
+        self._apps: dict[str, dict[str, ZoomOAuthApp]] = {}
+
+    @property
+    def complete(self) -> bool:
+        """Whether the listing has been walked to its end."""
+        return self._complete
+
+    def apps_for(self, client_id: str) -> list[ZoomOAuthApp]:
+        """Every app Recall has for ``client_id``, of either kind."""
+        self._advance()
+        with self._lock:
+            known = self._complete and not self._apps.get(client_id)
+        if known:
+            return []
+        apps = list(self._client.list_apps(client_id=client_id))
+        with self._lock:
+            self._apps[client_id] = {app.id: app for app in apps}
+        return apps
+
+    def record(self, app: ZoomOAuthApp) -> None:
+        """An app this process made or took over."""
+        with self._lock:
+            self._apps.setdefault(app.client_id, {})[app.id] = app
+
+    def forget(self, app_id: str) -> None:
+        """An app this process deleted."""
+        with self._lock:
+            for apps in self._apps.values():
+                apps.pop(app_id, None)
+
+    def _advance(self) -> None:
+        # One page per asking create, and one walker at a time: a create that finds the walk
+        # busy asks for its own client id instead of waiting.
+        if self._complete or not self._walk_lock.acquire(blocking=False):
+            return
+        try:
+            if self._pages is None:
+                self._pages = self._client.app_pages()
+            try:
+                page, last = next(self._pages, ([], True))
+            except BaseException:
+                self._pages = None  # a failed generator is over: start again next time
+                raise
+            with self._lock:
+                for app in page:
+                    self._apps.setdefault(app.client_id, {})[app.id] = app
+                self._complete = last
+        finally:
+            self._walk_lock.release()

@@ -1,0 +1,216 @@
+"""Never two apps for one Zoom app, never an app deleted that the stack does not own: the
+hostile cases of issue 11 through the real provider host, each command on a host of its own
+where the CLI would start one (an interrupted ``pulumi up`` is a host killed mid-call)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recall_provider.emulator import EmulatorServer, Fault
+from recall_provider.journal import STATE_DIR_ENV
+from tests.helpers import APPS, WEBHOOK, make_app
+from tests.host_harness import Engine, HostError, ProviderHost, program_props
+
+pytestmark = pytest.mark.host
+
+API_KEY = "ownership-api-key-0123456789"
+CLIENT_ID = "zoomClientOwnership"
+CLIENT_SECRET = "ownership-client-secret-0001"
+WEBHOOK_SECRET = "ownership-webhook-secret-0001"
+
+StartHost = Callable[..., ProviderHost]
+
+
+def props(**overrides: Any) -> dict[str, Any]:
+    inputs = {"kind": "user_level", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+              "webhook_secret": WEBHOOK_SECRET}  # fmt: skip
+    return program_props(**{**inputs, **overrides})
+
+
+@pytest.fixture
+def start_host(host_emulator: EmulatorServer, tmp_path: Path) -> Iterator[StartHost]:
+    """Hosts against the module's emulator; ``machine`` names whose records of interrupted
+    creates a host keeps (hosts of one machine share them)."""
+    hosts: list[ProviderHost] = []
+
+    def start(machine: str = "this machine") -> ProviderHost:
+        config = {"recall:apiKey": API_KEY, "recall:apiUrl": host_emulator.url,
+                  "recall:requestTimeout": "1"}  # fmt: skip
+        host = ProviderHost(config, env={STATE_DIR_ENV: str(tmp_path / machine)})
+        hosts.append(host)
+        return host
+
+    try:
+        yield start
+    finally:
+        for host in hosts:
+            host.close()
+
+
+def killed_mid_create(
+    host: ProviderHost, host_emulator: EmulatorServer, hang: Fault, records: Path
+) -> None:
+    """Start a create, wait until Recall holds the app (and, for a hanging self-check, until
+    the create has recorded its id), then kill the host, as a CI timeout or a second Ctrl-C
+    would: Pulumi records nothing of the create."""
+    host_emulator.app.add_fault(hang)
+    engine = Engine(host)
+    crashed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            engine.up("app", props())
+        except HostError as exc:
+            crashed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not host_emulator.backend.apps() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    while hang.path == WEBHOOK and not _recorded_an_id(records):
+        assert time.monotonic() < deadline, "the create recorded the id Recall answered"
+        time.sleep(0.02)
+    assert host_emulator.backend.apps(), "the POST reached Recall"
+    host.process.kill()
+    thread.join(timeout=10)
+    assert crashed, "the create never finished"
+    assert engine.state == {}, "the pending create is dropped"
+    host_emulator.app.clear_faults()
+
+
+def _recorded_an_id(records: Path) -> bool:
+    return any('"app_id": "' in path.read_text() for path in records.rglob("*.json"))
+
+
+# Long enough to kill the host in, short enough not to hold the emulator's teardown.
+HANGS = [
+    pytest.param(
+        Fault(method="POST", path=APPS, delay=4, after_processing=True), id="during-the-POST"
+    ),
+    pytest.param(Fault(method="POST", path=WEBHOOK, delay=4), id="during-the-self-check"),
+]
+
+
+@pytest.mark.parametrize("hang", HANGS)
+def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
+    start_host: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+) -> None:
+    killed_mid_create(start_host(), host_emulator, hang, tmp_path / "this machine")
+    (made,) = host_emulator.backend.apps()
+    host_emulator.app.clear_requests()
+    engine = Engine(start_host())
+    assert engine.up("app", props()).op == "create"
+    assert engine.state["app"].id == made["id"], "taken over, not made again"
+    assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
+    assert host_emulator.app.count("POST", APPS) == 0
+    assert engine.state["app"].outputs["webhook_self_check_at"], "checked as a new app is"
+    # The record is gone with the create: the app is the stack's like any other.
+    assert engine.preview("app", props()).op == "same"
+
+
+@pytest.mark.parametrize("hang", HANGS)
+def test_on_another_machine_the_interrupted_ups_app_stops_the_create(
+    start_host: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+) -> None:
+    runner = "the CI runner that timed out"
+    killed_mid_create(start_host(runner), host_emulator, hang, tmp_path / runner)
+    (made,) = host_emulator.backend.apps()
+    engine = Engine(start_host("a fresh CI runner"))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    line = info.value.last_line
+    assert "RecallAppExistsError" in line
+    assert f"Recall already has 1 app for Zoom client id {CLIENT_ID!r}: {made['id']}" in line
+    assert "pulumi refresh --clear-pending-creates" in line
+    assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]], "no second app"
+    # Adopting it, as the error says, ends it.
+    assert engine.up("app", props(adopt_app_id=made["id"])).op == "create"
+    assert engine.state["app"].id == made["id"]
+
+
+def test_an_app_deleted_and_made_again_by_hand_is_not_joined_by_a_second(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    engine = Engine(start_host())
+    engine.up("app", props())
+    host_emulator.backend.delete_app(engine.state["app"].id)
+    by_hand = make_app(host_emulator, client_id=CLIENT_ID, webhook_secret=WEBHOOK_SECRET)
+    assert engine.refresh("app") == "deleted"
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    assert "RecallAppExistsError" in info.value.last_line
+    assert by_hand["id"] in info.value.last_line
+    assert [a["id"] for a in host_emulator.backend.apps()] == [by_hand["id"]]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(method="POST", path=WEBHOOK, drop=True), Fault(method="POST", path=WEBHOOK, delay=2)],
+    ids=["dropped", "timed-out"],
+)
+def test_a_self_check_without_an_answer_undoes_the_create(
+    start_host: StartHost, host_emulator: EmulatorServer, fault: Fault
+) -> None:
+    engine = Engine(start_host())
+    host_emulator.app.add_fault(fault)
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    line = info.value.last_line
+    assert "RecallWebhookCheckError" in line
+    assert "gave no answer" in line
+    assert host_emulator.backend.apps() == [], "the app its own POST made is deleted again"
+    host_emulator.app.clear_faults()
+    engine.up("app", props())
+    assert len(host_emulator.backend.apps()) == 1
+
+
+def test_a_clean_up_that_fails_leaves_an_app_the_next_up_takes_over(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    engine = Engine(start_host())
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
+    host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    (left,) = host_emulator.backend.apps()
+    assert "this machine takes the app over" in info.value.last_line
+    host_emulator.app.clear_faults()
+    engine = Engine(start_host())
+    engine.up("app", props())
+    assert engine.state["app"].id == left["id"]
+    assert len(host_emulator.backend.apps()) == 1
+
+
+def test_one_listing_serves_every_create_of_a_command_in_a_small_workspace(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    for i in range(5):  # other apps of the workspace: one page of the emulator's ten
+        make_app(host_emulator, client_id=f"someoneElse{i}")
+    engine = Engine(start_host())
+    with engine.command():
+        for i in range(12):
+            engine.up(f"app{i}", props(client_id=f"{CLIENT_ID}{i}"))
+    assert host_emulator.app.count("POST", APPS) == 12
+    assert host_emulator.app.count("GET", APPS) == 1, "one listing for the twelve creates"
+
+
+@pytest.mark.parametrize("creates", [2, 12])
+def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
+    start_host: StartHost, host_emulator: EmulatorServer, creates: int
+) -> None:
+    for i in range(45):  # five pages of ten
+        make_app(host_emulator, client_id=f"someoneElse{i}")
+    engine = Engine(start_host())
+    with engine.command():
+        for i in range(creates):
+            engine.up(f"app{i}", props(client_id=f"{CLIENT_ID}{i}"))
+    pages, one_by_one = 5, creates
+    assert host_emulator.app.count("GET", APPS) <= 2 * min(pages, one_by_one)
+    assert len(host_emulator.backend.apps()) == 45 + creates
