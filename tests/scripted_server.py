@@ -7,7 +7,10 @@ the exact headers a client sent.
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -69,3 +72,66 @@ class ScriptedServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class RawServer:
+    """A TCP server that answers every connection with ``answer(index)``: raw bytes, written
+    a byte every ``interval`` seconds (a trickle) or at once, then the connection is closed.
+    For answers no HTTP server library would send: trickled, or cut short mid-body."""
+
+    def __init__(self, answer: Callable[[int], bytes], interval: float = 0.0) -> None:
+        self.answer = answer
+        self.interval = interval
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)  # so that the serving loop sees the stop soon
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            index, self.connections = self.connections, self.connections + 1
+            threading.Thread(target=self._answer, args=(conn, index), daemon=True).start()
+
+    def _answer(self, conn: socket.socket, index: int) -> None:
+        with conn:
+            try:
+                conn.recv(65536)  # the request; its body is small enough for one read
+                data = self.answer(index)
+                if not self.interval:
+                    conn.sendall(data)
+                    return
+                for byte in data:
+                    if self._stop.is_set():
+                        return
+                    conn.sendall(bytes([byte]))
+                    time.sleep(self.interval)
+            except OSError:
+                return
+
+
+def http_answer(status: int, body: bytes, *, declared: int | None = None) -> bytes:
+    """A raw HTTP/1.1 answer; ``declared`` sets a Content-Length other than the body's."""
+    length = len(body) if declared is None else declared
+    head = (
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import traceback
@@ -26,7 +27,7 @@ from recall_provider.errors import (
     RecallValidationError,
 )
 from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
-from tests.scripted_server import Reply, ScriptedServer
+from tests.scripted_server import RawServer, Reply, ScriptedServer, http_answer
 
 API_KEY = "key-Abcdef0123456789-secret"
 CLIENT_SECRET = "client-Secret-0123456789abcdef"
@@ -406,4 +407,65 @@ def test_secrets_the_caller_knows_are_redacted_too() -> None:
         client.remember_secrets(WEBHOOK_SECRET, None)
         with pytest.raises(RecallServerError) as info:
             client.get_app(APP_ID)
+    assert_no_secret(info.value)
+
+
+# -- answers cut short or trickled ------------------------------------------------------------
+
+APP_BODY = json.dumps(
+    {"id": APP_ID, "kind": "user_level", "client_id": "zoomClientA",
+     "webhook_last_validation": None, "created_at": "2026-01-01T00:00:00Z"}
+).encode()  # fmt: skip
+QUICK = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.05)
+
+
+def test_a_trickled_answer_is_given_up_at_the_request_deadline() -> None:
+    # A byte every 0.1 s: every read returns well within the 1 s timeout, the answer never.
+    with RawServer(lambda _: http_answer(200, APP_BODY), interval=0.1) as server:
+        client = RecallClient(
+            API_KEY, base_url=server.url, retry=QUICK, timeout=Timeout(connect=1, read=1)
+        )
+        started = time.monotonic()
+        with pytest.raises(RecallTimeoutError) as info:
+            client.get_app(APP_ID)
+        took = time.monotonic() - started
+    assert "no complete answer within the read timeout of 1 s" in str(info.value)
+    assert info.value.outcome is Outcome.UNKNOWN
+    assert server.connections == 3, "the first try and two retries, each cut at its deadline"
+    assert took < 3 * 1 + 2, f"bounded by the deadlines, not by the trickle ({took:.1f} s)"
+
+
+def test_a_trickled_create_is_given_up_once_and_may_have_reached_recall() -> None:
+    with RawServer(lambda _: http_answer(201, APP_BODY), interval=0.1) as server:
+        client = RecallClient(
+            API_KEY, base_url=server.url, retry=QUICK, timeout=Timeout(connect=1, read=1)
+        )
+        with pytest.raises(RecallTimeoutError) as info:
+            client.create_app(new_app())
+    assert info.value.outcome is Outcome.UNKNOWN
+    assert "may have reached Recall" in str(info.value)
+    assert server.connections == 1, "a create is never repeated blindly"
+
+
+@pytest.mark.parametrize("method", ["get", "update"])
+def test_an_answer_cut_mid_body_is_retried_when_safe(method: str) -> None:
+    answers = [http_answer(200, APP_BODY[:20], declared=len(APP_BODY)), http_answer(200, APP_BODY)]
+    with RawServer(lambda i: answers[min(i, 1)]) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=QUICK)
+        if method == "get":
+            app = client.get_app(APP_ID)
+        else:
+            app = client.update_app(APP_ID, ZoomOAuthAppUpdate(client_secret=CLIENT_SECRET))
+    assert app.id == APP_ID
+    assert server.connections == 2, "the cut answer, then its retry"
+
+
+def test_a_create_cut_mid_body_is_not_retried() -> None:
+    cut = http_answer(201, APP_BODY[:20], declared=len(APP_BODY))
+    with RawServer(lambda _: cut) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=QUICK)
+        with pytest.raises(RecallConnectionError) as info:
+            client.create_app(new_app())
+    assert info.value.outcome is Outcome.UNKNOWN
+    assert server.connections == 1
     assert_no_secret(info.value)

@@ -114,9 +114,11 @@ def transport_error(
     base_url: str,
     connect_timeout: float,
     read_timeout: float,
+    deadline_passed: bool,
     secrets: tuple[str, ...],
 ) -> RecallError:
-    """The error for an exchange that got no answer (after urllib3's retries)."""
+    """The error for an exchange that got no (whole) answer, after every retry; it timed out
+    if an attempt ``deadline_passed``."""
     root = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
     if isinstance(root, MaxRetryError) and root.reason is not None:
         root = root.reason
@@ -126,13 +128,17 @@ def transport_error(
     never_sent = isinstance(root, NewConnectionError) or isinstance(
         exc, (requests.ConnectTimeout, *_UNSENDABLE)
     )
-    timed_out = not isinstance(root, NewConnectionError) and (
-        isinstance(exc, requests.Timeout)
-        or isinstance(root, ReadTimeoutError | ConnectTimeoutError)
+    timed_out = deadline_passed or (
+        not isinstance(root, NewConnectionError)
+        and (
+            isinstance(exc, requests.Timeout)
+            or isinstance(root, ReadTimeoutError | ConnectTimeoutError)
+        )
     )
     if timed_out:
         limit, what = (connect_timeout, "connect") if never_sent else (read_timeout, "read")
-        reason = f"no answer within the {what} timeout of {limit:g} s"
+        whole = "" if never_sent else "complete "
+        reason = f"no {whole}answer within the {what} timeout of {limit:g} s"
     elif isinstance(exc, _UNSENDABLE):
         reason = f"the request could not be built ({type(exc).__name__})"
     else:

@@ -1,12 +1,15 @@
 """HTTP to one Recall base URL with one API key: auth headers, timeouts, retries and pacing.
 
 One ``requests.Session`` per thread and pacing bucket, so that the adapter's retries take their
-turn in the same bucket as first attempts. Pickling keeps the settings and drops the sessions.
+turn in the same bucket as first attempts. urllib3 retries what fails before an answer arrives;
+an answer lost while its body is read (cut short, or past its deadline) is retried here, for the
+requests Recall may repeat. Pickling keeps the settings and drops the sessions.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -14,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
+from recall_provider.client.deadline import DeadlineAdapter, Watch, watching
 from recall_provider.client.failures import status_error, transport_error
 from recall_provider.client.pacing import Pacing, TokenBucket, shared_bucket, workspace_key
-from recall_provider.client.retry import RecallRetry, RetryPolicy
+from recall_provider.client.retry import IDEMPOTENT, RecallRetry, RetryPolicy, backoff_delay
 
 __all__ = ["Timeout", "Transport"]
 
@@ -29,10 +33,11 @@ USER_AGENT = "recall-zoom/0.1 (+python-requests)"
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds to wait for a connection and then for each read of the answer."""
+    """Seconds to wait for a connection, and for each attempt's whole answer."""
 
     connect: float = 5.0
     read: float = 30.0
+    """The longest an attempt may take from sending its request to the end of its answer."""
 
 
 class Transport:
@@ -113,7 +118,7 @@ class Transport:
             paced = self.bucket(bucket) if bucket is not None else None
             session = requests.Session()
             retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
-            adapter = HTTPAdapter(max_retries=retry)
+            adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers.update(
@@ -145,32 +150,40 @@ class Transport:
         self.remember_secrets(secrets)
         secret_values = (self._api_key, *self._secrets)
         session, paced = self._session(bucket)
-        if paced is not None:
-            paced.acquire()
         started = time.monotonic()
-        try:
-            resp = session.request(
-                method,
-                self.base_url + path,
-                json=json,
-                data=content,
-                params=params,
-                headers=headers,
-                timeout=(self.timeout.connect, self.timeout.read),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            # Not chained: texts down the chain (a bad header's repr) may hold the API key.
-            raise transport_error(
-                operation,
-                method,
-                path,
-                exc,
-                base_url=self.base_url,
-                connect_timeout=self.timeout.connect,
-                read_timeout=self.timeout.read,
-                secrets=secret_values,
-            ) from None
+        for attempt in range(self.retry.max_retries + 1):
+            if paced is not None:
+                paced.acquire()
+            watch = Watch(self.timeout.read)
+            try:
+                with watching(watch):
+                    resp = session.request(
+                        method,
+                        self.base_url + path,
+                        json=json,
+                        data=content,
+                        params=params,
+                        headers=headers,
+                        timeout=(self.timeout.connect, self.timeout.read),
+                        allow_redirects=False,
+                    )
+                break
+            except requests.RequestException as exc:
+                if _body_lost(exc) and method in IDEMPOTENT and attempt < self.retry.max_retries:
+                    time.sleep(self._backoff(attempt + 1))
+                    continue
+                # Not chained: texts down the chain (a bad header's repr) may hold the API key.
+                raise transport_error(
+                    operation,
+                    method,
+                    path,
+                    exc,
+                    base_url=self.base_url,
+                    connect_timeout=self.timeout.connect,
+                    read_timeout=self.timeout.read,
+                    deadline_passed=watch.expired,
+                    secrets=secret_values,
+                ) from None
         retries = resp.raw.retries.history if resp.raw is not None and resp.raw.retries else ()
         log.debug(
             "%s %s -> %s in %.0f ms after %d retries",
@@ -185,3 +198,24 @@ class Transport:
                 operation, method, path, resp, base_url=self.base_url, secrets=secret_values
             )
         return resp
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_delay(
+            attempt,
+            base=self.retry.backoff_base,
+            cap=self.retry.backoff_max,
+            rand=random.random(),  # noqa: S311 - jitter, not cryptography
+        )
+
+
+def _body_lost(exc: requests.RequestException) -> bool:
+    """Whether an answer arrived and was lost while its body was read: urllib3 had handed it
+    over by then, so its retries do not cover it."""
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return True
+    # requests turns a read timeout inside the body into a bare ConnectionError; after
+    # urllib3's own retries it holds a MaxRetryError instead.
+    root = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(root, ReadTimeoutError)
