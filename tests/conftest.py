@@ -74,12 +74,15 @@ def module_emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="module")
 def host(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
     """The real ``python -m pulumi.dynamic`` host, configured with the module's ``API_KEY``."""
-    # A short request timeout keeps the waits after ambiguous creates short.
+    # A short request timeout keeps the waits after ambiguous creates short; the pacing is
+    # loose, since a module's many commands against one workspace would otherwise wait for
+    # Recall's 60 lists a minute (the pacing has tests of its own).
     h = ProviderHost(
         {
             "recall:apiKey": request.module.API_KEY,
             "recall:apiUrl": module_emulator.url,
             "recall:requestTimeout": "1",
+            "recall:requestsPerMinute": "1000000",
         }
     )
     yield h
