@@ -25,7 +25,7 @@ logs:           ## print Recall's recent logs of the dev app
 test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py
 
-bench:          ## run the five benchmarks and print their tables (see BENCHMARKS.md)
+bench:          ## run the six benchmarks and print their tables (see BENCHMARKS.md)
 	$(PYTHON) scripts/benchmarks.py
 
 emulator-start:

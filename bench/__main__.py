@@ -1,4 +1,4 @@
-"""``python -m bench``: run the five benchmarks and print their tables (5 prints two)."""
+"""``python -m bench``: run the six benchmarks and print their tables (5 prints two)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import calls, coldstart, footprint, machine, overhead, ratelimit
+from bench import calls, coldstart, footprint, guard, machine, overhead, ratelimit
 from bench.common import bypass_proxies_for_loopback
 from bench.report import Table
 
@@ -22,6 +22,7 @@ class Settings:
     samples: int
     apps: int
     scale: float
+    quick: bool = False
 
 
 FULL = Settings(iterations=50, warmup=6, latency_iterations=20, samples=10, apps=300, scale=5)
@@ -40,7 +41,7 @@ def _parse() -> tuple[Settings, set[int]]:
     )
     parser.add_argument(
         "--only",
-        default="1,2,3,4,5",
+        default="1,2,3,4,5,6",
         metavar="N,...",
         help="run only these benchmarks (default all)",
     )
@@ -51,11 +52,17 @@ def _parse() -> tuple[Settings, set[int]]:
         only = {int(part) for part in args.only.split(",") if part.strip()}
     except ValueError:
         parser.error("--only takes benchmark numbers, like 1,5")
-    if not only <= {1, 2, 3, 4, 5}:
-        parser.error("--only takes numbers from 1 to 5")
+    if not only <= set(range(1, 7)):
+        parser.error("--only takes numbers from 1 to 6")
     base = QUICK if args.quick else FULL
     settings = Settings(
-        base.iterations, base.warmup, base.latency_iterations, base.samples, base.apps, args.scale
+        base.iterations,
+        base.warmup,
+        base.latency_iterations,
+        base.samples,
+        base.apps,
+        args.scale,
+        args.quick,
     )
     return settings, only
 
@@ -71,6 +78,7 @@ def main() -> None:
         3: lambda: coldstart.run(settings.samples),
         4: footprint.run,
         5: lambda: ratelimit.run(settings.scale, settings.apps),
+        6: lambda: guard.run(settings.quick),
     }
     print("Machine")
     print("=======")

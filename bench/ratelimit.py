@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import UNPACED, app_props, host_config
+from bench.common import APPS_PATH, UNPACED, app_props, host_config
 from bench.raw import RawClient
 from bench.report import Table, median, ms, p90, ratio, verdict
 from recall_provider.client import Pacing, RetryPolicy
@@ -209,6 +209,13 @@ def _paced(scale: float, apps: int) -> Table:
     table.add("failures", len(create.failures), 0, verdict(not create.failures))
     table.add("429s received (emulator throttled)", create.throttled, "-", "-")
     table.add("apps present at the end", present, apps, verdict(present == apps))
+    lookups = [r for r in create.records if r.method == "GET" and r.path == APPS_PATH]
+    table.add(
+        "duplicate guard: list calls / their time (s)",
+        f"{len(lookups)} / {sum(r.duration for r in lookups):.3f}",
+        "1 (one shared listing)",
+        verdict(len(lookups) == 1),
+    )
     _window_row(table, create, scale, judged=True)
     _latency_row(table, create)
     table.add(

@@ -60,11 +60,13 @@ class AppIndex:
                 apps.pop(app_id, None)
 
     def _advance(self) -> None:
-        # One page per asking create, and one walker at a time: a create that finds the walk
-        # busy asks for its own client id instead of waiting.
-        if self._complete or not self._walk_lock.acquire(blocking=False):
+        # One page per asking create, one walker at a time: creates that ask at once take
+        # their turns, so each still costs at most a page and its own lookup.
+        if self._complete:
             return
-        try:
+        with self._walk_lock:
+            if self.complete:  # another create walked it to its end meanwhile
+                return
             if self._pages is None:
                 self._pages = self._client.app_pages()
             try:
@@ -76,5 +78,3 @@ class AppIndex:
                 for app in page:
                     self._apps.setdefault(app.client_id, {})[app.id] = app
                 self._complete = last
-        finally:
-            self._walk_lock.release()

@@ -37,7 +37,7 @@ def printed() -> dict[str, list[str]]:
     current = None
     for line in proc.stdout.splitlines():
         head = line.split(".", 1)[0]
-        if head in {"1", "2", "3", "4", "5"} and line[1:3] == ". ":
+        if head in {"1", "2", "3", "4", "5", "6"} and line[1:3] == ". ":
             current = head
             tables[current] = []
         elif current is not None:
@@ -56,10 +56,19 @@ def rows(lines: list[str]) -> list[str]:
     return body
 
 
-def test_five_tables_are_printed(printed: dict[str, list[str]]) -> None:
-    assert sorted(printed) == ["1", "2", "3", "4", "5"]
+def test_six_tables_are_printed(printed: dict[str, list[str]]) -> None:
+    assert sorted(printed) == ["1", "2", "3", "4", "5", "6"]
     for number, lines in printed.items():
         assert rows(lines), f"table {number} has rows"
+
+
+def test_the_duplicate_guard_stays_within_its_bound(printed: dict[str, list[str]]) -> None:
+    for line in rows(printed["6"]):
+        _, pages, calls, bound, _, result = re.split(r"\s{2,}", line.strip())
+        assert int(calls) <= int(bound), line
+        assert result == "met", line
+        if int(pages) == 1:
+            assert int(calls) == 1, f"one listing serves every create: {line}"
 
 
 def test_requests_per_lifecycle_step_meet_their_goals(printed: dict[str, list[str]]) -> None:

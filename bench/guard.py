@@ -1,0 +1,74 @@
+"""Benchmark 6: what the duplicate guard costs, in list calls, by workspace and command size.
+
+Before each create, the provider looks for an app of the create's Zoom app (issue 11). One
+listing of the workspace serves a command's creates; it is walked a page per create that asks
+before it is complete, each such create asking for its own client id too. Each row is one
+command of K creates through one host fed by four workers (as the engine's host pool is), in a
+workspace that already holds M other apps, ten to a page as the emulator pages (Recall's page
+size is not documented). The naive guard, one listing per create, is K calls.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.common import app_props, host_config
+from bench.report import Table, verdict
+from recall_provider.emulator import Backend, EmulatorServer
+from tests.host_harness import Engine, ProviderHost
+
+APPS_PATH = "/api/v2/zoom-oauth-apps/"
+PAGE = 10
+WORKERS = 4
+LIST_PER_MINUTE = 60
+CASES = [(0, 300), (5, 300), (45, 10), (45, 100), (300, 10), (300, 300)]
+QUICK_CASES = [(0, 60), (45, 10), (45, 60)]
+
+
+def run(quick: bool = False) -> Table:
+    """Benchmark 6 as a table."""
+    table = Table(
+        f"6. The duplicate guard: list calls of one command of K creates ({WORKERS} workers, "
+        f"{PAGE} apps a page)",
+        ["other apps M / creates K", "pages", "list calls", "bound 2 x min(K, pages)", "naive K",
+         "verdict"],
+    )  # fmt: skip
+    for others, creates in QUICK_CASES if quick else CASES:
+        calls = _measure(others, creates)
+        pages = max(1, math.ceil(others / PAGE))
+        bound = 2 * min(creates, pages) if pages > 1 else 1
+        table.add(f"{others} / {creates}", pages, calls, bound, creates, verdict(calls <= bound))
+    table.notes.append(
+        "a workspace of one page costs one list call whatever K: the first create walks it "
+        "whole; in a larger one, a create that asks before the walk ends costs two (a page and "
+        "its own client id), so a command costs at most about twice the cheaper of walking "
+        "everything and asking per create"
+    )
+    table.notes.append(
+        f"Recall allows {LIST_PER_MINUTE} list calls a minute: a 300-app first up in a workspace "
+        "of one page spends one of them; the naive guard would spend 300, five minutes of "
+        "list limit"
+    )
+    return table
+
+
+def _measure(others: int, creates: int) -> int:
+    with EmulatorServer(Backend(page_size=PAGE)) as emu:
+        for i in range(others):
+            emu.backend.create_app(
+                {"kind": "user_level", "client_id": f"someoneElse{i:04d}",
+                 "client_secret": "cs-of-someone-else", "webhook_secret": "ws-of-someone-else"}
+            )  # fmt: skip
+        host = ProviderHost(host_config(emu.url))
+        try:
+            engine = Engine(host)
+            names = [f"app{i:04d}" for i in range(creates)]
+            props = {name: app_props(i) for i, name in enumerate(names)}
+            emu.app.clear_requests()
+            with engine.command(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                list(pool.map(lambda name: engine.up(name, props[name]), names))
+            assert len(emu.backend.apps()) == others + creates
+            return emu.app.count("GET", f"^{APPS_PATH}$")
+        finally:
+            host.close()
