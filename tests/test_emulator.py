@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -823,7 +824,13 @@ def test_cli_options_reach_the_backend(tmp_path: Path) -> None:
     proc, url = start_cli("--port", "0", "--per-minute", "1", "--burst", "1")
     try:
         limits = requests.get(url + "/_emulator/rate-limits", timeout=5).json()
-        assert limits == {"per_minute": 1, "list_per_minute": 60, "burst": 1, "time_scale": 1.0}
+        assert limits == {
+            "per_minute": 1,
+            "list_per_minute": 60,
+            "burst": 1,
+            "time_scale": 1.0,
+            "algorithm": "sliding",
+        }
         assert requests.post(url + APPS_PATH, json=body(), headers=AUTH).status_code == 201
         assert requests.post(url + APPS_PATH, json=body(), headers=AUTH).status_code == 429
     finally:
@@ -974,7 +981,7 @@ def test_rate_limits_throttle_bursts(fresh_emulator: EmulatorServer) -> None:
     app = create(fresh_emulator)
     # 1 per "minute" of 0.5 s: a token every half second, three in the bucket.
     fresh_emulator.app.set_rate_limits(
-        RateLimits(per_minute=1, list_per_minute=1, burst=3, time_scale=120)
+        RateLimits(per_minute=1, list_per_minute=1, burst=3, time_scale=120, algorithm="bucket")
     )
     statuses = [get(fresh_emulator, f"{APPS_PATH}{app['id']}/").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
@@ -1023,6 +1030,7 @@ def test_rate_limits_over_http(fresh_emulator: EmulatorServer) -> None:
         "list_per_minute": 1,
         "burst": 1,
         "time_scale": 1.0,
+        "algorithm": "sliding",
     }
     assert get(fresh_emulator, APPS_PATH).status_code == 200
     assert get(fresh_emulator, APPS_PATH).status_code == 429
@@ -1131,3 +1139,57 @@ def test_a_fault_can_let_the_first_matching_requests_through(
     )
     assert response.status_code == 400
     assert "skip" in response.json()["detail"]
+
+
+def test_the_default_limit_is_drfs_sliding_window(fresh_emulator: EmulatorServer) -> None:
+    # Three a "minute" of 0.6 s: as many as the limit go at once into an empty window.
+    fresh_emulator.app.set_rate_limits(RateLimits(per_minute=3, list_per_minute=2, time_scale=100))
+    assert fresh_emulator.app.rate_limits is not None
+    assert fresh_emulator.app.rate_limits.algorithm == "sliding"
+    app_path = f"{APPS_PATH}{create(fresh_emulator)['id']}/"  # the first of the three
+    statuses = [get(fresh_emulator, app_path).status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429], "two more fit; refusals are not counted"
+    refused = get(fresh_emulator, app_path)
+    assert refused.headers["Retry-After"] == "1", "the oldest leaves within the second"
+    assert refused.json() == {"detail": "Request was throttled. Expected available in 1 second."}
+    # Lists have their own window.
+    assert [get(fresh_emulator, APPS_PATH).status_code for _ in range(3)] == [200, 200, 429]
+    time.sleep(0.65)  # the whole window has passed: three again, however many were refused
+    assert [get(fresh_emulator, app_path).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_sliding_window_frees_one_slot_as_each_request_leaves_it(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    fresh_emulator.app.set_rate_limits(RateLimits(per_minute=2, time_scale=100))  # 0.6 s
+    app_path = f"{APPS_PATH}{create(fresh_emulator)['id']}/"
+    time.sleep(0.3)
+    assert get(fresh_emulator, app_path).status_code == 200  # the window: create, this GET
+    assert get(fresh_emulator, app_path).status_code == 429
+    time.sleep(0.35)  # the create has left the window, the GET has not
+    assert [get(fresh_emulator, app_path).status_code for _ in range(2)] == [200, 429]
+
+
+def test_the_command_takes_the_algorithm(tmp_path: Path) -> None:
+    from recall_provider.emulator.__main__ import _rate_limits, build_parser
+
+    args = build_parser().parse_args(["--port", "0", "--algorithm", "bucket", "--burst", "4"])
+    assert _rate_limits(args) == RateLimits(burst=4, algorithm="bucket")
+    assert _rate_limits(build_parser().parse_args(["--port", "0", "--rate-limit"])) == RateLimits()
+
+
+def test_connections_are_kept_alive_between_requests(fresh_emulator: EmulatorServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", fresh_emulator.port, timeout=5)
+    try:
+        for _ in range(3):
+            conn.request("GET", APPS_PATH, headers=AUTH)
+            response = conn.getresponse()
+            assert response.status == 200
+            response.read()
+            assert response.getheader("Connection") != "close"
+        sock = conn.sock
+        conn.request("GET", APPS_PATH, headers=AUTH)
+        conn.getresponse().read()
+        assert conn.sock is sock, "the same connection served every request"
+    finally:
+        conn.close()

@@ -15,7 +15,7 @@ from typing import get_args
 from .backend import Backend, SecretsMode
 from .errors import StateFileError
 from .server import EmulatorServer
-from .throttle import RateLimits
+from .throttle import ALGORITHMS, RateLimits
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept only this API key (repeatable; default: any non-empty key)",
     )
     limits = parser.add_argument_group(
-        "rate limits", "token buckets per API key; off unless --rate-limit or a value is given"
+        "rate limits",
+        "Recall's per-minute limits per API key, CRUD and lists apart; off unless --rate-limit "
+        "or a value is given",
     )
     limits.add_argument("--rate-limit", action="store_true", help="turn rate limiting on")
     limits.add_argument(
@@ -73,7 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"list requests per minute (default {defaults.list_per_minute})",
     )
     limits.add_argument(
-        "--burst", type=int, metavar="N", help=f"bucket capacity (default {defaults.burst})"
+        "--algorithm",
+        choices=ALGORITHMS,
+        help="sliding: DRF's trailing-window log, as Recall throttles; bucket: a token bucket "
+        f"of --burst (default {defaults.algorithm})",
+    )
+    limits.add_argument(
+        "--burst",
+        type=int,
+        metavar="N",
+        help=f"the token bucket's capacity, with --algorithm bucket (default {defaults.burst})",
     )
     limits.add_argument(
         "--time-scale",
@@ -87,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _rate_limits(args: argparse.Namespace) -> RateLimits | None:
     values = {
         name: getattr(args, name)
-        for name in ("per_minute", "list_per_minute", "burst", "time_scale")
+        for name in ("per_minute", "list_per_minute", "burst", "time_scale", "algorithm")
         if getattr(args, name) is not None
     }
     return RateLimits(**values) if args.rate_limit or values else None

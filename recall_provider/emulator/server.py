@@ -1,36 +1,15 @@
-"""The emulator served over HTTP from a background thread, on loopback by default."""
+"""The emulator served over HTTP/1.1 from a background thread, on loopback by default."""
 
 from __future__ import annotations
 
 import socket
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
-
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from typing import Self
 
 from .app import EmulatorApp
 from .backend import Backend
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without a stderr line per request, and able to drop connections."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Say nothing: a test run makes thousands of requests."""
-
-    def connection_dropped(
-        self, error: BaseException, environ: WSGIEnvironment | None = None
-    ) -> None:
-        """End the connection: the client went away, or a drop fault aborted it."""
-        # Nobody waits for an answer, so don't read a next request on this connection.
-        self.close_connection = True
-        # A drop fault closed the socket, but the read file still holds it open; releasing
-        # it performs the real (resetting) close before anything else is written.
-        self.rfile.close()
+from .gateway import KeepAliveServer
 
 
 class EmulatorServer:
@@ -43,7 +22,7 @@ class EmulatorServer:
         self.app = EmulatorApp(self.backend)
         self.host = host
         self._requested_port = port
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -64,20 +43,8 @@ class EmulatorServer:
         if self._server is not None:
             raise RuntimeError("the emulator server is already running")
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # Binding here rather than in make_server: werkzeug answers a bind error with
-        # sys.exit(1), which is no way for a library to fail.
         listener = socket.create_server((self.host, self._requested_port), family=family)
-        try:
-            server = make_server(
-                self.host,
-                listener.getsockname()[1],
-                self.app,
-                threaded=True,
-                request_handler=_QuietHandler,
-                fd=listener.fileno(),
-            )
-        finally:
-            listener.close()  # werkzeug serves from its own duplicate of the socket
+        server = KeepAliveServer(listener, self.app)
         self._server = server
         # stop() waits for the serve loop's next poll; a short one keeps per-test teardown cheap.
         self._thread = threading.Thread(
@@ -97,6 +64,7 @@ class EmulatorServer:
         server.shutdown()
         thread.join()
         server.server_close()
+        server.close_connections()
         self._server = self._thread = None
 
     def __enter__(self) -> Self:

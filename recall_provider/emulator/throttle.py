@@ -1,7 +1,20 @@
-"""Rate limiting: ``RateLimits`` and the token buckets that answer 429 when one runs dry."""
+"""Rate limiting: ``RateLimits``, and the throttle that answers 429 when a limit is reached.
+
+Recall is a Django REST Framework API, and its documented limits ("300 requests per min per
+workspace", 60 for lists) are what DRF's ``SimpleRateThrottle`` enforces, which is the default
+here (``sliding``): per API key and scope, the times of the accepted requests of the trailing
+window; a request is refused when the window already holds the limit, a refused request is not
+counted, and ``Retry-After`` is the time until the oldest accepted one leaves the window. So as
+many requests as the limit may go at once into an empty window. The token bucket of earlier
+versions (``bucket``: ``burst`` at once, then a steady refill) stays as an option.
+
+Fidelity gap: whether Recall keys one counter per endpoint or one per workspace for all CRUD
+endpoints is not documented; here all CRUD requests of a key share one window, lists another.
+"""
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -10,49 +23,77 @@ from dataclasses import dataclass
 from .control_checks import is_int, is_number, require
 from .errors import EmulatorError
 
+ALGORITHMS = ("sliding", "bucket")
+
 
 @dataclass
 class RateLimits:
-    """Token-bucket throttling per API key, like Recall's documented per-minute limits."""
+    """Recall's documented per-minute limits, per API key, CRUD and lists counted apart."""
 
-    per_minute: int = 300  # create, retrieve, update and delete share this bucket
-    list_per_minute: int = 60  # both list endpoints share this bucket
-    burst: int = 10  # bucket capacity
+    per_minute: int = 300  # create, retrieve, update and delete share this limit
+    list_per_minute: int = 60  # both list endpoints share this limit
+    burst: int = 10  # the token bucket's capacity (the bucket algorithm only)
     time_scale: float = 1.0  # a "minute" lasts 60 / time_scale real seconds
+    algorithm: str = "sliding"  # DRF's sliding log, or the old token bucket
 
     def __post_init__(self) -> None:
         for name in ("per_minute", "list_per_minute", "burst"):
             value = getattr(self, name)
             require(is_int(value) and value >= 1, f"{name} must be an integer >= 1")
         require(is_number(self.time_scale) and self.time_scale > 0, "time_scale must be > 0")
+        require(self.algorithm in ALGORITHMS, f"algorithm must be one of {', '.join(ALGORITHMS)}")
+
+    @property
+    def window(self) -> float:
+        """The real seconds of one emulated minute."""
+        return 60.0 / self.time_scale
 
 
 class Throttle:
-    """One token bucket per (API key, bucket name) under ``limits``, each full at first use."""
+    """The limits of ``RateLimits`` for every (API key, scope), each empty at first use."""
 
     def __init__(self, limits: RateLimits) -> None:
         self.limits = limits
         self._lock = threading.Lock()
+        self._logs: dict[tuple[str, str], collections.deque[float]] = {}
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
-    def take(self, key: str, bucket: str) -> None:
-        """Spend a token of ``key``'s ``bucket`` ("list" or "default"), or raise DRF's 429."""
-        limits = self.limits
-        per_minute = limits.list_per_minute if bucket == "list" else limits.per_minute
-        rate = per_minute * limits.time_scale / 60.0  # tokens per real second
+    def take(self, key: str, scope: str) -> None:
+        """Count a request of ``key`` in ``scope`` ("list" or "default"), or raise DRF's 429."""
+        limit = self.limits.list_per_minute if scope == "list" else self.limits.per_minute
         with self._lock:
-            now = time.monotonic()
-            tokens, last = self._buckets.get((key, bucket), (float(limits.burst), now))
-            tokens = min(float(limits.burst), tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[key, bucket] = (tokens - 1.0, now)
-                return
-            self._buckets[key, bucket] = (tokens, now)
-        wait = max(1, math.ceil((1.0 - tokens) / rate))
+            if self.limits.algorithm == "sliding":
+                wait = self._sliding(key, scope, limit, time.monotonic())
+            else:
+                wait = self._bucket(key, scope, limit, time.monotonic())
+        if wait is None:
+            return
+        seconds = max(1, math.ceil(wait))
         # DRF's wording, singular included; Retry-After carries the same integer.
-        unit = "second" if wait == 1 else "seconds"
+        unit = "second" if seconds == 1 else "seconds"
         raise EmulatorError(
             429,
-            {"detail": f"Request was throttled. Expected available in {wait} {unit}."},
-            {"Retry-After": str(wait)},
+            {"detail": f"Request was throttled. Expected available in {seconds} {unit}."},
+            {"Retry-After": str(seconds)},
         )
+
+    def _sliding(self, key: str, scope: str, limit: int, now: float) -> float | None:
+        window = self.limits.window
+        log = self._logs.setdefault((key, scope), collections.deque())
+        while log and log[0] <= now - window:
+            log.popleft()
+        if len(log) >= limit:
+            return window - (now - log[0])
+        log.append(now)
+        return None
+
+    def _bucket(self, key: str, scope: str, limit: int, now: float) -> float | None:
+        burst = float(self.limits.burst)
+        rate = limit / self.limits.window  # tokens per real second
+        tokens, last = self._buckets.get((key, scope), (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        if tokens >= 1.0:
+            self._buckets[key, scope] = (tokens - 1.0, now)
+            return None
+        self._buckets[key, scope] = (tokens, now)
+        return (1.0 - tokens) / rate
