@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import Backend, EmulatorServer
+from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost
@@ -30,6 +31,8 @@ def _create_records_stay_in_the_test_run(
     # tests (and the hosts they start) keep theirs apart.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-state")))
+        # ... and so do the pacing windows that processes of one machine share.
+        patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-cache")))
         yield
 
 

@@ -181,14 +181,34 @@ def test_retry_after_is_honoured(client: RecallClient, fresh_emulator: EmulatorS
     assert second.started - first.started >= 0.95
 
 
-def test_rate_limit_error_after_retries(
-    client: RecallClient, fresh_emulator: EmulatorServer
+@pytest.mark.parametrize("call", ["list", "create"])
+def test_429s_are_waited_out_until_the_rate_limit_deadline(
+    fresh_emulator: EmulatorServer, call: str
 ) -> None:
-    fresh_emulator.app.add_fault(Fault(status=429, times=10))
+    # Every 429 is retried after its Retry-After, a create's too (Recall did nothing), apart
+    # from the retries other failures get; past the deadline the error comes.
+    policy = RetryPolicy(max_retries=0, rate_limit_deadline=2.5)
+    client = RecallClient(API_KEY, base_url=fresh_emulator.url, retry=policy)
+    fresh_emulator.app.add_fault(Fault(status=429, retry_after=1, times=10))
+    started = time.monotonic()
     with pytest.raises(RecallRateLimitError) as info:
-        list(client.list_apps())
-    assert fresh_emulator.app.count() == FAST.max_retries + 1
+        list(client.list_apps()) if call == "list" else client.create_app(new_app())
+    assert fresh_emulator.app.count() == 3, "at 0, 1 and 2 s; the next wait ends past 2.5 s"
+    assert time.monotonic() - started < 3
     assert "rate limit" in str(info.value)
+    assert fresh_emulator.backend.apps() == []
+
+
+def test_a_429_is_retried_after_its_retry_after_then_answered(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    client = RecallClient(API_KEY, base_url=fresh_emulator.url, retry=RetryPolicy(max_retries=0))
+    fresh_emulator.app.add_fault(Fault(method="POST", status=429, retry_after=1, times=2))
+    started = time.monotonic()
+    app = client.create_app(new_app())
+    assert time.monotonic() - started >= 2 - 0.1, "each Retry-After was waited out"
+    assert [a["id"] for a in fresh_emulator.backend.apps()] == [app.id]
+    assert [r.status for r in fresh_emulator.app.requests] == [429, 429, 201]
 
 
 def test_server_error_after_retries(client: RecallClient, fresh_emulator: EmulatorServer) -> None:

@@ -25,7 +25,7 @@ from tests.scripted_server import Reply, ScriptedServer
 
 API_KEY = "errors-api-key-0123456789"
 SECRET = "errors-client-secret-0123456789"
-ONCE = RetryPolicy(max_retries=0)
+ONCE = RetryPolicy(max_retries=0, rate_limit_deadline=0)
 
 
 @pytest.mark.parametrize(

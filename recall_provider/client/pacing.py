@@ -1,36 +1,230 @@
-"""Client-side pacing under Recall's per-workspace rate limits: token buckets shared by every
-client of the process that speaks to the same workspace."""
+"""Client-side pacing under Recall's per-workspace rate limits, by Recall's own rule.
+
+Recall throttles as Django REST Framework does: at most N accepted requests of a workspace in
+any trailing minute (a sliding log; a refused request is not counted; ``Retry-After`` is the
+time until the oldest leaves the window). So N requests may go at once into an empty window.
+``SlidingWindow`` paces the same way: a request goes as soon as the trailing window (with a
+small margin for clocks and the network) has room, never more than N in any window; a 429
+gives its slot back and holds the workspace until its ``Retry-After`` has passed.
+
+Limits are per workspace, so the window is shared by every process of this machine that speaks
+to the workspace: a small file per workspace and scope, under a lock, in the user's cache
+directory (``RECALL_ZOOM_CACHE_DIR`` to put it elsewhere). A process that cannot use the file
+keeps its own window. The token bucket of earlier versions stays, for comparison
+(``Pacing(model="bucket")``).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
 
-__all__ = ["Pacing", "TokenBucket", "shared_bucket", "workspace_key"]
+import filelock
+import platformdirs
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "Pacing",
+    "SlidingWindow",
+    "TokenBucket",
+    "Window",
+    "shared_bucket",
+    "workspace_key",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR_ENV = "RECALL_ZOOM_CACHE_DIR"
+MODELS = ("sliding", "bucket")
 
 
 @dataclass(frozen=True)
 class Pacing:
-    """Client-side rate limits, shared by all clients of one process for one workspace."""
+    """Client-side rate limits of one workspace."""
 
     per_minute: int = 300
     """Recall's limit for create, retrieve, update and delete."""
     list_per_minute: int = 60
     """Recall's limit for list endpoints."""
-    burst: int = 5
-    """Requests that may go at once before pacing sets in."""
     period: float = 60.0
     """Length of Recall's "minute" in seconds (shorter only against a time-scaled emulator)."""
+    model: str = "sliding"
+    """``sliding``: Recall's own rule; ``bucket``: the token bucket of earlier versions."""
+    burst: int = 5
+    """The token bucket's requests at once (the bucket model only)."""
+    shared: bool = True
+    """Share the window with this machine's other processes (the sliding model only)."""
+
+    def limit(self, name: str) -> int:
+        """The limit of scope ``name`` (``crud`` or ``list``)."""
+        return self.list_per_minute if name == "list" else self.per_minute
+
+    @property
+    def margin(self) -> float:
+        """Seconds added to the window for clocks and the network: a request counted late by
+        Recall, or sent early, must not find the previous window still full."""
+        return 0.05 + self.period / 100
 
     def bucket(self, name: str) -> tuple[float, float]:
         """Refill rate (tokens/s) and capacity of a bucket, such that no window of ``period``
         seconds ever holds more requests than the limit (capacity + rate * period <= limit)."""
-        limit = self.list_per_minute if name == "list" else self.per_minute
+        limit = self.limit(name)
         capacity = max(1, min(self.burst, limit // 10))
         return (limit - capacity) / self.period, float(capacity)
+
+
+class Window(Protocol):
+    """Admission of a workspace's requests of one scope."""
+
+    def acquire(self) -> float:
+        """Wait for this thread's next request's turn; return the seconds waited."""
+
+    def release(self) -> None:
+        """Give back this thread's last turn: Recall refused the request (429)."""
+
+    def hold(self, seconds: float) -> None:
+        """Let nothing of the workspace go for ``seconds`` (a 429's ``Retry-After``)."""
+
+
+@dataclass
+class _State:
+    times: list[float]
+    """When each request of the trailing window went (or will go), oldest first."""
+    hold: float = 0.0
+    """Nothing goes before this time."""
+
+
+class _Memory:
+    """A window's state in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = _State([])
+
+    def transact(self, change: Callable[[_State], Any]) -> Any:
+        with self._lock:
+            return change(self._state)
+
+
+class _File(_Memory):
+    """A window's state in a locked file that this machine's processes share."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._path = path
+        # A lock held longer than this is a stuck process's: pace alone rather than wait.
+        self._file_lock = filelock.FileLock(str(path) + ".lock", timeout=10)
+        self._broken = False
+
+    def transact(self, change: Callable[[_State], Any]) -> Any:
+        if self._broken:
+            return super().transact(change)
+        with self._lock:
+            try:
+                with self._file_lock:
+                    state = self._read()
+                    result = change(state)
+                    self._path.write_text(json.dumps({"times": state.times, "hold": state.hold}))
+                    return result
+            except (OSError, filelock.Timeout) as exc:
+                # Another process's window cannot be seen: keep this one's, not none.
+                log.debug("pacing on this process's own window: %s", type(exc).__name__)
+                self._broken = True
+        return super().transact(change)
+
+    def _read(self) -> _State:
+        try:
+            data = json.loads(self._path.read_text())
+            times = [float(t) for t in data["times"]]
+            return _State(times, float(data["hold"]))
+        except FileNotFoundError:
+            return _State([])
+        except (ValueError, KeyError, TypeError):
+            return _State([])  # a damaged file is a window with nothing in it
+
+
+class SlidingWindow:
+    """At most ``limit`` requests in any trailing ``period`` (plus ``margin``) seconds."""
+
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        margin: float,
+        store: _Memory | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limit = limit
+        self.span = period + margin
+        self._margin = margin
+        self._store = store or _Memory()
+        self._clock = clock
+        self._sleep = sleep
+        self._local = threading.local()
+
+    def acquire(self) -> float:
+        """Reserve the first slot the window allows, and sleep until it comes."""
+        waited = 0.0
+        while True:
+            slot = self._store.transact(self._reserve)
+            wait = slot - self._clock()
+            if wait <= 0:
+                break
+            self._sleep(wait)
+            waited += wait
+            # A 429 meanwhile holds the workspace past this slot: queue again behind it.
+            if self._store.transact(partial(self._still_good, slot=slot)):
+                break
+        self._local.slot = slot
+        return waited
+
+    def release(self) -> None:
+        """Give back this thread's last slot: Recall did not count a refused request."""
+        slot = getattr(self._local, "slot", None)
+        if slot is not None:
+            self._local.slot = None
+            self._store.transact(lambda state: _remove(state, slot))
+
+    def hold(self, seconds: float) -> None:
+        """Nothing goes before ``seconds`` from now (plus the margin)."""
+        until = self._clock() + seconds + self._margin
+
+        def change(state: _State) -> None:
+            state.hold = max(state.hold, until)
+
+        self._store.transact(change)
+
+    def _reserve(self, state: _State) -> float:
+        now = self._clock()
+        state.times = [t for t in state.times if t > now - self.span]
+        slot = max(now, state.hold, state.times[-1] if state.times else now)
+        if len(state.times) >= self.limit:
+            # The request `limit` back must have left the window before this one goes.
+            slot = max(slot, state.times[-self.limit] + self.span)
+        state.times.append(slot)
+        return slot
+
+    def _still_good(self, state: _State, *, slot: float) -> bool:
+        if state.hold <= slot:
+            return True
+        _remove(state, slot)
+        return False
+
+
+def _remove(state: _State, slot: float) -> None:
+    if slot in state.times:
+        state.times.remove(slot)
 
 
 class TokenBucket:
@@ -50,6 +244,7 @@ class TokenBucket:
         self._sleep = sleep
         self._tokens = capacity
         self._last = clock()
+        self._hold = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
@@ -62,13 +257,24 @@ class TokenBucket:
             # without holding the lock while they sleep.
             self._tokens -= 1
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            wait = max(wait, self._hold - now)
         if wait > 0:
             self._sleep(wait)
-        return wait
+        return max(wait, 0.0)
+
+    def release(self) -> None:
+        """Give the token back."""
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + 1)
+
+    def hold(self, seconds: float) -> None:
+        """Let nothing go for ``seconds``."""
+        with self._lock:
+            self._hold = max(self._hold, self._clock() + seconds)
 
 
-_BUCKETS: dict[tuple[str, str, str], TokenBucket] = {}
-_BUCKETS_LOCK = threading.Lock()
+_WINDOWS: dict[tuple[str, str, Pacing], Window] = {}
+_WINDOWS_LOCK = threading.Lock()
 
 
 def workspace_key(base_url: str, api_key: str) -> str:
@@ -76,11 +282,31 @@ def workspace_key(base_url: str, api_key: str) -> str:
     return hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()[:16]
 
 
-def shared_bucket(base_url: str, api_key: str, name: str, pacing: Pacing) -> TokenBucket:
-    """The process's bucket ``name`` (``crud`` or ``list``) for one workspace."""
-    # Recall limits per workspace, so clients with the same key and base URL share a bucket.
-    key = (base_url, workspace_key(base_url, api_key), name)
-    with _BUCKETS_LOCK:
-        if key not in _BUCKETS:
-            _BUCKETS[key] = TokenBucket(*pacing.bucket(name))
-        return _BUCKETS[key]
+def shared_bucket(base_url: str, api_key: str, name: str, pacing: Pacing) -> Window:
+    """The window of scope ``name`` (``crud`` or ``list``) of one workspace: one per process,
+    and, for the sliding model, one per machine."""
+    workspace = workspace_key(base_url, api_key)
+    key = (workspace, name, pacing)
+    with _WINDOWS_LOCK:
+        if key not in _WINDOWS:
+            _WINDOWS[key] = _window(workspace, name, pacing)
+        return _WINDOWS[key]
+
+
+def _window(workspace: str, name: str, pacing: Pacing) -> Window:
+    if pacing.model == "bucket":
+        return TokenBucket(*pacing.bucket(name))
+    store: _Memory = _Memory()
+    if pacing.shared:
+        directory = Path(
+            os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("recall-zoom")
+        )
+        try:
+            directory = directory / "pacing"
+            directory.mkdir(parents=True, exist_ok=True)
+            # The file names the limit too: processes told different limits keep apart.
+            limit = pacing.limit(name)
+            store = _File(directory / f"{workspace}-{name}-{limit}-{pacing.period:g}.json")
+        except OSError as exc:
+            log.debug("pacing on this process's own window: %s", type(exc).__name__)
+    return SlidingWindow(pacing.limit(name), pacing.period, pacing.margin, store)

@@ -4,7 +4,9 @@ Requests that Recall may repeat without harm (GET, PATCH, DELETE) are retried on
 errors, read errors and transient statuses. A create is retried only when its outcome (see
 ``recall_provider.errors.Outcome``) proves it did nothing and the same request can succeed later:
 a connection that was never made, or a 429. A failed create that may have made the app comes back
-to the caller, who must look before creating again.
+to the caller, who must look before creating again. A 429 is not urllib3's to retry: the
+transport gives its turn back to the pacing window, holds the workspace for its ``Retry-After``
+and tries again, until ``rate_limit_deadline``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ __all__ = ["RecallRetry", "RetryPolicy", "backoff_delay"]
 
 IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE"})
 # Recall's errors page asks for a retry on 409 (with backoff), 429 and 502/503/504; 500 is
-# usually transient too.
-TRANSIENT_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+# usually transient too. (429s are the transport's, see above.)
+TRANSIENT_STATUSES = frozenset({409, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class RetryPolicy:
     backoff_max: float = 8.0
     """Upper bound of one backoff delay."""
     retry_after_max: int = 60
-    """Longest ``Retry-After`` honoured; a longer one is cut to this."""
+    """Longest ``Retry-After`` of a 5xx honoured; a longer one is cut to this."""
+    rate_limit_deadline: float = 300.0
+    """Seconds a request keeps waiting out 429s before it fails with ``RecallRateLimitError``."""
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rand: float) -> float:
@@ -97,10 +101,10 @@ class RecallRetry(Retry):
         )
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method.upper() == "POST":
-            # Of the answers that prove a create did nothing (a 4xx: outcome REFUSED), a 429 is
-            # the one that invites the same request again; a 409 may mean the app exists.
-            return status_code == 429
+        if method.upper() == "POST" or status_code == 429:
+            # A create's failed answers may have made the app, but for a 429, which proves
+            # nothing was done: the transport retries those, as every 429.
+            return False
         return super().is_retry(method, status_code, has_retry_after)
 
     def get_backoff_time(self) -> float:

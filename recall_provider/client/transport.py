@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from recall_provider.client.deadline import DeadlineAdapter, Watch, watching
 from recall_provider.client.failures import status_error, transport_error
-from recall_provider.client.pacing import Pacing, TokenBucket, shared_bucket, workspace_key
+from recall_provider.client.pacing import Pacing, Window, shared_bucket, workspace_key
 from recall_provider.client.retry import IDEMPOTENT, RecallRetry, RetryPolicy, backoff_delay
 
 __all__ = ["Timeout", "Transport"]
@@ -101,8 +102,9 @@ class Transport:
         """A name for the workspace this transport's key opens, that does not reveal the key."""
         return workspace_key(self.base_url, self._api_key)
 
-    def bucket(self, name: str) -> TokenBucket | None:
-        """The pacing bucket ``name`` of this workspace; None when pacing is off."""
+    def bucket(self, name: str) -> Window | None:
+        """The pacing window ``name`` (``crud``, ``list``) of this workspace; None when pacing
+        is off."""
         if self.pacing is None:
             return None
         return shared_bucket(self.base_url, self._api_key, name, self.pacing)
@@ -111,8 +113,8 @@ class Transport:
         """This thread's session for a pacing bucket (None: not paced)."""
         return self._session(bucket)[0]
 
-    def _session(self, bucket: str | None) -> tuple[requests.Session, TokenBucket | None]:
-        sessions: dict[str | None, tuple[requests.Session, TokenBucket | None]]
+    def _session(self, bucket: str | None) -> tuple[requests.Session, Window | None]:
+        sessions: dict[str | None, tuple[requests.Session, Window | None]]
         sessions = self._local.__dict__.setdefault("sessions", {})
         if bucket not in sessions:
             paced = self.bucket(bucket) if bucket is not None else None
@@ -151,7 +153,11 @@ class Transport:
         secret_values = (self._api_key, *self._secrets)
         session, paced = self._session(bucket)
         started = time.monotonic()
-        for attempt in range(self.retry.max_retries + 1):
+        # A 429 means Recall did nothing: it is retried until this deadline, apart from the
+        # few retries other failures get.
+        throttled_until = started + self.retry.rate_limit_deadline
+        attempt = 0
+        while True:
             if paced is not None:
                 paced.acquire()
             watch = Watch(self.timeout.read)
@@ -167,10 +173,10 @@ class Transport:
                         timeout=(self.timeout.connect, self.timeout.read),
                         allow_redirects=False,
                     )
-                break
             except requests.RequestException as exc:
                 if _body_lost(exc) and method in IDEMPOTENT and attempt < self.retry.max_retries:
-                    time.sleep(self._backoff(attempt + 1))
+                    attempt += 1
+                    time.sleep(self._backoff(attempt))
                     continue
                 # Not chained: texts down the chain (a bad header's repr) may hold the API key.
                 raise transport_error(
@@ -184,6 +190,18 @@ class Transport:
                     deadline_passed=watch.expired,
                     secrets=secret_values,
                 ) from None
+            if resp.status_code != 429:
+                break
+            wait = _retry_after(resp)
+            if time.monotonic() + wait > throttled_until:
+                break
+            log.debug("%s %s -> 429: the workspace waits %.1f s", method, path, wait)
+            # Recall did not count it: the slot goes back, and the whole workspace waits.
+            if paced is not None:
+                paced.release()
+                paced.hold(wait)
+            else:
+                time.sleep(wait)
         retries = resp.raw.retries.history if resp.raw is not None and resp.raw.retries else ()
         log.debug(
             "%s %s -> %s in %.0f ms after %d retries",
@@ -206,6 +224,15 @@ class Transport:
             cap=self.retry.backoff_max,
             rand=random.random(),  # noqa: S311 - jitter, not cryptography
         )
+
+
+def _retry_after(resp: requests.Response) -> float:
+    """The wait a 429 asks for: its ``Retry-After`` (seconds or a date), else one second."""
+    value = resp.headers.get("Retry-After")
+    try:
+        return max(0.0, Retry(0).parse_retry_after(value)) if value else 1.0
+    except InvalidHeader:
+        return 1.0
 
 
 def _body_lost(exc: requests.RequestException) -> bool:
