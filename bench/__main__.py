@@ -20,13 +20,12 @@ class Settings:
     warmup: int
     latency_iterations: int
     samples: int
-    apps: int
     scale: float
     quick: bool = False
 
 
-FULL = Settings(iterations=50, warmup=6, latency_iterations=20, samples=10, apps=300, scale=5)
-QUICK = Settings(iterations=10, warmup=2, latency_iterations=4, samples=3, apps=60, scale=5)
+FULL = Settings(iterations=50, warmup=6, latency_iterations=20, samples=10, scale=5)
+QUICK = Settings(iterations=10, warmup=2, latency_iterations=4, samples=3, scale=5)
 
 
 def _parse() -> tuple[Settings, set[int]]:
@@ -37,7 +36,7 @@ def _parse() -> tuple[Settings, set[int]]:
         type=float,
         default=FULL.scale,
         metavar="S",
-        help="time scale of the rate-limit run: a Recall minute lasts 60/S s (default 5)",
+        help="time scale of the rate-limit runs: a Recall minute lasts 60/S s (default 5)",
     )
     parser.add_argument(
         "--only",
@@ -60,7 +59,6 @@ def _parse() -> tuple[Settings, set[int]]:
         base.warmup,
         base.latency_iterations,
         base.samples,
-        base.apps,
         args.scale,
         args.quick,
     )
@@ -77,7 +75,7 @@ def main() -> None:
         2: calls.run,
         3: lambda: coldstart.run(settings.samples),
         4: footprint.run,
-        5: lambda: ratelimit.run(settings.scale, settings.apps),
+        5: lambda: ratelimit.run(settings.scale, settings.quick),
         6: lambda: guard.run(settings.quick),
     }
     print("Machine")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
+from recall_provider.client.pacing import MODELS
 from recall_provider.errors import RecallConfigError
 
 __all__ = ["ENVIRONMENT", "Settings"]
@@ -22,6 +23,8 @@ ENVIRONMENT: dict[str, str] = {
     "recall:apiUrl": "RECALL_API_URL",
     "recall:requestTimeout": "RECALL_REQUEST_TIMEOUT",
     "recall:requestsPerMinute": "RECALL_REQUESTS_PER_MINUTE",
+    "recall:rateLimitPeriod": "RECALL_RATE_LIMIT_PERIOD",
+    "recall:pacing": "RECALL_PACING",
 }
 """Each provider setting and the environment variable that fills it when config does not."""
 _LOCATION = ("recall:region", "recall:apiUrl")
@@ -59,7 +62,11 @@ class Settings:
             api_key=values["recall:apiKey"],
             base_url=resolve_base_url(values["recall:region"], values["recall:apiUrl"]),
             timeout=_timeout(values["recall:requestTimeout"]),
-            pacing=_pacing(values["recall:requestsPerMinute"]),
+            pacing=_pacing(
+                values["recall:requestsPerMinute"],
+                values["recall:rateLimitPeriod"],
+                values["recall:pacing"],
+            ),
         )
 
     def client(self) -> RecallClient:
@@ -92,17 +99,35 @@ def _timeout(value: str | None) -> Timeout:
     return Timeout(connect=min(Timeout.connect, seconds), read=seconds)
 
 
-def _pacing(value: str | None) -> Pacing:
-    if value is None:
-        return Pacing()
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if limit < _MIN_PER_MINUTE:
-        raise RecallConfigError(
-            f"recall:requestsPerMinute must be a whole number of at least {_MIN_PER_MINUTE}, "
-            f"not {value!r}"
-        )
-    # Recall's list endpoints allow a fifth of the others (60 against 300 per minute).
-    return Pacing(per_minute=limit, list_per_minute=max(1, limit // 5))
+def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
+    pacing = Pacing()
+    if value is not None:
+        try:
+            limit = int(value)
+        except ValueError:
+            limit = 0
+        if limit < _MIN_PER_MINUTE:
+            raise RecallConfigError(
+                f"recall:requestsPerMinute must be a whole number of at least "
+                f"{_MIN_PER_MINUTE}, not {value!r}"
+            )
+        # Recall's list endpoints allow a fifth of the others (60 against 300 per minute).
+        pacing = replace(pacing, per_minute=limit, list_per_minute=max(1, limit // 5))
+    if period is not None:
+        try:
+            seconds = float(period)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds <= 3600:
+            raise RecallConfigError(
+                "recall:rateLimitPeriod must be a number of seconds above 0 and at most "
+                f"3600, not {period[:20]!r}"
+            )
+        pacing = replace(pacing, period=seconds)
+    if model is not None:
+        if model not in MODELS:
+            raise RecallConfigError(
+                f"recall:pacing must be one of {', '.join(MODELS)}, not {model[:20]!r}"
+            )
+        pacing = replace(pacing, model=model)
+    return pacing

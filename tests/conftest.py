@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from recall_provider.emulator import Backend, EmulatorServer
 from recall_provider.client.pacing import CACHE_DIR_ENV
+from recall_provider.emulator import Backend, EmulatorServer
 from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost

@@ -1098,7 +1098,7 @@ def test_reset_and_health(fresh_emulator: EmulatorServer) -> None:
 def test_settings_and_unknown_controls(fresh_emulator: EmulatorServer) -> None:
     url = fresh_emulator.url + "/_emulator/settings"
     response = requests.put(url, json={"page_size": 3, "secrets_in_responses": "omit"}, timeout=5)
-    assert response.json() == {"page_size": 3, "secrets_in_responses": "omit"}
+    assert response.json() == {"page_size": 3, "secrets_in_responses": "omit", "latency": 0.0}
     assert "client_secret" not in create(fresh_emulator)
     assert requests.put(url, json={"page_size": 0}, timeout=5).status_code == 400
     assert requests.put(url, json={"colour": 1}, timeout=5).status_code == 400
@@ -1193,3 +1193,15 @@ def test_connections_are_kept_alive_between_requests(fresh_emulator: EmulatorSer
         assert conn.sock is sock, "the same connection served every request"
     finally:
         conn.close()
+
+
+def test_a_latency_slows_every_api_answer_and_no_control(fresh_emulator: EmulatorServer) -> None:
+    url = fresh_emulator.url + "/_emulator/settings"
+    assert requests.put(url, json={"latency": 0.2}, timeout=5).json()["latency"] == 0.2
+    started = time.monotonic()
+    assert get(fresh_emulator, APPS_PATH).status_code == 200
+    assert time.monotonic() - started >= 0.2
+    started = time.monotonic()
+    requests.get(fresh_emulator.url + "/_emulator/health", timeout=5)
+    assert time.monotonic() - started < 0.2, "controls answer at once"
+    assert requests.put(url, json={"latency": -1}, timeout=5).status_code == 400

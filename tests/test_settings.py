@@ -110,3 +110,20 @@ def test_settings_never_show_the_key() -> None:
     settings = read({"recall:apiKey": "a-very-secret-api-key"})
     assert "a-very-secret-api-key" not in repr(settings)
     assert "a-very-secret-api-key" not in str(settings)
+
+
+def test_the_rate_limit_period_and_the_pacing_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    pacing = read({"recall:rateLimitPeriod": "12", "recall:pacing": "bucket"}).pacing
+    assert (pacing.period, pacing.model, pacing.per_minute) == (12.0, "bucket", 300)
+    monkeypatch.setenv("RECALL_RATE_LIMIT_PERIOD", "30")
+    assert read({}).pacing.period == 30.0
+    assert read({}).pacing.model == "sliding"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("recall:rateLimitPeriod", "0"), ("recall:rateLimitPeriod", "soon"), ("recall:pacing", "x")],
+)
+def test_bad_pacing_settings(key: str, value: str) -> None:
+    with pytest.raises(RecallConfigError, match=key):
+        read({key: value})

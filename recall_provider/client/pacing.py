@@ -33,6 +33,7 @@ import platformdirs
 
 __all__ = [
     "CACHE_DIR_ENV",
+    "MODELS",
     "Pacing",
     "SlidingWindow",
     "TokenBucket",

@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show app secrets in responses as given, as ******** or not at all (default plain)",
     )
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds every API answer takes, as a distant server's would (default 0)",
+    )
+    parser.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
@@ -150,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     server.app.set_rate_limits(limits)
+    try:
+        server.app.latency = args.latency
+    except ValueError as exc:
+        server.stop()
+        parser.error(str(exc))
     print(f"Recall emulator listening on {server.url}", flush=True)
     try:
         stop.wait()

@@ -41,8 +41,20 @@ class EmulatorApp:
         self._throttle: Throttle | None = None
         self._log = RequestLog()
         self._throttled = 0
+        self._latency = 0.0
 
     # -- controls --------------------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        """Seconds every API answer takes, as a distant server's would (0: none)."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValueError(f"latency must be a number of seconds >= 0, not {seconds!r}")
+        self._latency = float(seconds)
 
     def add_fault(self, fault: Fault) -> None:
         """Arm a fault (a copy: its ``times`` counts down here, not in the caller's object)."""
@@ -117,6 +129,8 @@ class EmulatorApp:
         status: int | None = None
         try:
             response = None
+            if self._latency:
+                time.sleep(self._latency)
             if fault is not None and not fault.after_processing:
                 response = apply_fault(fault, request.environ)
             if response is None:

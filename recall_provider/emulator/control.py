@@ -97,18 +97,21 @@ def _get_settings(app: EmulatorApp, request: Request) -> Response:
     settings = {
         "page_size": backend.page_size,
         "secrets_in_responses": backend.secrets_in_responses,
+        "latency": app.latency,
     }
     return json_response(200, settings)
 
 
 def _put_settings(app: EmulatorApp, request: Request) -> Response:
     settings = as_object(parse_body(request))
-    unknown = set(settings) - {"page_size", "secrets_in_responses"}
+    unknown = set(settings) - {"page_size", "secrets_in_responses", "latency"}
     require(not unknown, f"unknown settings: {sorted(unknown)}")
     if "page_size" in settings:
         app.backend.page_size = settings["page_size"]
     if "secrets_in_responses" in settings:
         app.backend.secrets_in_responses = settings["secrets_in_responses"]
+    if "latency" in settings:
+        app.latency = settings["latency"]
     return _get_settings(app, request)
 
 
