@@ -7,6 +7,7 @@ import pickle
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -106,6 +107,34 @@ def test_headers_sent() -> None:
     assert seen.headers["Content-Type"] == "application/json"
     assert seen.headers["Accept"] == "application/json"
     assert json.loads(seen.body) == new_app().to_wire()
+
+
+def test_a_netrc_entry_never_replaces_the_api_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests would send a ~/.netrc entry as Basic auth over the session's own header.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password not-the-api-key\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    reply = Reply(200, {"id": APP_ID, "kind": "user_level", "client_id": "zoomClient1"})
+    with ScriptedServer(reply) as server:
+        RecallClient(API_KEY, base_url=server.url).get_app(APP_ID)
+    (seen,) = server.seen
+    assert seen.headers["Authorization"] == f"Token {API_KEY}"
+
+
+def test_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    reply = Reply(200, {"id": APP_ID, "kind": "user_level", "client_id": "zoomClient1"})
+    with ScriptedServer(reply) as proxy:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        # Nothing listens there: only the proxy can answer.
+        RecallClient(API_KEY, base_url="http://127.0.0.1:9").get_app(APP_ID)
+    (seen,) = proxy.seen
+    assert seen.path == f"http://127.0.0.1:9/api/v2/zoom-oauth-apps/{APP_ID}/"
+    assert seen.headers["Authorization"] == f"Token {API_KEY}"
 
 
 def test_list_follows_every_page(client: RecallClient, fresh_emulator: EmulatorServer) -> None:

@@ -105,12 +105,27 @@ def test_a_hold_overtaking_a_waiting_request_sends_it_to_the_back() -> None:
 def test_two_windows_on_one_file_are_one_window(tmp_path: Path) -> None:
     # Two processes of one machine, as two stores over one file: their sum keeps the limit.
     clock = Clock()
-    path = tmp_path / "window.json"
+    path = tmp_path / "window"
     a = SlidingWindow(4, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
     b = SlidingWindow(4, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
     assert [a.acquire(), b.acquire(), a.acquire(), b.acquire()] == [0.0] * 4
+    # A third process, allowed five, finds the four recorded: room for one, then a wait.
+    c = SlidingWindow(5, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
+    assert c.acquire() == 0.0
     assert b.acquire() == pytest.approx(60.0)
-    assert len(json.loads(path.read_text())["times"]) == 5
+
+
+def test_a_damaged_or_deleted_file_is_an_empty_window(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "window"
+    a = SlidingWindow(2, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
+    assert [a.acquire(), a.acquire()] == [0.0, 0.0]
+    path.write_bytes(b"\x00garbage")
+    assert [a.acquire(), a.acquire()] == [0.0, 0.0], "damaged: nothing in it"
+    path.unlink()
+    b = SlidingWindow(2, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
+    assert [b.acquire(), b.acquire()] == [0.0, 0.0], "a new file"
+    assert a.acquire() > 0.0, "the first window follows the new file, full now"
 
 
 def test_an_unusable_file_leaves_the_process_its_own_window(tmp_path: Path) -> None:

@@ -53,7 +53,10 @@ class _Watchdog:
                     target=self._run, name="recall-request-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # The thread sleeps until the earliest deadline: wake it only for an earlier one
+            # (a request's deadline is mostly later than those in flight).
+            if self._heap[0][1] == handle:
+                self._cond.notify()
             return handle
 
     def cancel(self, handle: int) -> None:

@@ -9,6 +9,7 @@ requests Recall may repeat. Pickling keeps the settings and drops the sessions.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -119,6 +120,7 @@ class Transport:
         if bucket not in sessions:
             paced = self.bucket(bucket) if bucket is not None else None
             session = requests.Session()
+            _read_environment(session, self.base_url)
             retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
             adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
@@ -224,6 +226,17 @@ class Transport:
             cap=self.retry.backoff_max,
             rand=random.random(),  # noqa: S311 - jitter, not cryptography
         )
+
+
+def _read_environment(session: requests.Session, base_url: str) -> None:
+    """Honour the proxy and CA-bundle variables, read once when the session is made, and
+    ignore ``~/.netrc``: requests would send an entry for the host (or a ``default`` one) as
+    Basic auth in place of the API key's header."""
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
 
 
 def _retry_after(resp: requests.Response) -> float:
