@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_random as random
+import yaml
 from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
-from recall_provider.inputs import DEFAULTS, NAMES, SECRETS, config_key
-from recall_provider.models import DEFAULT_KIND
+from recall_provider.inputs import DEFAULTS, NAMES, SECRETS, config_key, trim
+from recall_provider.models import DEFAULT_KIND, canonical_app_id
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
@@ -129,6 +130,7 @@ def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppC
         raise pulumi.RunError(f"{PROJECT}:apps must be a list of objects")
     apps = []
     seen: set[str] = set()
+    stored = stored_apps()
     for index, entry in enumerate(raw):
         where = f"{PROJECT}:apps[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -140,12 +142,42 @@ def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppC
             )
         seen.add(name)
         for key in SECRET_KEYS:
-            # Pulumi marks the whole list secret once any value in it is set with --secret;
-            # nothing finer is known to the program.
-            if entry.get(key) is not None and not is_config_secret(f"{PROJECT}:apps"):
+            if entry.get(key) is not None and _plain(stored, index, key):
                 raise plain_secret(f"{where}.{key}")
         apps.append(parse_app(entry, where, defaults))
     return apps
+
+
+def _plain(stored: list[Any] | None, index: int, key: str) -> bool:
+    """Whether entry ``index``'s ``key`` is kept in plain text."""
+    if not is_config_secret(f"{PROJECT}:apps"):
+        return True
+    # Pulumi marks the whole list secret once any value in it is set with --secret: only the
+    # stack's file tells which values are (a secret one is stored as {secure: ...}).
+    entry = stored[index] if stored is not None and index < len(stored) else None
+    return isinstance(entry, dict) and isinstance(entry.get(key), str)
+
+
+def stored_apps() -> list[Any] | None:
+    """``recall-zoom:apps`` as the stack's config file stores it, or None when the file does
+    not hold it (the config came another way)."""
+    root = Path(_root_directory() or Path(__file__).resolve().parent)
+    try:
+        project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+        directory = root / str(project.get("stackConfigDir") or ".")
+        path = directory / f"Pulumi.{pulumi.get_stack()}.yaml"
+        stack = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        apps = (stack.get("config") or {}).get(f"{PROJECT}:apps")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return None
+    return apps if isinstance(apps, list) else None
+
+
+def _root_directory() -> str | None:
+    # Where Pulumi.yaml is, as the CLI tells the program; older CLIs (and mocks) do not.
+    with contextlib.suppress(AttributeError):
+        return pulumi.get_root_directory() or None
+    return None
 
 
 def refuse_duplicates(apps: list[AppConfig]) -> None:
@@ -173,11 +205,11 @@ def refuse_duplicates(apps: list[AppConfig]) -> None:
 
 
 def _same_key(attr: str, value: str) -> str:
-    # Recall ids are UUIDs, written in any case or with braces; Zoom Client IDs are exact.
+    # As the provider compares them: trimmed, and Recall ids in Recall's spelling.
+    trimmed = trim(value)
     if attr == "adopt_app_id":
-        with contextlib.suppress(ValueError):
-            return str(uuid.UUID(value.strip()))
-    return value.strip()
+        return canonical_app_id(trimmed) or trimmed
+    return trimmed
 
 
 def _flag(value: Any, key: str) -> bool:

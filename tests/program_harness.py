@@ -10,6 +10,7 @@ import asyncio
 import json
 import runpy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -84,11 +85,13 @@ def run_program(
     config: dict[str, Any],
     secret_keys: tuple[str, ...] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
+    root_directory: Path | None = None,
 ) -> Run:
     """Run ``__main__.py`` as the language host would, against the mock monitor.
 
     ``secret_keys`` are the keys set with ``--secret``; by default every key a user must set
-    that way (the API key and the Zoom secrets).
+    that way (the API key and the Zoom secrets). ``root_directory`` is where the CLI would say
+    Pulumi.yaml is (by default it says nothing, as older CLIs do).
     """
     if secret_keys is None:
         secret_keys = tuple(k for k in config if k.endswith(SECRET_SUFFIXES))
@@ -107,6 +110,7 @@ def run_program(
             dry_run=False,
             organization="organization",
             callbacks=None,
+            root_directory=str(root_directory) if root_directory else None,
         )
     )
     pulumi.runtime.set_all_config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -261,6 +262,57 @@ def test_a_listed_secret_stored_in_plain_text_is_refused_like_a_top_level_one(ke
     assert "kept-in-plain-text-0001" not in str(info.value)
 
 
+STACK_FILE = """\
+config:
+  recall-zoom:apps:
+    - name: sealed
+      clientId: sealedClient
+      clientSecret:
+        secure: v1:c2VhbGVkLWNsaWVudC1zZWNyZXQ=
+      webhookSecret:
+        secure: v1:c2VhbGVkLXdlYmhvb2stc2VjcmV0
+    - name: open
+      clientId: openClient
+      clientSecret: {client_secret}
+      webhookSecret:
+        secure: v1:b3Blbi13ZWJob29rLXNlY3JldA==
+"""
+
+
+def project_with(tmp_path: Path, client_secret: str) -> Path:
+    """A project whose dev stack's file holds two apps, the second's client secret as given."""
+    (tmp_path / "Pulumi.yaml").write_text("name: recall-zoom\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(
+        STACK_FILE.format(client_secret=client_secret)
+    )
+    return tmp_path
+
+
+LISTED = [
+    {"name": "sealed", "clientId": "sealedClient", "clientSecret": "sealed-client-secret",
+     "webhookSecret": "sealed-webhook-secret"},
+    {"name": "open", "clientId": "openClient", "clientSecret": "open-client-secret-0001",
+     "webhookSecret": "open-webhook-secret"},
+]  # fmt: skip
+
+
+def test_one_plain_secret_among_encrypted_ones_in_the_list_is_refused(tmp_path: Path) -> None:
+    # One value set with --secret marks the whole list secret: the file shows the plain one.
+    root = project_with(tmp_path, client_secret="open-client-secret-0001")
+    with pytest.raises(pulumi.RunError) as info:
+        run_program({"recall-zoom:apps": LISTED}, ("recall-zoom:apps",), root_directory=root)
+    command = "pulumi config set --path --secret 'recall-zoom:apps[1].clientSecret' <value>"
+    assert command in str(info.value)
+    assert "open-client-secret-0001" not in str(info.value)
+
+
+def test_a_list_whose_secrets_are_all_encrypted_runs(tmp_path: Path) -> None:
+    root = project_with(tmp_path, client_secret="{secure: v1:b3Blbi1jbGllbnQtc2VjcmV0}")
+    run = run_program({"recall-zoom:apps": LISTED}, ("recall-zoom:apps",), root_directory=root)
+    assert sorted(r.name for r in run.resources(APP_TYPE)) == ["open", "sealed"]
+
+
 @pytest.mark.parametrize(
     ("config", "first", "second"),
     [
@@ -289,8 +341,19 @@ def test_a_listed_secret_stored_in_plain_text_is_refused_like_a_top_level_one(ke
             "recall-zoom:apps[0].adoptAppId",
             "recall-zoom:apps[1].adoptAppId",
         ),
+        (
+            # Pasted with a zero-width space and a byte-order mark: the provider trims them.
+            {
+                "recall-zoom:apps": [
+                    ACME,
+                    {**ACME, "name": "b", "clientId": "\ufeffacmeClient\u200b"},
+                ]
+            },
+            "recall-zoom:apps[0].clientId",
+            "recall-zoom:apps[1].clientId",
+        ),
     ],
-    ids=["two-entries", "top-level-and-entry", "one-adopted-app"],
+    ids=["two-entries", "top-level-and-entry", "one-adopted-app", "pasted-client-id"],
 )
 def test_two_entries_for_one_app_are_refused_naming_both(
     config: dict[str, Any], first: str, second: str
