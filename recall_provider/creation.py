@@ -1,18 +1,21 @@
 """Making the app of a create, and never two for one Zoom app.
 
 Before a create POSTs, it asks Recall (``lookup``) whether an app for the Zoom client id exists,
-of either kind. One that this machine's record of an interrupted create (``journal``) names is
-taken over; any other stops the create, naming the app and what to do. A POST is not idempotent,
-so what a failed one may have done is read from its outcome alone
-(``recall_provider.errors.Outcome``): when it may have made the app, the app is looked for before
-anything else; only a request known to be over, whose listings show nothing, is posted again.
+of either kind. An app is this stack's without being adopted only when it is provably the one a
+create of this machine made: its id came in the answer to that create's POST, or (the answer
+lost, or the create interrupted before it came) it is the only app of the client id and Recall
+shows it holding the create's kind and both its secrets. Any other app stops the create, naming
+it and what to do. A POST is not idempotent, so what a failed one may have done is read from its
+outcome alone (``recall_provider.errors.Outcome``): when it may have made the app, the app is
+looked for before anything else; only a request known to be over, whose listings show nothing,
+is posted again. Only an app whose id our own POST's answer named is ever deleted again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from recall_provider.client import RecallClient
 from recall_provider.errors import (
@@ -35,7 +38,7 @@ from recall_provider.models import (
 
 __all__ = ["adopt", "make", "undo_create"]
 
-# How far before our own clock an app created by an ambiguous POST may be stamped by Recall's.
+# How far before our own clock Recall's may stamp the app an interrupted create's POST made.
 _CLOCK_SKEW = timedelta(minutes=5)
 # Longest wait for a POST that may still be running on Recall's side after its answer was lost.
 _MAX_SETTLE = 15.0
@@ -90,44 +93,78 @@ def _take_over(
     journal: CreateJournal,
 ) -> tuple[ZoomOAuthApp, bool]:
     entry = journal.find(request.client_id)
-    app = _interrupted(entry, existing)
+    app = _interrupted(entry, existing, request)
     if entry is None or app is None:
-        raise _exists(request, existing)
+        raise _exists(request, existing, entry)
     ours = entry.answered and entry.app_id == app.id
     app = _take(client, app, request)
     journal.made(entry, app.id, answered=ours)
     return app, ours
 
 
-def _interrupted(entry: Entry | None, existing: list[ZoomOAuthApp]) -> ZoomOAuthApp | None:
-    """The one app that the interrupted create ``entry`` records made, if that is all there is."""
+def _interrupted(
+    entry: Entry | None, existing: list[ZoomOAuthApp], request: ZoomOAuthAppCreate
+) -> ZoomOAuthApp | None:
+    """The one app that the interrupted create ``entry`` provably made, if that is all there is:
+    the app its POST's answer named, or, when no answer came, the one stamped while it ran that
+    Recall shows holding our secrets."""
     if entry is None or len(existing) != 1:
         return None
     (app,) = existing
-    if entry.app_id is not None:
+    if entry.answered:
         return app if app.id == entry.app_id else None
-    # Its POST got no answer: the app it may have made is the one stamped while it ran.
-    started = entry.started_at
-    if app.created_at is None or app.kind != entry.kind:
+    if entry.app_id is not None and app.id != entry.app_id:
         return None
-    if started - _CLOCK_SKEW <= app.created_at <= started + _INTERRUPTED_WINDOW:
-        return app
-    return None
+    started = entry.started_at
+    stamped = app.created_at is not None and (
+        started - _CLOCK_SKEW <= app.created_at <= started + _INTERRUPTED_WINDOW
+    )
+    return app if stamped and _holds_ours(app, request) else None
 
 
-def _exists(request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp]) -> RecallAppExistsError:
-    apps = "; ".join(f"{a.id} ({a.kind}, created {iso(a.created_at) or 'at an unknown time'})"
-                     for a in existing)  # fmt: skip
+def _holds_ours(app: ZoomOAuthApp, request: ZoomOAuthAppCreate) -> bool:
+    """Whether Recall shows ``app`` as the request's: its kind, and both of its secrets."""
+    return app.kind == request.kind and all(
+        same_secret(getattr(app, k), getattr(request, k).get_secret_value()) is True
+        for k in SECRETS
+    )
+
+
+def _listed(apps: list[ZoomOAuthApp]) -> str:
+    return "; ".join(f"{a.id} ({a.kind}, created {iso(a.created_at) or 'at an unknown time'})"
+                     for a in apps)  # fmt: skip
+
+
+def _adopt_or_delete(app_id: str) -> str:
+    return (
+        f"If it is this stack's, adopt it: set adopt_app_id (recall-zoom:adoptAppId, or "
+        f"adoptAppId in its recall-zoom:apps entry) to {app_id} and run `pulumi up`. If it is "
+        "not, delete it in Recall first."
+    )
+
+
+def _exists(
+    request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp], entry: Entry | None
+) -> RecallAppExistsError:
     first = existing[0].id
+    if entry is not None and entry.app_id is None and len(existing) == 1:
+        why = (
+            f"This machine's create for that client id was interrupted at {entry.started} "
+            "before Recall answered, so the app is probably the one it made; but Recall does "
+            "not show it holding this create's kind and secrets, so nothing proves it. "
+        )
+    else:
+        why = (
+            "If you renamed or moved the resource, Pulumi sees a new resource: run `pulumi "
+            "state rename` (or give it the old name as an alias) to keep the app instead. "
+        )
     return RecallAppExistsError(
         f"create Zoom OAuth app stopped before posting: Recall already has "
         f"{len(existing)} app{'s' if len(existing) > 1 else ''} for Zoom client id "
-        f"{request.client_id!r}: {apps}; a second one would claim the same Zoom app",
-        hint=f"If it is this stack's (made by hand, or by a `pulumi up` interrupted on another "
-        f"machine), adopt it: set adopt_app_id (recall-zoom:adoptAppId, or adoptAppId in its "
-        f"recall-zoom:apps entry) to {first} and run `pulumi up`. If it is not, delete it in "
-        "Recall first. After an interrupted `pulumi up`, `pulumi refresh "
-        "--clear-pending-creates` drops the create Pulumi left pending.",
+        f"{request.client_id!r}: {_listed(existing)}; a second one would claim the same Zoom "
+        "app",
+        hint=f"{why}{_adopt_or_delete(first)} After an interrupted `pulumi up`, `pulumi "
+        "refresh --clear-pending-creates` drops the create Pulumi left pending.",
     )
 
 
@@ -155,29 +192,28 @@ def _take(client: RecallClient, app: ZoomOAuthApp, want: ZoomOAuthAppCreate) -> 
 def _post(client: RecallClient, request: ZoomOAuthAppCreate) -> tuple[ZoomOAuthApp, bool]:
     """The app one POST made (or, after a failure, the one it made or a single new one), and
     whether our own POST's answer named it (only then is it provably ours to delete)."""
-    started = datetime.now(UTC)
     try:
         return client.create_app(request), True
     except RecallError as failure:
         if not _may_have_made_it(failure):
             raise
-        return _reconcile(client, request, started, failure)
+        return _reconcile(client, request, failure)
 
 
 def _reconcile(
-    client: RecallClient, request: ZoomOAuthAppCreate, started: datetime, failure: RecallError
+    client: RecallClient, request: ZoomOAuthAppCreate, failure: RecallError
 ) -> tuple[ZoomOAuthApp, bool]:
-    found = _created_by(client, request, started, failure)
+    found = _made_by(client, request, failure)
     if found is not None:
-        return _take(client, found, request), False
+        return found, False
     # Look again once the request must have ended: one whose outcome is unknown may still be
     # running, and nothing documents that a listing shows a new app at once, so even a request
     # known to be over gets this second look before anything is posted again.
     settle = min(2 * client.timeout.read, _MAX_SETTLE)
     time.sleep(settle)
-    found = _created_by(client, request, started, failure)
+    found = _made_by(client, request, failure)
     if found is not None:
-        return _take(client, found, request), False
+        return found, False
     if failure.outcome is None or not failure.outcome.is_over:
         raise RecallError(
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
@@ -204,20 +240,16 @@ def _may_have_made_it(failure: RecallError) -> bool:
     return failure.outcome is not None and failure.outcome.may_have_acted
 
 
-def _created_by(
-    client: RecallClient, request: ZoomOAuthAppCreate, started: datetime, failure: RecallError
+def _made_by(
+    client: RecallClient, request: ZoomOAuthAppCreate, failure: RecallError
 ) -> ZoomOAuthApp | None:
-    """The one app the failed POST may have made: recent, and with no secret that differs."""
+    """After a failed POST that may have made the app: the app Recall now has for the client
+    id when it is provably the request's (the only one, of our kind, showing both our
+    secrets), None when there is none; any other stops the create, naming what is there."""
     try:
-        candidates = [
-            app
-            for app in client.list_apps(client_id=request.client_id, kind=request.kind)
-            if (app.created_at is None or app.created_at >= started - _CLOCK_SKEW)
-            and all(
-                same_secret(getattr(app, k), getattr(request, k).get_secret_value()) is not False
-                for k in SECRETS
-            )
-        ]
+        # Every app of the client id, of either kind and of any age: the look before the POST
+        # found none, so whatever is there now is this POST's or appeared beside it.
+        apps = list(client.list_apps(client_id=request.client_id))
     except RecallError as exc:
         raise RecallError(
             f"{failure} Looking for the app afterwards failed too ({exc})",
@@ -225,15 +257,28 @@ def _created_by(
             f"{request.client_id!r} and adopt it with adopt_app_id if it exists.",
             outcome=failure.outcome,
         ) from None
-    if len(candidates) > 1:
-        ids = ", ".join(app.id for app in candidates)
-        raise RecallError(
-            f"{failure} Recall now has {len(candidates)} recent apps with client id "
-            f"{request.client_id!r} ({ids})",
-            hint="Delete the extra ones, then adopt the remaining one with adopt_app_id.",
-            outcome=failure.outcome,
-        ) from None
-    return candidates[0] if candidates else None
+    if not apps:
+        return None
+    if len(apps) == 1 and _holds_ours(apps[0], request):
+        return apps[0]
+    if len(apps) == 1 and apps[0].kind == request.kind:
+        why = (
+            "It is most likely the one this create made, but Recall does not show it holding "
+            "this create's secrets, so nothing proves it (someone may have made it meanwhile). "
+        )
+    else:
+        why = (
+            "At most one of them can be this create's, and none shows this create's kind and "
+            "secrets. Delete the ones that are not this stack's in Recall. "
+        )
+    # The failure's own advice (look before creating again) is what this error does.
+    plural = "s" if len(apps) > 1 else ""
+    raise RecallAppExistsError(
+        f"{failure.summary.rstrip('.')}. Recall now has {len(apps)} app{plural} for Zoom "
+        f"client id {request.client_id!r}: {_listed(apps)}",
+        hint=f"{why}{_adopt_or_delete(apps[0].id)}",
+        outcome=failure.outcome,
+    ) from None
 
 
 def undo_create(

@@ -233,7 +233,8 @@ class RecallResponseError(RecallAPIError):
 
 
 class RecallAppExistsError(RecallError):
-    """Recall already has an app for the Zoom client id a create was for: it did not post."""
+    """Recall has an app for a create's Zoom client id that the create cannot prove it made:
+    the create stops, naming it."""
 
 
 class RecallWebhookCheckError(RecallError):

@@ -4,27 +4,38 @@ One listing of the workspace serves every create of a provider process (one Pulu
 It is walked a page at a time: each create that asks before the walk is complete advances it by
 one page and asks Recall for its own client id alone. So K creates in a workspace of N apps, p to
 a page, cost at most about 2 x min(K, N/p) list calls, and a single one in a workspace of one
-page, however many creates follow. A "no app" answer of the complete listing is trusted (the
-apps that this process creates or deletes are kept up to date in it); an app it names is always
-looked up again, since it may be gone.
+page, however many creates follow. A "no app" answer of the complete listing is trusted for five
+minutes (the apps that this process creates or deletes are kept up to date in it), then the
+workspace is walked again; an app it names is always looked up again, since it may be gone.
+An app made outside this process after the walk read its page is not seen until then: the look
+narrows the race with a colleague's hand-made app, it cannot close it (Recall has no
+conditional create).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from recall_provider.client import RecallClient
 from recall_provider.models import ZoomOAuthApp
 
-__all__ = ["AppIndex"]
+__all__ = ["MAX_AGE", "AppIndex"]
+
+MAX_AGE = 300.0
+"""Seconds a complete listing's "no app" is trusted for."""
 
 
 class AppIndex:
     """Recall's apps by Zoom client id, from one listing shared by a process's creates."""
 
-    def __init__(self, client: RecallClient) -> None:
+    def __init__(
+        self, client: RecallClient, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._client = client
+        self._clock = clock
+        self._walked_at = 0.0
         self._lock = threading.Lock()
         self._walk_lock = threading.Lock()
         self._pages: Iterator[tuple[list[ZoomOAuthApp], bool]] | None = None
@@ -62,10 +73,14 @@ class AppIndex:
     def _advance(self) -> None:
         # One page per asking create, one walker at a time: creates that ask at once take
         # their turns, so each still costs at most a page and its own lookup.
-        if self._complete:
+        if self._complete and self._clock() - self._walked_at < MAX_AGE:
             return
         with self._walk_lock:
-            if self.complete:  # another create walked it to its end meanwhile
+            if self._complete and self._clock() - self._walked_at >= MAX_AGE:
+                with self._lock:  # too old to trust: walk the workspace again
+                    self._complete = False
+                    self._apps = {}
+            if self._complete:  # another create walked it to its end meanwhile
                 return
             if self._pages is None:
                 self._pages = self._client.app_pages()
@@ -78,3 +93,6 @@ class AppIndex:
                 for app in page:
                     self._apps.setdefault(app.client_id, {})[app.id] = app
                 self._complete = last
+            if last:
+                self._pages = None
+                self._walked_at = self._clock()

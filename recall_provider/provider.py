@@ -10,6 +10,7 @@ recipe over the modules that do the work: ``inputs`` (check), ``creation`` (make
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from recall_provider import creation
+from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
 from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, SECRETS, judge
@@ -44,6 +46,8 @@ from recall_provider.settings import Settings
 from recall_provider.webhook_check import self_check
 
 __all__ = ["RecallZoomOAuthAppProvider"]
+
+log = logging.getLogger(__name__)
 
 
 class RecallZoomOAuthAppProvider(ResourceProvider):
@@ -94,7 +98,10 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                     raise RecallConfigError(settings.summary, hint=settings.hint)
                 client = settings.client()
                 self._runtime_instance = _Runtime(
-                    client, AppIndex(client), CreateJournal(client.workspace)
+                    client,
+                    AppIndex(client),
+                    CreateJournal(client.workspace),
+                    Claims(),
                 )
             runtime = self._runtime_instance
         runtime.client.remember_secrets(*(str(p[k]) for p in props for k in SECRETS if p.get(k)))
@@ -148,23 +155,32 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             {k: props[k] for k in ZoomOAuthAppCreate.model_fields}
         )
         adopt_id = props.get("adopt_app_id")
-        if adopt_id:
-            app, ours = creation.adopt(client, adopt_id, request), False
-        else:
-            app, ours = creation.make(client, request, run.index, run.journal)
-        outs = app_outputs(app, client.webhook_url(app.id), props)
-        try:
-            outs.update(self_check(client, app.id, props))
-        except RecallWebhookCheckError as exc:
-            undone, deleted = creation.undo_create(
-                client, app.id, exc, ours=ours, adopted=bool(adopt_id)
-            )
-            if deleted:
-                run.journal.done(request.client_id)
-                run.index.forget(app.id)
-            raise undone from None
-        # The engine records the app now: this machine's record of the create is done.
-        run.journal.done(request.client_id)
+        # One create per Zoom client id at a time, from the lookup to the self-check's end: a
+        # second resource for the same Zoom app then finds the first one's app.
+        with run.claims.creating(request.client_id):
+            if adopt_id:
+                app, ours = creation.adopt(client, adopt_id, request), False
+            else:
+                app, ours = creation.make(client, request, run.index, run.journal)
+            outs = app_outputs(app, client.webhook_url(app.id), props)
+            try:
+                outs.update(self_check(client, app.id, props))
+            except RecallWebhookCheckError as exc:
+                undone, deleted = creation.undo_create(
+                    client, app.id, exc, ours=ours, adopted=bool(adopt_id)
+                )
+                if deleted:
+                    run.index.forget(app.id)
+                # The record stays only for an app our own POST made that is still there: the
+                # next `up` on this machine takes it over. Any other is the user's to adopt.
+                if deleted or not ours:
+                    run.journal.done(request.client_id)
+                raise undone from None
+            # The engine records the app now: this machine's record of the create is done.
+            run.journal.done(request.client_id)
+            if not ours:
+                # An app that was there before: the old resource of a rename may name it.
+                run.claims.hold(app.id)
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
@@ -207,8 +223,13 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         return UpdateResult(outs)
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
-        """One DELETE; an app that is already gone counts as deleted."""
+        """One DELETE; an app that is already gone counts as deleted, and one that a create of
+        this command adopted (a resource renamed without an alias) is kept."""
         run = self._runtime(props)
+        if run.claims.holds(id):
+            # The old resource of a rename: its app is the new resource's now.
+            log.info("kept Recall app %s: a create of this command adopted it", id)
+            return
         with contextlib.suppress(RecallNotFoundError):
             run.client.delete_app(id)
         run.index.forget(id)
@@ -221,6 +242,7 @@ class _Runtime:
     client: RecallClient
     index: AppIndex
     journal: CreateJournal
+    claims: Claims
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ a typed, actionable error that holds no secret, and leaves nothing half-done."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
-from tests.helpers import APPS, APPS_PATH, ONE_APP, WEBHOOK
+from tests.helpers import APPS, APPS_PATH, ONE_APP, WEBHOOK, make_app
 from tests.host_harness import (
     PROVIDER_KEY,
     Engine,
@@ -37,12 +38,13 @@ CLIENT_ID = "zoomClientFaults"
 CLOCK_TOLERANCE = 0.005
 
 
-def props(webhook_secret: str = WEBHOOK_SECRET) -> dict[str, Any]:
+def props(webhook_secret: str = WEBHOOK_SECRET, **more: Any) -> dict[str, Any]:
     return program_props(
         kind="user_level",
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         webhook_secret=webhook_secret,
+        **more,
     )
 
 
@@ -324,6 +326,69 @@ def test_a_create_that_succeeds_on_the_server_but_loses_its_answer_leaves_one_ap
         ("POST", True),
         ("GET", False),
     ], "found at the first look, never posted again"
+
+
+@pytest.mark.parametrize("mode", ["masked", "omit"])
+def test_an_app_a_lost_create_made_is_named_not_taken_when_recall_hides_its_secrets(
+    engine: Engine, host_emulator: EmulatorServer, mode: str
+) -> None:
+    # Nothing proves it is ours (someone may have made it meanwhile): it is named, never taken
+    # into the stack, where a destroy would delete it.
+    host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, drop=True, after_processing=True))
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    (made,) = host_emulator.backend.apps()
+    line = info.value.last_line
+    assert error_type(info.value) == "RecallAppExistsError"
+    assert f"Recall now has 1 app for Zoom client id {CLIENT_ID!r}: {made['id']}" in line
+    assert "most likely the one this create made" in line
+    assert f"set adopt_app_id (recall-zoom:adoptAppId, or adoptAppId in its recall-zoom:apps " \
+        f"entry) to {made['id']}" in line  # fmt: skip
+    assert engine.state == {}
+    assert host_emulator.app.count("POST", APPS) == 1, "never posted again"
+    assert host_emulator.app.count("PATCH") == 0, "never given our secrets either"
+    assert_clean(info.value)
+    # Adopting it, as the error says, ends it.
+    assert engine.up("app", props(adopt_app_id=made["id"])).op == "create"
+    assert [a["id"] for a in host_emulator.backend.apps()] == [engine.state["app"].id]
+
+
+COLLEAGUE_SECRET = "colleague-client-secret-0000001"
+
+
+@pytest.mark.parametrize("kind", ["user_level", "account_level"])
+def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken(
+    engine: Engine, host_emulator: EmulatorServer, kind: str
+) -> None:
+    # The look before the POST finds nothing; our POST is lost before Recall processes it;
+    # meanwhile a colleague makes an app for the same Zoom app. It is theirs: named, left as
+    # it is, and no second app is posted beside it.
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.5, drop=True))
+    colleague: list[dict[str, Any]] = []
+
+    def colleague_makes_one() -> None:
+        # After the look, while our POST hangs.
+        wait_for(lambda: host_emulator.app.count("GET", APPS) > 0, "the look before the POST")
+        time.sleep(0.1)
+        colleague.append(make_app(host_emulator, kind=kind, client_id=CLIENT_ID,
+                                  client_secret=COLLEAGUE_SECRET))  # fmt: skip
+
+    thread = threading.Thread(target=colleague_makes_one, daemon=True)
+    thread.start()
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    thread.join(timeout=10)
+    (theirs,) = colleague
+    line = info.value.last_line
+    assert error_type(info.value) == "RecallAppExistsError"
+    assert f"{theirs['id']} ({kind}," in line
+    assert engine.state == {}
+    (kept,) = host_emulator.backend.apps()
+    assert kept["id"] == theirs["id"]
+    assert kept["client_secret"] == COLLEAGUE_SECRET, "never given our secrets"
+    assert host_emulator.app.count("POST", APPS) == 1, "nothing posted beside it"
+    assert_clean(info.value)
 
 
 def test_a_429_on_create_is_retried_after_retry_after(

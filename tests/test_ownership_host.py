@@ -90,10 +90,9 @@ def _recorded_an_id(records: Path) -> bool:
 
 
 # Long enough to kill the host in, short enough not to hold the emulator's teardown.
+DURING_THE_POST = Fault(method="POST", path=APPS, delay=4, after_processing=True)
 HANGS = [
-    pytest.param(
-        Fault(method="POST", path=APPS, delay=4, after_processing=True), id="during-the-POST"
-    ),
+    pytest.param(DURING_THE_POST, id="during-the-POST"),
     pytest.param(Fault(method="POST", path=WEBHOOK, delay=4), id="during-the-self-check"),
 ]
 
@@ -112,7 +111,31 @@ def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
     assert host_emulator.app.count("POST", APPS) == 0
     assert engine.state["app"].outputs["webhook_self_check_at"], "checked as a new app is"
     # The record is gone with the create: the app is the stack's like any other.
+    assert list((tmp_path / "this machine").rglob("*.json")) == []
     assert engine.preview("app", props()).op == "same"
+
+
+@pytest.mark.parametrize("mode", ["masked", "omit"])
+def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hides_its_secrets(
+    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path, mode: str
+) -> None:
+    # The record says a create was posting; nothing says the app is that create's (a colleague
+    # may have made it meanwhile) unless Recall shows it holding our secrets.
+    host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
+    killed_mid_create(start_host(), host_emulator, DURING_THE_POST, tmp_path / "this machine")
+    (made,) = host_emulator.backend.apps()
+    engine = Engine(start_host())
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    line = info.value.last_line
+    assert "RecallAppExistsError" in line
+    assert "was interrupted at" in line
+    assert "probably the one it made" in line
+    assert f"to {made['id']} and run `pulumi up`" in line
+    assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]], "no second app"
+    assert engine.up("app", props(adopt_app_id=made["id"])).op == "create"
+    assert engine.state["app"].id == made["id"]
+    assert list((tmp_path / "this machine").rglob("*.json")) == [], "adopted: record done"
 
 
 @pytest.mark.parametrize("hang", HANGS)
@@ -214,3 +237,76 @@ def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
     pages, one_by_one = 5, creates
     assert host_emulator.app.count("GET", APPS) <= 2 * min(pages, one_by_one)
     assert len(host_emulator.backend.apps()) == 45 + creates
+
+
+def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    engine = Engine(start_host())
+    engine.up("zoom", props())
+    old_id = engine.state["zoom"].id
+    # Renamed without an alias: to the engine, a new resource and an old one to delete.
+    with engine.command(), pytest.raises(HostError) as info:
+        engine.up("acme", props())
+    line = info.value.last_line
+    assert "RecallAppExistsError" in line
+    assert "pulumi state rename" in line
+    with engine.command():
+        engine.up("acme", props(adopt_app_id=old_id))
+        engine.destroy("zoom")
+    assert engine.state["acme"].id == old_id
+    assert [a["id"] for a in host_emulator.backend.apps()] == [old_id], "kept for its new name"
+    assert host_emulator.app.count("DELETE") == 0
+    # In a later command the app is the new resource's like any other.
+    engine.destroy("acme")
+    assert host_emulator.backend.apps() == []
+
+
+def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    # A program of one's own may declare them (the stack program refuses it at preview): they
+    # take turns, and the second finds the first one's app.
+    engine = Engine(start_host())
+    outcomes: dict[str, str] = {}
+    with engine.command():
+
+        def up(name: str) -> None:
+            try:
+                engine.up(name, props())
+                outcomes[name] = "created"
+            except HostError as exc:
+                outcomes[name] = exc.last_line
+
+        threads = [threading.Thread(target=up, args=(name,)) for name in ("one", "two")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    (made,) = host_emulator.backend.apps()
+    assert sorted(outcomes) == ["one", "two"]
+    (refused,) = [line for line in outcomes.values() if line != "created"]
+    assert "RecallAppExistsError" in refused
+    assert made["id"] in refused
+    assert host_emulator.app.count("POST", APPS) == 1
+
+
+def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
+    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # The POST's answer is lost; the app found holds our secrets, so the create takes it, but
+    # it fails the self-check: it is left in place, and named again by the next up.
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, drop=True, after_processing=True))
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
+    engine = Engine(start_host())
+    with pytest.raises(HostError) as info:
+        engine.up("app", props())
+    (left,) = host_emulator.backend.apps()
+    assert "was not provably made by this stack's create" in info.value.last_line
+    assert list((tmp_path / "this machine").rglob("*.json")) == []
+    host_emulator.app.clear_faults()
+    with pytest.raises(HostError) as again:
+        Engine(start_host()).up("app", props())
+    assert "RecallAppExistsError" in again.value.last_line
+    assert left["id"] in again.value.last_line
+    assert [a["id"] for a in host_emulator.backend.apps()] == [left["id"]]

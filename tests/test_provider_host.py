@@ -27,6 +27,7 @@ from tests.host_harness import (
     Engine,
     HostError,
     ProviderHost,
+    as_new_process,
     program_props,
 )
 
@@ -240,7 +241,8 @@ def test_destroy_deletes_and_tolerates_an_already_deleted_app(
     engine.destroy("app")
     assert host_emulator.backend.apps() == []
     assert host_emulator.app.count("DELETE") == 1
-    host.delete("app", state.id, state.outputs, state.inputs)  # already gone: still success
+    # Already gone: still success (a command of its own, as a second `pulumi destroy`).
+    host.delete("app", state.id, as_new_process(state.outputs), state.inputs)
     assert host_emulator.app.count("DELETE") == 2
 
 

@@ -25,6 +25,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
+from recall_provider.errors import RecallAppExistsError
 from recall_provider.inputs import SECRETS as SECRET_OUTPUTS
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.helpers import APPS, ONE_APP, WEBHOOK
@@ -305,13 +306,20 @@ def test_a_whole_lifecycle_leaks_no_secret(
         engine.destroy("zoom")
         assert app_ids(host_emulator) == []
 
-        # re-create whose app is made but whose answer is lost: one listing finds the app
-        _, records = with_fault(host_emulator, LOST_ANSWER, lambda: engine.up("zoom", props_back))
-        assert sorted(calls(records, APPS)) == [
-            ("GET", 200, False),  # the look before the POST
-            ("GET", 200, False),
-            ("POST", 201, True),
-        ]
+        # re-create whose app is made but whose answer is lost: one listing finds the app,
+        # which is taken when Recall shows it holding our secrets, and named otherwise
+        def lost() -> None:
+            with_fault(host_emulator, LOST_ANSWER, lambda: engine.up("zoom", props_back))
+
+        if mode == "plain":
+            lost()
+        else:
+            line = scanner.see_error("create whose answer was lost, secrets hidden", lost)
+            assert "RecallAppExistsError" in line
+            (made,) = app_ids(host_emulator)
+            assert "most likely the one this create made" in line
+            assert f"to {made} and run `pulumi up`" in line
+            engine.up("zoom", {**props_back, "adopt_app_id": made})
         assert app_ids(host_emulator) == [engine.state["zoom"].id]
         assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET
         scanner.see_state("after a re-create whose answer was lost", engine)
@@ -327,7 +335,8 @@ def test_a_whole_lifecycle_leaks_no_secret(
         scanner.see("emulator request log", repr(host_emulator.app.requests))
 
         # the provider in this process: pickled once configured, and every log line at DEBUG
-        with caplog.at_level(logging.DEBUG):
+        def command() -> RecallZoomOAuthAppProvider:
+            """A provider of a command of its own, as the engine's host for one command."""
             provider = RecallZoomOAuthAppProvider()
             config = {
                 "recall:apiKey": API_KEY,
@@ -335,6 +344,10 @@ def test_a_whole_lifecycle_leaks_no_secret(
                 "recall:requestTimeout": "1",
             }
             provider.configure(ConfigureRequest(Config(config, "recall-zoom")))
+            return provider
+
+        with caplog.at_level(logging.DEBUG):
+            provider = command()
             created = provider.create(_plain(props_back))
             scanner.see("in-process create", _not_secret(created.outs))
             # a GET answered 503 once, retried
@@ -361,21 +374,36 @@ def test_a_whole_lifecycle_leaks_no_secret(
             )
             assert (updated.outs or {})["webhook_secret"] == WEBHOOK_SECRET_3
             scanner.see("in-process update", _not_secret(updated.outs))
+            destroy = command()
             with pytest.raises(Exception) as info:  # noqa: PT011 - any failure is scanned
                 with_fault(
                     host_emulator,
                     Fault(method="DELETE", status=401),
-                    lambda: provider.delete(created.id, updated.outs or {}),
+                    lambda: destroy.delete(created.id, updated.outs or {}),
                 )
             scanner.see("in-process error", f"{info.value!s} {info.value!r}")
-            provider.delete(created.id, updated.outs or {})
-            # a create whose answer is lost, reconciled by listing
-            again, records = with_fault(host_emulator, LOST_ANSWER, lambda: provider.create(news))
-            assert sorted(calls(records, APPS)) == [("GET", 200, False), ("POST", 201, True)]
-            assert app_ids(host_emulator) == [again.id]
-            assert (again.outs or {})["client_secret"] == CLIENT_SECRET_3
-            scanner.see("in-process reconciled create", _not_secret(again.outs))
-            provider.delete(again.id, again.outs or {})
+            destroy.delete(created.id, updated.outs or {})
+            # a create whose answer is lost, reconciled by listing (or stopped, naming the app)
+            provider = command()
+            if mode == "plain":
+                again, records = with_fault(
+                    host_emulator, LOST_ANSWER, lambda: provider.create(news)
+                )
+                assert sorted(calls(records, APPS)) == [
+                    ("GET", 200, False),  # the look before the POST
+                    ("GET", 200, False),
+                    ("POST", 201, True),
+                ]
+                assert (again.outs or {})["client_secret"] == CLIENT_SECRET_3
+                scanner.see("in-process reconciled create", _not_secret(again.outs))
+                made = again.id
+            else:
+                with pytest.raises(RecallAppExistsError) as stopped:
+                    with_fault(host_emulator, LOST_ANSWER, lambda: provider.create(news))
+                scanner.see("in-process stopped create", f"{stopped.value!s} {stopped.value!r}")
+                (made,) = app_ids(host_emulator)
+            assert app_ids(host_emulator) == [made]
+            command().delete(made, news)
             assert app_ids(host_emulator) == []
             scanner.see("pickled configured provider", serialize_provider(provider))
             scanner.see(

@@ -1,0 +1,111 @@
+"""The look before a create, in one process: the app index and the claims of one command."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from recall_provider.claims import Claims
+from recall_provider.client import RecallClient
+from recall_provider.emulator import EmulatorServer
+from recall_provider.lookup import MAX_AGE, AppIndex
+from recall_provider.models import ZoomOAuthAppCreate
+from tests.helpers import APPS, make_app
+
+API_KEY = "lookup-api-key-0123456789"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def client(fresh_emulator: EmulatorServer) -> Iterator[RecallClient]:
+    with RecallClient(API_KEY, base_url=fresh_emulator.url) as c:
+        yield c
+
+
+def test_one_listing_answers_every_client_id_of_a_small_workspace(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    theirs = make_app(fresh_emulator, client_id="someoneElse")
+    index = AppIndex(client)
+    assert [a.id for a in index.apps_for("someoneElse")] == [theirs["id"]]
+    assert [index.apps_for(f"new{i}") for i in range(5)] == [[]] * 5
+    # The named app is looked up again (it may be gone), the others come from the listing.
+    assert fresh_emulator.app.count("GET", APPS) == 2
+
+
+def test_a_no_app_answer_is_trusted_for_a_while_then_asked_again(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    clock = Clock()
+    index = AppIndex(client, clock=clock)
+    assert index.apps_for("zoomClient") == []
+    by_hand = make_app(fresh_emulator, client_id="zoomClient")  # behind the index's back
+    clock.now += MAX_AGE - 1
+    assert index.apps_for("zoomClient") == [], "within the window: the race README tells of"
+    clock.now += 1
+    assert [a.id for a in index.apps_for("zoomClient")] == [by_hand["id"]], "walked again"
+
+
+def test_the_apps_this_process_makes_and_deletes_are_kept_in_the_index(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    index = AppIndex(client)
+    assert index.apps_for("zoomClient") == []
+    made = client.create_app(_create("zoomClient"))
+    index.record(made)
+    assert [a.id for a in index.apps_for("zoomClient")] == [made.id]
+    client.delete_app(made.id)
+    index.forget(made.id)
+    assert index.apps_for("zoomClient") == []
+
+
+def test_a_client_id_is_created_by_one_create_at_a_time() -> None:
+    claims = Claims()
+    entered = {name: threading.Event() for name in "abc"}
+    release = threading.Event()
+
+    def create(name: str, client_id: str) -> None:
+        with claims.creating(client_id):
+            entered[name].set()
+            release.wait(5)
+
+    threads = [threading.Thread(target=create, args=args, daemon=True)
+               for args in (("a", "same"), ("b", "same"), ("c", "another"))]  # fmt: skip
+    threads[0].start()
+    assert entered["a"].wait(5)
+    threads[1].start()
+    threads[2].start()
+    assert entered["c"].wait(5), "another client id does not wait"
+    assert not entered["b"].wait(0.3), "the same client id waits for the first create"
+    release.set()
+    assert entered["b"].wait(5), "and goes once it is done"
+    for thread in threads:
+        thread.join(5)
+
+
+def test_the_apps_a_command_created_are_held() -> None:
+    claims = Claims()
+    claims.hold("7b0e3c1e-0000-4000-8000-00000000abcd")
+    assert claims.holds("7b0e3c1e-0000-4000-8000-00000000abcd")
+    assert not claims.holds("7b0e3c1e-0000-4000-8000-00000000abce")
+    assert not Claims().holds("7b0e3c1e-0000-4000-8000-00000000abcd"), "a command's own"
+
+
+def _create(client_id: str) -> ZoomOAuthAppCreate:
+    return ZoomOAuthAppCreate.model_validate(
+        {
+            "kind": "user_level",
+            "client_id": client_id,
+            "client_secret": "cs-0001",
+            "webhook_secret": "ws-0001",
+        }
+    )
