@@ -76,7 +76,7 @@ def main() -> None:
         3: lambda: coldstart.run(settings.samples),
         4: footprint.run,
         5: lambda: ratelimit.run(settings.scale, settings.quick),
-        6: lambda: guard.run(settings.quick),
+        6: lambda: [guard.run(settings.quick), guard.run_timed(settings.scale, settings.quick)],
     }
     print("Machine")
     print("=======")

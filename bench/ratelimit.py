@@ -284,8 +284,18 @@ def _up(engine: Engine, props: dict[str, dict[str, Any]], name: str) -> object:
 
 
 def _one_stack(apps: int, scale: float) -> Phase:
+    return timed_creates(apps, scale)
+
+
+def timed_creates(apps: int, scale: float, others: int = 0) -> Phase:
+    """One command of ``apps`` creates at Recall's limit, in a workspace of ``others`` apps."""
     props = _props(apps)
     with _emulator(scale) as emu, _machine() as env:
+        for i in range(others):
+            emu.backend.create_app(
+                {"kind": "user_level", "client_id": f"someoneElse{i:04d}",
+                 "client_secret": "cs-of-someone-else", "webhook_secret": "ws-of-someone-else"}
+            )  # fmt: skip
         host = _host(emu, scale, "sliding", env)
         try:
             engine = Engine(host)

@@ -37,7 +37,9 @@ def printed() -> dict[str, list[str]]:
     current = None
     for line in proc.stdout.splitlines():
         head = line.split(".", 1)[0]
-        if head in {"1", "2", "3", "4", "5", "5b", "5c", "6"} and line.startswith(head + ". "):
+        if head in {"1", "2", "3", "4", "5", "5b", "5c", "6", "6b"} and line.startswith(
+            head + ". "
+        ):
             current = head
             tables[current] = []
         elif current is not None:
@@ -57,7 +59,7 @@ def rows(lines: list[str]) -> list[str]:
 
 
 def test_six_tables_are_printed(printed: dict[str, list[str]]) -> None:
-    assert sorted(printed) == ["1", "2", "3", "4", "5", "5b", "5c", "6"]
+    assert sorted(printed) == ["1", "2", "3", "4", "5", "5b", "5c", "6", "6b"]
     for number, lines in printed.items():
         assert rows(lines), f"table {number} has rows"
 
@@ -107,3 +109,17 @@ def test_paced_commands_meet_no_429(printed: dict[str, list[str]]) -> None:
     beyond = [re.split(r"\s{2,}", line.strip()) for line in rows(printed["5c"])]
     assert len(beyond) == 2
     assert all(cell[4] == "0" and cell[5] == "0" for cell in beyond), beyond
+
+
+def test_the_guard_in_a_large_workspace_fails_nothing_and_draws_no_429(
+    printed: dict[str, list[str]],
+) -> None:
+    body = rows(printed["6b"])
+    assert [re.split(r"\s{2,}", line.strip())[0] for line in body] == [
+        "0 others",
+        "50 others",
+        "300 others",
+    ]
+    for line in body:
+        _, _, _, _, throttled, failures, _, _ = re.split(r"\s{2,}", line.strip())
+        assert (throttled, failures) == ("0", "0"), line
