@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from recall_provider.client import Pacing, RecallClient, RetryPolicy
 from recall_provider.client.pacing import CACHE_DIR_ENV, SlidingWindow, _File, shared_bucket
-from recall_provider.emulator import RateLimits
+from recall_provider.emulator import Fault, RateLimits
+from recall_provider.errors import RecallRateLimitError
 from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,8 +124,19 @@ def test_a_damaged_or_deleted_file_is_an_empty_window(tmp_path: Path) -> None:
     path = tmp_path / "window"
     a = SlidingWindow(2, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
     assert [a.acquire(), a.acquire()] == [0.0, 0.0]
-    path.write_bytes(b"\x00garbage")
-    assert [a.acquire(), a.acquire()] == [0.0, 0.0], "damaged: nothing in it"
+    header = _File._HEADER
+    damaged = [
+        b"\x00garbage",  # shorter than a header
+        header.pack(b"XXXX", 0.0, 0) + b"\x00" * 16,  # not our file
+        header.pack(_File._MAGIC, 0.0, 5) + struct.pack("<d", clock.now),  # cut short
+        header.pack(_File._MAGIC, math.nan, 1) + struct.pack("<d", clock.now),  # no time
+        header.pack(_File._MAGIC, 0.0, 2) + struct.pack("<2d", clock.now, clock.now - 1),
+    ]
+    for content in damaged:
+        path.write_bytes(content)
+        assert [a.acquire(), a.acquire()] == [0.0, 0.0], f"nothing in {content!r}"
+        assert a.acquire() > 0.0, "and its own two again after"
+        clock.sleep(61)
     path.unlink()
     b = SlidingWindow(2, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
     assert [b.acquire(), b.acquire()] == [0.0, 0.0], "a new file"
@@ -194,3 +209,23 @@ def test_a_run_at_the_limit_meets_no_429(emulator_factory: object) -> None:
             client.get_app(app_id)
     assert emulator.app.throttled_count == 0
     assert emulator.app.count("GET") == 30
+
+
+def test_a_429_given_up_on_gives_its_slot_back(emulator_factory: object) -> None:
+    # Its Retry-After lies past the deadline: the request fails, and the window does not count
+    # what Recall refused.
+    emulator = emulator_factory()  # type: ignore[operator]
+    app_id = make_app(emulator)["id"]
+    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=30))
+    pacing = Pacing(per_minute=2, list_per_minute=2, period=60, shared=False)
+    policy = RetryPolicy(max_retries=0, rate_limit_deadline=1)
+    with RecallClient(
+        "pacing-key-0429", base_url=emulator.url, pacing=pacing, retry=policy
+    ) as client:
+        with pytest.raises(RecallRateLimitError):
+            client.get_app(app_id)
+        started = time.monotonic()
+        client.get_app(app_id)
+        client.get_app(app_id)
+    # Two more fit the window of two: the refused one is not in it.
+    assert time.monotonic() - started < 5

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import struct
 import threading
@@ -180,7 +181,10 @@ class _File(_Memory):
             return _State([])  # a damaged file is a window with nothing in it
         times = array("d")
         times.frombytes(data[size : size + 8 * count])
-        return _State(times.tolist(), hold)
+        values = times.tolist()
+        if not all(map(math.isfinite, [hold, *values])) or values != sorted(values):
+            return _State([])  # so is one that no request of ours could have written
+        return _State(values, hold)
 
 
 class SlidingWindow:
@@ -335,9 +339,10 @@ def _window(workspace: str, name: str, pacing: Pacing) -> Window:
         try:
             directory = directory / "pacing"
             directory.mkdir(parents=True, exist_ok=True)
-            # The file names the limit too: processes told different limits keep apart.
-            limit = pacing.limit(name)
-            store = _File(directory / f"{workspace}-{name}-{limit}-{pacing.period:g}.window")
+            # One log of the workspace's requests, whatever limit each process is told: each
+            # applies its own to the requests of all. (The period is Recall's: a time-scaled
+            # emulator's minute is another window.)
+            store = _File(directory / f"{workspace}-{name}-{pacing.period:g}.window")
         except OSError as exc:
             log.debug("pacing on this process's own window: %s", type(exc).__name__)
     return SlidingWindow(pacing.limit(name), pacing.period, pacing.margin, store)

@@ -194,13 +194,14 @@ class Transport:
                 ) from None
             if resp.status_code != 429:
                 break
+            if paced is not None:
+                paced.release()  # Recall did not count it
             wait = _retry_after(resp)
             if time.monotonic() + wait > throttled_until:
                 break
             log.debug("%s %s -> 429: the workspace waits %.1f s", method, path, wait)
-            # Recall did not count it: the slot goes back, and the whole workspace waits.
+            # The scope's whole window waits (without pacing, this request alone).
             if paced is not None:
-                paced.release()
                 paced.hold(wait)
             else:
                 time.sleep(wait)
