@@ -50,6 +50,12 @@ MAX_FIELD_LENGTH = 200
 _MAX_ECHOED = 16
 
 
+def echoed(value: str) -> str:
+    """A wrong value as a message may show it: a short one quoted, a longer one (perhaps a
+    secret pasted under the wrong key) by its length alone."""
+    return repr(value) if len(value) <= _MAX_ECHOED else f"a {len(value)}-character value"
+
+
 def type_name(value: object) -> str:
     """How a failure names the type of a wrong value (in the words of JSON and YAML)."""
     if isinstance(value, bool):
@@ -93,7 +99,7 @@ def _kind(value: object) -> object:
     if not isinstance(value, str):
         raise PydanticCustomError("string_type", "must be a string, not {type}", _of(value))
     if value not in KINDS:
-        shown = repr(value) if len(value) <= _MAX_ECHOED else f"a {len(value)}-character value"
+        shown = echoed(value)
         raise PydanticCustomError(
             "kind",
             "must be one of {kinds}, not {shown}",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
 from recall_provider.client.pacing import MODELS
 from recall_provider.errors import RecallConfigError
+from recall_provider.models import echoed
 
 __all__ = ["ENVIRONMENT", "Settings"]
 
@@ -94,7 +95,7 @@ def _timeout(value: str | None) -> Timeout:
     if not 0 < seconds <= _MAX_TIMEOUT:
         raise RecallConfigError(
             f"recall:requestTimeout must be a number of seconds from 0 to {_MAX_TIMEOUT:g}, "
-            f"not {value!r}"
+            f"not {echoed(value)}"
         )
     return Timeout(connect=min(Timeout.connect, seconds), read=seconds)
 
@@ -109,7 +110,7 @@ def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
         if limit < _MIN_PER_MINUTE:
             raise RecallConfigError(
                 f"recall:requestsPerMinute must be a whole number of at least "
-                f"{_MIN_PER_MINUTE}, not {value!r}"
+                f"{_MIN_PER_MINUTE}, not {echoed(value)}"
             )
         # Recall's list endpoints allow a fifth of the others (60 against 300 per minute).
         pacing = replace(pacing, per_minute=limit, list_per_minute=max(1, limit // 5))
@@ -121,13 +122,13 @@ def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
         if not 0 < seconds <= 3600:
             raise RecallConfigError(
                 "recall:rateLimitPeriod must be a number of seconds above 0 and at most "
-                f"3600, not {period[:20]!r}"
+                f"3600, not {echoed(period)}"
             )
         pacing = replace(pacing, period=seconds)
     if model is not None:
         if model not in MODELS:
             raise RecallConfigError(
-                f"recall:pacing must be one of {', '.join(MODELS)}, not {model[:20]!r}"
+                f"recall:pacing must be one of {', '.join(MODELS)}, not {echoed(model)}"
             )
         pacing = replace(pacing, model=model)
     return pacing

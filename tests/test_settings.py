@@ -127,3 +127,24 @@ def test_the_rate_limit_period_and_the_pacing_model(monkeypatch: pytest.MonkeyPa
 def test_bad_pacing_settings(key: str, value: str) -> None:
     with pytest.raises(RecallConfigError, match=key):
         read({key: value})
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["recall:requestsPerMinute", "recall:requestTimeout", "recall:rateLimitPeriod",
+     "recall:pacing", "recall:region"],
+)  # fmt: skip
+def test_a_secret_pasted_under_the_wrong_key_is_not_shown(key: str) -> None:
+    pasted = "sk-live-0123456789abcdefghijklmnopqrstuv"
+    with pytest.raises(RecallConfigError) as info:
+        read({key: pasted})
+    assert key.split(":")[1] in str(info.value) or "region" in str(info.value)
+    assert pasted[:8] not in str(info.value)
+    assert f"a {len(pasted)}-character value" in str(info.value)
+
+
+def test_an_api_url_is_shown_without_its_query() -> None:
+    with pytest.raises(RecallConfigError) as info:
+        read({"recall:apiUrl": "https://proxy.example.com/recall?token=sk-live-012345"})
+    assert "https://proxy.example.com/recall" in str(info.value)
+    assert "sk-live" not in str(info.value)

@@ -6,7 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from recall_provider.errors import Outcome, RecallConfigError
-from recall_provider.models import canonical_app_id
+from recall_provider.models import canonical_app_id, echoed
 
 __all__ = [
     "APPS_PATH",
@@ -39,7 +39,10 @@ def resolve_base_url(region: str | None = None, api_url: str | None = None) -> s
                 "give one like https://us-east-1.recall.ai"
             )
         if parts.query or parts.fragment:
-            raise RecallConfigError(f"Recall API URL {api_url!r} must not have a query string")
+            raise RecallConfigError(
+                # The query is not shown: it may hold a token.
+                f"Recall API URL {api_url.split('?', 1)[0]!r} must not have a query string"
+            )
         if parts.username or parts.password:
             raise RecallConfigError(
                 "the Recall API URL must not carry a user name or password; "
@@ -54,7 +57,7 @@ def resolve_base_url(region: str | None = None, api_url: str | None = None) -> s
     name = (region or DEFAULT_REGION).strip()
     if name not in REGION_URLS:
         raise RecallConfigError(
-            f"unknown Recall region {name!r}; use one of {', '.join(REGION_URLS)}"
+            f"unknown Recall region {echoed(name)}; use one of {', '.join(REGION_URLS)}"
         )
     return REGION_URLS[name]
 
