@@ -6,9 +6,11 @@ them) must not both find "no app" and both post: a create holds its client id fr
 to the end of its self-check, so the second finds the first's app and stops. And a resource
 renamed or moved without an alias is, to the engine, a new resource created and an old one
 deleted in the same command: when the new one adopted or took over the old one's app, that
-delete must not destroy it. The claims are the provider instance's, which is the command's: the
-engine starts a provider process per command, and its resources, pickled alike, share one
-instance.
+delete must not destroy it. The claims are the provider instance's: the engine starts a
+provider process per command, whose resources share one instance when their pickled providers
+are alike, as every state this version writes has them. (An old resource whose state holds
+another pickle, written before the provider pickled as a reference or by another Python, gets an
+instance of its own, which does not see the claim.)
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 
 from recall_provider.client import RecallClient
 from recall_provider.errors import (
@@ -36,14 +38,15 @@ from recall_provider.models import (
     same_secret,
 )
 
-__all__ = ["adopt", "make", "undo_create"]
+__all__ = ["Made", "Origin", "adopt", "make", "undo_create"]
 
 # How far before our own clock Recall's may stamp the app an interrupted create's POST made.
 _CLOCK_SKEW = timedelta(minutes=5)
 # Longest wait for a POST that may still be running on Recall's side after its answer was lost.
 _MAX_SETTLE = 15.0
-# How long after an interrupted create began the app its POST made may be stamped: the POST,
-# its 429 retries and their waits.
+# How long after an interrupted create began the app its POST made may be stamped: its turn in
+# the pacing window (a minute or two), the POST's 429s (retried for RetryPolicy's 300 s at most)
+# and its retries' waits, with room to spare.
 _INTERRUPTED_WINDOW = timedelta(minutes=10)
 _LOOK_FIRST = (
     "Before running `pulumi up` again, list Recall's apps for {}: adopt one that appeared "
@@ -65,25 +68,56 @@ def adopt(client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOA
     return _take(client, app, want)
 
 
+class Origin(Enum):
+    """How a create came by its app, which decides what a failed self-check may undo."""
+
+    POSTED = "posted"
+    """This create's own POST's answer named it: a failed self-check deletes it."""
+    RECORDED = "recorded"
+    """An interrupted create of this machine made it (its POST's answer was recorded)."""
+    FOUND = "found"
+    """The only app of the client id, holding our kind and secrets, after a POST lost its
+    answer (this one's or an interrupted one's)."""
+    ADOPTED = "adopted"
+    """``adopt_app_id`` named it."""
+
+
+@dataclass(frozen=True)
+class Made:
+    """The app of a create, and how the create came by it."""
+
+    app: ZoomOAuthApp
+    origin: Origin
+
+
 def make(
-    client: RecallClient, request: ZoomOAuthAppCreate, index: AppIndex, journal: CreateJournal
-) -> tuple[ZoomOAuthApp, bool]:
-    """The app of a create without ``adopt_app_id``, and whether this machine's POST provably
-    made it (only such an app is ever deleted again)."""
-    existing = index.apps_for(request.client_id)
+    client: RecallClient,
+    request: ZoomOAuthAppCreate,
+    adopt_id: str | None,
+    index: AppIndex,
+    journal: CreateJournal,
+    *,
+    fresh: bool = False,
+) -> Made:
+    """The app of a create: the adopted one, or one that is provably this stack's, or a new
+    one; never a second for one Zoom app. ``fresh``: ask Recall even when the command's
+    listing shows no app (another process's create may have made one meanwhile)."""
+    if adopt_id:
+        return Made(adopt(client, adopt_id, request), Origin.ADOPTED)
+    existing = index.apps_for(request.client_id, fresh=fresh)
     if existing:
-        app, ours = _take_over(client, request, existing, journal)
+        made = _take_over(client, request, existing, journal)
     else:
         entry = journal.begin(request.client_id, request.kind)
         try:
-            app, ours = _post(client, request)
+            made = _post(client, request)
         except RecallError as failure:
             if not _may_have_made_it(failure):
                 journal.done(request.client_id)
             raise
-        journal.made(entry, app.id, answered=ours)
-    index.record(app)
-    return app, ours
+        journal.made(entry, made.app.id, answered=made.origin is Origin.POSTED)
+    index.record(made.app)
+    return made
 
 
 def _take_over(
@@ -91,15 +125,14 @@ def _take_over(
     request: ZoomOAuthAppCreate,
     existing: list[ZoomOAuthApp],
     journal: CreateJournal,
-) -> tuple[ZoomOAuthApp, bool]:
+) -> Made:
     entry = journal.find(request.client_id)
     app = _interrupted(entry, existing, request)
     if entry is None or app is None:
         raise _exists(request, existing, entry)
-    ours = entry.answered and entry.app_id == app.id
-    app = _take(client, app, request)
-    journal.made(entry, app.id, answered=ours)
-    return app, ours
+    app = _take(client, app, request, taking="take over")
+    journal.made(entry, app.id, answered=entry.answered)
+    return Made(app, Origin.RECORDED if entry.answered else Origin.FOUND)
 
 
 def _interrupted(
@@ -115,11 +148,15 @@ def _interrupted(
         return app if app.id == entry.app_id else None
     if entry.app_id is not None and app.id != entry.app_id:
         return None
+    return app if _stamped_while(entry, app) and _holds_ours(app, request) else None
+
+
+def _stamped_while(entry: Entry, app: ZoomOAuthApp) -> bool:
+    """Whether Recall stamped ``app`` while the create ``entry`` records could have made it."""
     started = entry.started_at
-    stamped = app.created_at is not None and (
-        started - _CLOCK_SKEW <= app.created_at <= started + _INTERRUPTED_WINDOW
+    return app.created_at is not None and (
+        started - _CLOCK_SKEW <= app.created_at <= started + _INTERRUPTED_WINDOW + _CLOCK_SKEW
     )
-    return app if stamped and _holds_ours(app, request) else None
 
 
 def _holds_ours(app: ZoomOAuthApp, request: ZoomOAuthAppCreate) -> bool:
@@ -147,7 +184,14 @@ def _exists(
     request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp], entry: Entry | None
 ) -> RecallAppExistsError:
     first = existing[0].id
-    if entry is not None and entry.app_id is None and len(existing) == 1:
+    probably = (
+        entry is not None
+        and not entry.answered
+        and len(existing) == 1
+        and existing[0].kind == request.kind
+        and _stamped_while(entry, existing[0])
+    )
+    if entry is not None and probably:
         why = (
             f"This machine's create for that client id was interrupted at {entry.started} "
             "before Recall answered, so the app is probably the one it made; but Recall does "
@@ -168,15 +212,22 @@ def _exists(
     )
 
 
-def _take(client: RecallClient, app: ZoomOAuthApp, want: ZoomOAuthAppCreate) -> ZoomOAuthApp:
+def _take(
+    client: RecallClient, app: ZoomOAuthApp, want: ZoomOAuthAppCreate, taking: str = "adopt"
+) -> ZoomOAuthApp:
     """``app`` with ``want``'s secrets; its kind and client id must already match."""
     mismatched = [k for k in IMMUTABLE if getattr(app, k) != getattr(want, k)]
     if mismatched:
         found = ", ".join(f"{k}={getattr(app, k)!r}" for k in mismatched)
+        instead = (
+            "drop adopt_app_id to create a new app"
+            if taking == "adopt"
+            else "delete it in Recall to have a new one created (it is the app an interrupted "
+            "`pulumi up` of this machine made)"
+        )
         raise RecallConfigError(
-            f"cannot adopt Recall app {app.id}: it has {found}, which Recall cannot change; "
-            "set the resource's inputs to the app's values, or drop adopt_app_id to create "
-            "a new app"
+            f"cannot {taking} Recall app {app.id}: it has {found}, which Recall cannot change; "
+            f"set the resource's inputs to the app's values, or {instead}"
         )
     # A secret Recall masks or omits may not be ours: set it, so the app holds our inputs.
     stale = {
@@ -189,23 +240,20 @@ def _take(client: RecallClient, app: ZoomOAuthApp, want: ZoomOAuthAppCreate) -> 
     return app
 
 
-def _post(client: RecallClient, request: ZoomOAuthAppCreate) -> tuple[ZoomOAuthApp, bool]:
-    """The app one POST made (or, after a failure, the one it made or a single new one), and
-    whether our own POST's answer named it (only then is it provably ours to delete)."""
+def _post(client: RecallClient, request: ZoomOAuthAppCreate) -> Made:
+    """The app one POST made (or, after a failure, the one it made or a single new one)."""
     try:
-        return client.create_app(request), True
+        return Made(client.create_app(request), Origin.POSTED)
     except RecallError as failure:
         if not _may_have_made_it(failure):
             raise
         return _reconcile(client, request, failure)
 
 
-def _reconcile(
-    client: RecallClient, request: ZoomOAuthAppCreate, failure: RecallError
-) -> tuple[ZoomOAuthApp, bool]:
+def _reconcile(client: RecallClient, request: ZoomOAuthAppCreate, failure: RecallError) -> Made:
     found = _made_by(client, request, failure)
     if found is not None:
-        return found, False
+        return Made(found, Origin.FOUND)
     # Look again once the request must have ended: one whose outcome is unknown may still be
     # running, and nothing documents that a listing shows a new app at once, so even a request
     # known to be over gets this second look before anything is posted again.
@@ -213,19 +261,19 @@ def _reconcile(
     time.sleep(settle)
     found = _made_by(client, request, failure)
     if found is not None:
-        return found, False
+        return Made(found, Origin.FOUND)
     if failure.outcome is None or not failure.outcome.is_over:
         raise RecallError(
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
             "ended",
-            hint=_LOOK_FIRST.format("that client id"),
+            hint=_LOOK_FIRST.format(f"client id {request.client_id!r}"),
             outcome=failure.outcome,
         ) from None
     # The request is over, and two listings show it made nothing: one more POST cannot leave a
     # second app.
     try:
-        return client.create_app(request), True
+        return Made(client.create_app(request), Origin.POSTED)
     except RecallError as again:
         if not _may_have_made_it(again):
             raise
@@ -253,65 +301,91 @@ def _made_by(
     except RecallError as exc:
         raise RecallError(
             f"{failure} Looking for the app afterwards failed too ({exc})",
-            hint=f"Before running `pulumi up` again, check Recall for an app with client id "
-            f"{request.client_id!r} and adopt it with adopt_app_id if it exists.",
+            hint=_LOOK_FIRST.format(f"client id {request.client_id!r}"),
             outcome=failure.outcome,
         ) from None
     if not apps:
         return None
     if len(apps) == 1 and _holds_ours(apps[0], request):
         return apps[0]
-    if len(apps) == 1 and apps[0].kind == request.kind:
-        why = (
-            "It is most likely the one this create made, but Recall does not show it holding "
-            "this create's secrets, so nothing proves it (someone may have made it meanwhile). "
-        )
-    else:
+    raise _unproven(request, apps, failure)
+
+
+def _unproven(
+    request: ZoomOAuthAppCreate, apps: list[ZoomOAuthApp], failure: RecallError
+) -> RecallAppExistsError:
+    (app, *others) = apps
+    shown = [same_secret(getattr(app, k), getattr(request, k).get_secret_value()) for k in SECRETS]
+    if others:
         why = (
             "At most one of them can be this create's, and none shows this create's kind and "
             "secrets. Delete the ones that are not this stack's in Recall. "
         )
+    elif app.kind != request.kind:
+        why = (
+            f"It is {app.kind}, not this create's {request.kind}, so it is not this create's: "
+            "someone made it for the same Zoom app meanwhile. "
+        )
+    elif False in shown:
+        why = (
+            "Recall shows it holding other secrets than this create's, so it is not this "
+            "create's: someone made it for the same Zoom app meanwhile. "
+        )
+    else:
+        why = (
+            "It is most likely the one this create made, but Recall does not show it holding "
+            "this create's secrets, so nothing proves it (someone may have made it meanwhile). "
+        )
     # The failure's own advice (look before creating again) is what this error does.
-    plural = "s" if len(apps) > 1 else ""
-    raise RecallAppExistsError(
+    plural = "s" if others else ""
+    return RecallAppExistsError(
         f"{failure.summary.rstrip('.')}. Recall now has {len(apps)} app{plural} for Zoom "
         f"client id {request.client_id!r}: {_listed(apps)}",
-        hint=f"{why}{_adopt_or_delete(apps[0].id)}",
+        hint=f"{why}{_adopt_or_delete(app.id)}",
         outcome=failure.outcome,
-    ) from None
+    )
 
 
 def undo_create(
     client: RecallClient,
-    app_id: str,
+    made: Made,
     failure: RecallWebhookCheckError,
-    *,
-    ours: bool,
-    adopted: bool,
-) -> tuple[RecallWebhookCheckError, bool]:
-    """Delete an app whose self-check failed, when this machine's POST provably made it; the
-    error saying what is left, and whether the app was deleted."""
-    # A failed create leaves nothing behind (the engine would not record the id). An adopted
-    # app, or one found by listing after a lost answer (it may have been made by hand), stays:
-    # deleting it could destroy someone else's app.
-    if adopted:
+    journal: CreateJournal,
+    index: AppIndex,
+) -> RecallWebhookCheckError:
+    """After a failed self-check: delete the app when this create's own POST made it, else
+    leave it; keep this machine's record only for an app an interrupted create provably made
+    that is still there. The error says what is left."""
+    app_id, client_id = made.app.id, made.app.client_id
+    # A failed create leaves nothing in the stack (the engine records no id). Any app this
+    # create did not post may be someone else's by now: deleting it could destroy theirs.
+    if made.origin is Origin.POSTED:
+        try:
+            with contextlib.suppress(RecallNotFoundError):
+                client.delete_app(app_id)
+        except RecallError as cleanup:
+            return failure.with_hint(
+                f"{failure.hint} Deleting app {app_id} failed too ({cleanup}); it is still in "
+                "Recall: run `pulumi up` again once the webhook secret is right (this machine "
+                "takes the app over), or delete it."
+            )
+        journal.done(client_id)
+        index.forget(app_id)
+        return failure
+    if made.origin is Origin.RECORDED:
+        return failure.with_hint(
+            f"{failure.hint} App {app_id}, made by an interrupted `pulumi up` of this machine, "
+            "was left in place: run `pulumi up` again once the webhook secret is right (this "
+            "machine takes the app over), or delete it."
+        )
+    journal.done(client_id)
+    if made.origin is Origin.ADOPTED:
         return failure.with_hint(
             f"{failure.hint} The adopted app {app_id} was left in place with the secrets of "
             "this step's inputs; fix webhook_secret and run `pulumi up` again."
-        ), False
-    if not ours:
-        return failure.with_hint(
-            f"{failure.hint} App {app_id} was not provably made by this stack's create, so it "
-            "was left in place: adopt it with adopt_app_id once its webhook secret is right, or "
-            "delete it."
-        ), False
-    try:
-        with contextlib.suppress(RecallNotFoundError):
-            client.delete_app(app_id)
-    except RecallError as cleanup:
-        return failure.with_hint(
-            f"{failure.hint} Deleting app {app_id} failed too ({cleanup}); it is still in "
-            "Recall: run `pulumi up` again once the webhook secret is right (this machine takes "
-            "the app over), or delete it."
-        ), False
-    return failure, True
+        )
+    return failure.with_hint(
+        f"{failure.hint} App {app_id} was not provably made by this stack's create, so it was "
+        "left in place: adopt it with adopt_app_id once its webhook secret is right, or delete "
+        "it."
+    )

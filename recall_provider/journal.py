@@ -17,10 +17,13 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import filelock
 import platformdirs
 
 __all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry"]
@@ -30,7 +33,10 @@ log = logging.getLogger(__name__)
 STATE_DIR_ENV = "RECALL_ZOOM_STATE_DIR"
 # An interrupted create is taken over only by a run that comes soon after; an older record
 # proves nothing about who owns the app now.
-_KEPT = timedelta(days=30)
+_KEPT = timedelta(days=7)
+# Longest a create waits for another process's create of the same client id: a POST through its
+# 429s (300 s at most), the self-check and the waits between.
+_LONGEST_CREATE = 900.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,29 @@ class CreateJournal:
         except (OSError, ValueError, TypeError) as exc:
             log.debug("ignoring an unreadable create record: %s", type(exc).__name__)
             return None
+
+    @contextmanager
+    def creating(self, client_id: str) -> Iterator[bool]:
+        """Hold ``client_id`` on this machine for one create (another process's create for it
+        waits); yields whether this one had to wait, so that it asks Recall afresh."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            lock = filelock.FileLock(str(self._path(client_id).with_suffix(".lock")))
+            waited = False
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                waited = True
+                lock.acquire(timeout=_LONGEST_CREATE)
+        except (OSError, filelock.Timeout) as exc:
+            # Unheld, the create still looks before it posts; it asks Recall itself.
+            log.debug("creating without this machine's lock: %s", type(exc).__name__)
+            yield True
+            return
+        try:
+            yield waited
+        finally:
+            lock.release()
 
     def done(self, client_id: str) -> None:
         """Forget ``client_id``'s record: its create ended, with its app kept or deleted."""

@@ -5,8 +5,9 @@ It is walked a page at a time: each create that asks before the walk is complete
 one page and asks Recall for its own client id alone. So K creates in a workspace of N apps, p to
 a page, cost at most about 2 x min(K, N/p) list calls, and a single one in a workspace of one
 page, however many creates follow. A "no app" answer of the complete listing is trusted for five
-minutes (the apps that this process creates or deletes are kept up to date in it), then the
-workspace is walked again; an app it names is always looked up again, since it may be gone.
+minutes from the walk's start (the apps that this process creates or deletes are kept up to date
+in it), then the workspace is walked again; an app it names is always looked up again, since it
+may be gone, and an app this process made is counted even when Recall's listing lags.
 An app made outside this process after the walk read its page is not seen until then: the look
 narrows the race with a colleague's hand-made app, it cannot close it (Recall has no
 conditional create).
@@ -35,39 +36,45 @@ class AppIndex:
     ) -> None:
         self._client = client
         self._clock = clock
+        self._walk_started = 0.0
         self._walked_at = 0.0
         self._lock = threading.Lock()
         self._walk_lock = threading.Lock()
         self._pages: Iterator[tuple[list[ZoomOAuthApp], bool]] | None = None
         self._complete = False
         self._apps: dict[str, dict[str, ZoomOAuthApp]] = {}
+        # The apps this process made or took over, whatever a listing says: nothing documents
+        # that a listing shows a new app at once.
+        self._made: dict[str, dict[str, ZoomOAuthApp]] = {}
 
     @property
     def complete(self) -> bool:
         """Whether the listing has been walked to its end."""
         return self._complete
 
-    def apps_for(self, client_id: str) -> list[ZoomOAuthApp]:
-        """Every app Recall has for ``client_id``, of either kind."""
+    def apps_for(self, client_id: str, *, fresh: bool = False) -> list[ZoomOAuthApp]:
+        """Every app Recall has for ``client_id``, of either kind; ``fresh``: ask Recall, even
+        when the listing says there is none (another process may have made one meanwhile)."""
         self._advance()
         with self._lock:
-            known = self._complete and not self._apps.get(client_id)
+            known = not fresh and self._complete and not self._apps.get(client_id)
         if known:
             return []
-        apps = list(self._client.list_apps(client_id=client_id))
+        apps = {app.id: app for app in self._client.list_apps(client_id=client_id)}
         with self._lock:
-            self._apps[client_id] = {app.id: app for app in apps}
-        return apps
+            self._apps[client_id] = dict(apps)
+            return list({**self._made.get(client_id, {}), **apps}.values())
 
     def record(self, app: ZoomOAuthApp) -> None:
         """An app this process made or took over."""
         with self._lock:
             self._apps.setdefault(app.client_id, {})[app.id] = app
+            self._made.setdefault(app.client_id, {})[app.id] = app
 
     def forget(self, app_id: str) -> None:
         """An app this process deleted."""
         with self._lock:
-            for apps in self._apps.values():
+            for apps in (*self._apps.values(), *self._made.values()):
                 apps.pop(app_id, None)
 
     def _advance(self) -> None:
@@ -84,6 +91,7 @@ class AppIndex:
                 return
             if self._pages is None:
                 self._pages = self._client.app_pages()
+                self._walk_started = self._clock()
             try:
                 page, last = next(self._pages, ([], True))
             except BaseException:
@@ -94,5 +102,7 @@ class AppIndex:
                     self._apps.setdefault(app.client_id, {})[app.id] = app
                 self._complete = last
             if last:
+                # Its first page may be minutes old (a page per asking create): the listing is
+                # as old as that.
                 self._pages = None
-                self._walked_at = self._clock()
+                self._walked_at = self._walk_started

@@ -31,6 +31,7 @@ from pulumi.output import Unknown
 from recall_provider import creation
 from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
+from recall_provider.creation import Origin
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
 from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, SECRETS, judge
 from recall_provider.journal import CreateJournal
@@ -154,33 +155,32 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         request = ZoomOAuthAppCreate.model_validate(
             {k: props[k] for k in ZoomOAuthAppCreate.model_fields}
         )
-        adopt_id = props.get("adopt_app_id")
-        # One create per Zoom client id at a time, from the lookup to the self-check's end: a
-        # second resource for the same Zoom app then finds the first one's app.
-        with run.claims.creating(request.client_id):
-            if adopt_id:
-                app, ours = creation.adopt(client, adopt_id, request), False
-            else:
-                app, ours = creation.make(client, request, run.index, run.journal)
+        # One create per Zoom client id at a time, from the lookup to the self-check's end:
+        # another resource for the same Zoom app then finds this one's app, in this process
+        # or (when it had to wait for this machine's lock) by asking Recall again.
+        with (
+            run.claims.creating(request.client_id),
+            run.journal.creating(request.client_id) as waited,
+        ):
+            made = creation.make(
+                client,
+                request,
+                props.get("adopt_app_id"),
+                run.index,
+                run.journal,
+                fresh=waited,
+            )
+            app = made.app
+            if made.origin is not Origin.POSTED:
+                # An app that was there before: the old resource of a rename may name it.
+                run.claims.hold(app.id)
             outs = app_outputs(app, client.webhook_url(app.id), props)
             try:
                 outs.update(self_check(client, app.id, props))
             except RecallWebhookCheckError as exc:
-                undone, deleted = creation.undo_create(
-                    client, app.id, exc, ours=ours, adopted=bool(adopt_id)
-                )
-                if deleted:
-                    run.index.forget(app.id)
-                # The record stays only for an app our own POST made that is still there: the
-                # next `up` on this machine takes it over. Any other is the user's to adopt.
-                if deleted or not ours:
-                    run.journal.done(request.client_id)
-                raise undone from None
+                raise creation.undo_create(client, made, exc, run.journal, run.index) from None
             # The engine records the app now: this machine's record of the create is done.
             run.journal.done(request.client_id)
-            if not ours:
-                # An app that was there before: the old resource of a rename may name it.
-                run.claims.hold(app.id)
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:

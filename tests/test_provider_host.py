@@ -394,7 +394,7 @@ def test_a_lost_create_that_made_nothing_fails_without_guessing(
     host_emulator.app.add_fault(fault)
     with pytest.raises(HostError) as info:
         engine.up("app", app_props())
-    assert "list Recall's apps for that client id" in info.value.last_line
+    assert "list Recall's apps for client id 'zoomClientHost'" in info.value.last_line
     assert host_emulator.backend.apps() == []
     assert host_emulator.app.count("POST", APPS) == 1
     assert "app" not in engine.state
