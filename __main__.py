@@ -155,7 +155,11 @@ def _plain(stored: list[Any] | None, index: int, key: str) -> bool:
     # Pulumi marks the whole list secret once any value in it is set with --secret: only the
     # stack's file tells which values are (a secret one is stored as {secure: ...}).
     entry = stored[index] if stored is not None and index < len(stored) else None
-    return isinstance(entry, dict) and isinstance(entry.get(key), str)
+    if not isinstance(entry, dict) or entry.get(key) is None:
+        return False  # the file does not hold what the program was given: nothing to tell
+    value = entry[key]
+    # A number or a boolean is as plain as a string; only {secure: ...} is encrypted.
+    return not (isinstance(value, dict) and "secure" in value)
 
 
 def stored_apps() -> list[Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
 from pulumi.runtime.stack import run_in_stack
 
 from tests.host_harness import ROOT, TYPE
+
+# Where a run without a project of its own says Pulumi.yaml is: nowhere with a stack file.
+_NO_PROJECT = tempfile.TemporaryDirectory(prefix="no-project-")
 
 APP_TYPE = TYPE
 BASE = "http://127.0.0.1:18111"
@@ -91,7 +95,8 @@ def run_program(
 
     ``secret_keys`` are the keys set with ``--secret``; by default every key a user must set
     that way (the API key and the Zoom secrets). ``root_directory`` is where the CLI would say
-    Pulumi.yaml is (by default it says nothing, as older CLIs do).
+    Pulumi.yaml is; by default an empty directory, so that no stack file of this checkout is
+    read.
     """
     if secret_keys is None:
         secret_keys = tuple(k for k in config if k.endswith(SECRET_SUFFIXES))
@@ -110,7 +115,7 @@ def run_program(
             dry_run=False,
             organization="organization",
             callbacks=None,
-            root_directory=str(root_directory) if root_directory else None,
+            root_directory=str(root_directory or _NO_PROJECT.name),
         )
     )
     pulumi.runtime.set_all_config(

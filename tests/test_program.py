@@ -307,6 +307,16 @@ def test_one_plain_secret_among_encrypted_ones_in_the_list_is_refused(tmp_path: 
     assert "open-client-secret-0001" not in str(info.value)
 
 
+def test_a_plain_secret_that_yaml_reads_as_a_number_is_refused_too(tmp_path: Path) -> None:
+    # A Zoom secret of digits alone is a number in the file, and no less plain for it.
+    root = project_with(tmp_path, client_secret="4815162342")
+    listed = [LISTED[0], {**LISTED[1], "clientSecret": "4815162342"}]
+    with pytest.raises(pulumi.RunError) as info:
+        run_program({"recall-zoom:apps": listed}, ("recall-zoom:apps",), root_directory=root)
+    assert "recall-zoom:apps[1].clientSecret" in str(info.value)
+    assert "4815162342" not in str(info.value)
+
+
 def test_a_list_whose_secrets_are_all_encrypted_runs(tmp_path: Path) -> None:
     root = project_with(tmp_path, client_secret="{secure: v1:b3Blbi1jbGllbnQtc2VjcmV0}")
     run = run_program({"recall-zoom:apps": LISTED}, ("recall-zoom:apps",), root_directory=root)
