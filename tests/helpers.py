@@ -1,8 +1,9 @@
 """What many test modules share: the API's paths (as literals and as log patterns), the type of
-the emulator factory fixture, and an app made by hand."""
+the emulator factory fixture, an app made by hand, and a clock that moves when told."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -33,3 +34,19 @@ def make_app(emulator: EmulatorServer, **fields: str) -> dict[str, Any]:
         **fields,
     }
     return emulator.backend.create_app(body)
+
+
+class Clock:
+    """A monotonic clock that moves only when a test moves it or somebody sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep without waiting: the clock jumps ``seconds`` ahead."""
+        with self._lock:
+            self.now += max(0.0, seconds)

@@ -364,13 +364,14 @@ def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken
     # The look before the POST finds nothing; our POST is lost before Recall processes it;
     # meanwhile a colleague makes an app for the same Zoom app. It is theirs: named, left as
     # it is, and no second app is posted beside it.
-    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.5, drop=True))
+    # The POST hangs past the client's 1 s timeout; the colleague acts well inside that second.
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=2, drop=True))
     colleague: list[dict[str, Any]] = []
 
     def colleague_makes_one() -> None:
         # After the look, while our POST hangs.
         wait_for(lambda: host_emulator.app.count("GET", APPS) > 0, "the look before the POST")
-        time.sleep(0.1)
+        time.sleep(0.3)
         colleague.append(make_app(host_emulator, kind=kind, client_id=CLIENT_ID,
                                   client_secret=COLLEAGUE_SECRET))  # fmt: skip
 
@@ -387,6 +388,8 @@ def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken
     (kept,) = host_emulator.backend.apps()
     assert kept["id"] == theirs["id"]
     assert kept["client_secret"] == COLLEAGUE_SECRET, "never given our secrets"
+    # The hanging POST is logged when its 2 s are over.
+    wait_for(lambda: host_emulator.app.count("POST", APPS) > 0, "the hanging POST's end")
     assert host_emulator.app.count("POST", APPS) == 1, "nothing posted beside it"
     assert_clean(info.value)
 

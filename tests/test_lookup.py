@@ -11,18 +11,10 @@ from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.emulator import EmulatorServer
 from recall_provider.lookup import MAX_AGE, AppIndex
-from recall_provider.models import ZoomOAuthAppCreate
-from tests.helpers import APPS, make_app
+from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate
+from tests.helpers import APPS, Clock, make_app
 
 API_KEY = "lookup-api-key-0123456789"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -65,7 +57,65 @@ def test_the_apps_this_process_makes_and_deletes_are_kept_in_the_index(
     assert [a.id for a in index.apps_for("zoomClient")] == [made.id]
     client.delete_app(made.id)
     index.forget(made.id)
+    lists = fresh_emulator.app.count("GET", APPS)
     assert index.apps_for("zoomClient") == []
+    assert fresh_emulator.app.count("GET", APPS) == lists, "known gone: Recall is not asked"
+
+
+class _LaggingClient(RecallClient):
+    """Recall whose listing does not show the apps in ``unlisted`` yet (nothing documents that
+    a new app is listed at once)."""
+
+    unlisted: set[str]
+
+    def app_pages(
+        self, *, client_id: str | None = None, kind: str | None = None
+    ) -> Iterator[tuple[list[ZoomOAuthApp], bool]]:
+        for page, last in super().app_pages(client_id=client_id, kind=kind):
+            yield [app for app in page if app.id not in self.unlisted], last
+
+
+def test_an_app_this_process_made_counts_while_the_listing_lags(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    with _LaggingClient(API_KEY, base_url=fresh_emulator.url) as lagging:
+        index = AppIndex(lagging)
+        made = lagging.create_app(_create("zoomClient"))
+        lagging.unlisted = {made.id}
+        index.record(made)
+        other = make_app(fresh_emulator, client_id="zoomClient")  # listed at once
+        found = index.apps_for("zoomClient", fresh=True)
+        assert sorted(a.id for a in found) == sorted([made.id, other["id"]])
+        index.forget(made.id)
+        assert [a.id for a in index.apps_for("zoomClient", fresh=True)] == [other["id"]]
+
+
+def test_a_fresh_look_asks_recall_even_when_the_listing_says_no_app(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    # Another process's create, which this one waited for, may have made the app meanwhile.
+    index = AppIndex(client)
+    assert index.apps_for("zoomClient") == []
+    theirs = make_app(fresh_emulator, client_id="zoomClient")
+    assert index.apps_for("zoomClient") == [], "the listing's answer"
+    assert [a.id for a in index.apps_for("zoomClient", fresh=True)] == [theirs["id"]]
+
+
+def test_the_listing_is_as_old_as_its_first_page(
+    client: RecallClient, fresh_emulator: EmulatorServer
+) -> None:
+    fresh_emulator.backend.page_size = 1
+    for i in range(3):
+        make_app(fresh_emulator, client_id=f"other{i}")
+    clock = Clock()
+    index = AppIndex(client, clock=clock)
+    for i in range(3):  # one page per asking create, a minute apart
+        index.apps_for(f"new{i}")
+        clock.now += 60
+    assert index.complete
+    by_hand = make_app(fresh_emulator, client_id="zoomClient")
+    clock.now += MAX_AGE - 3 * 60  # the walk began MAX_AGE ago
+    assert [a.id for a in index.apps_for("zoomClient")] == [by_hand["id"]], "walked again"
 
 
 def test_a_client_id_is_created_by_one_create_at_a_time() -> None:
@@ -90,14 +140,6 @@ def test_a_client_id_is_created_by_one_create_at_a_time() -> None:
     assert entered["b"].wait(5), "and goes once it is done"
     for thread in threads:
         thread.join(5)
-
-
-def test_the_apps_a_command_created_are_held() -> None:
-    claims = Claims()
-    claims.hold("7b0e3c1e-0000-4000-8000-00000000abcd")
-    assert claims.holds("7b0e3c1e-0000-4000-8000-00000000abcd")
-    assert not claims.holds("7b0e3c1e-0000-4000-8000-00000000abce")
-    assert not Claims().holds("7b0e3c1e-0000-4000-8000-00000000abcd"), "a command's own"
 
 
 def _create(client_id: str) -> ZoomOAuthAppCreate:

@@ -291,6 +291,40 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
     assert host_emulator.app.count("POST", APPS) == 1
 
 
+def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(
+    start_host: StartHost, host_emulator: EmulatorServer
+) -> None:
+    # Two `pulumi up`s at once on one CI runner (two stacks naming the same Zoom app): the
+    # second's look would come while the first's POST is still on its way, and find nothing.
+    # It waits for the first create instead, then asks Recall afresh and finds its app.
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
+    first, second = Engine(start_host()), Engine(start_host())
+    outcomes: dict[str, str] = {}
+
+    def up(name: str, engine: Engine) -> None:
+        try:
+            engine.up("app", props())
+            outcomes[name] = "created"
+        except HostError as exc:
+            outcomes[name] = exc.last_line
+
+    threads = {name: threading.Thread(target=up, args=(name, engine), daemon=True)
+               for name, engine in (("first", first), ("second", second))}  # fmt: skip
+    threads["first"].start()
+    deadline = time.monotonic() + 10
+    while not host_emulator.app.count("GET", APPS):  # the first's look is done: it posts
+        assert time.monotonic() < deadline, "the first create looked"
+        time.sleep(0.01)
+    threads["second"].start()
+    for thread in threads.values():
+        thread.join(30)
+    (made,) = host_emulator.backend.apps()
+    assert outcomes["first"] == "created"
+    assert "RecallAppExistsError" in outcomes["second"]
+    assert made["id"] in outcomes["second"]
+    assert host_emulator.app.count("POST", APPS) == 1
+
+
 def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
     start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path
 ) -> None:

@@ -8,7 +8,6 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,24 +17,9 @@ from recall_provider.client import Pacing, RecallClient, RetryPolicy
 from recall_provider.client.pacing import CACHE_DIR_ENV, SlidingWindow, _File, shared_bucket
 from recall_provider.emulator import Fault, RateLimits
 from recall_provider.errors import RecallRateLimitError
-from tests.helpers import make_app
+from tests.helpers import Clock, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Clock:
-    """A clock that moves only when somebody sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.now = max(self.now, self.now + seconds)
 
 
 def window(limit: int, period: float = 60.0, margin: float = 0.0) -> tuple[SlidingWindow, Clock]:
