@@ -78,7 +78,8 @@ class _LaggingClient(RecallClient):
 def test_an_app_this_process_made_counts_while_the_listing_lags(
     fresh_emulator: EmulatorServer,
 ) -> None:
-    with _LaggingClient(API_KEY, base_url=fresh_emulator.url) as lagging:
+    lagging = _LaggingClient(API_KEY, base_url=fresh_emulator.url)
+    with lagging:
         index = AppIndex(lagging)
         made = lagging.create_app(_create("zoomClient"))
         lagging.unlisted = {made.id}
