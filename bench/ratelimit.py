@@ -36,8 +36,9 @@ from recall_provider.emulator import EmulatorServer, RateLimits
 from recall_provider.journal import STATE_DIR_ENV
 from tests.host_harness import CheckFailed, Engine, HostError, ProviderHost, ResourceState
 
-PER_MINUTE = 300
-LISTS_PER_MINUTE = 60
+# Recall's limits, as the emulator enforces them.
+PER_MINUTE = RateLimits().per_minute
+LISTS_PER_MINUTE = RateLimits().list_per_minute
 LATENCY = 0.1
 WORKERS = 4
 GOAL = 1.15
