@@ -1,14 +1,15 @@
 """Making the app of a create, and never two for one Zoom app.
 
 Before a create POSTs, it asks Recall (``lookup``) whether an app for the Zoom client id exists,
-of either kind. An app is this stack's without being adopted only when it is provably the one a
-create of this machine made: its id came in the answer to that create's POST, or (the answer
-lost, or the create interrupted before it came) it is the only app of the client id and Recall
-shows it holding the create's kind and both its secrets. Any other app stops the create, naming
-it and what to do. A POST is not idempotent, so what a failed one may have done is read from its
-outcome alone (``recall_provider.errors.Outcome``): when it may have made the app, the app is
-looked for before anything else; only a request known to be over, whose listings show nothing,
-is posted again. Only an app whose id our own POST's answer named is ever deleted again.
+of either kind. An app is taken without being adopted only when a create of this machine made
+it: provably, when its id came in the answer to that create's POST; or, the answer lost (or the
+create interrupted before it came), when it is the only app of the client id and Recall shows
+it holding the create's kind and both its secrets (most likely that create's, and holding our
+credentials either way). Any other app stops the create, naming it and what to do. A POST is
+not idempotent, so what a failed one may have done is read from its outcome alone
+(``recall_provider.errors.Outcome``): when it may have made the app, the app is looked for
+before anything else; only a request known to be over, whose listings show nothing, is posted
+again. Only an app whose id our own POST's answer named is ever deleted again.
 """
 
 from __future__ import annotations

@@ -57,7 +57,12 @@ class AppIndex:
         when the listing says there is none (another process may have made one meanwhile)."""
         self._advance()
         with self._lock:
-            known = not fresh and self._complete and not self._apps.get(client_id)
+            known = (
+                not fresh
+                and self._complete
+                and not self._apps.get(client_id)
+                and not self._made.get(client_id)
+            )
         if known:
             return []
         apps = {app.id: app for app in self._client.list_apps(client_id=client_id)}

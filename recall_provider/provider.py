@@ -124,8 +124,11 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         replaces = [k for k in IMMUTABLE if _changed(olds.get(k), news.get(k))]
         adopt = news.get("adopt_app_id")
         adopts_this_app = isinstance(adopt, str) and canonical_app_id(adopt) == id
-        if replaces and adopts_this_app:
-            raise _replace_of_adopted(id, replaces)
+        # A value unknown at preview may turn out the same: `up` diffs again with it known,
+        # and refuses there if it does change.
+        certain = [k for k in replaces if not isinstance(news.get(k), Unknown)]
+        if certain and adopts_this_app:
+            raise _replace_of_adopted(id, certain)
         adopts_another = isinstance(adopt, Unknown) or (adopt is not None and not adopts_this_app)
         if adopts_another:
             replaces.append("adopt_app_id")
@@ -142,7 +145,11 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            delete_before_replace="kind" in replaces and same_client and not adopts_another,
+            # Never for the app adopt_app_id names: its replace is refused once certain.
+            delete_before_replace="kind" in replaces
+            and same_client
+            and not adopts_another
+            and not adopts_this_app,
         )
 
     # -- apply ------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> d
     expected = zoom.encrypted_token(secret, plain_token)
     got = answer.get("encryptedToken")
     if answer.get("plainToken") != plain_token or not (
-        isinstance(got, str) and hmac.compare_digest(got, expected)
+        # As bytes: compare_digest refuses a str with characters outside ASCII.
+        isinstance(got, str) and hmac.compare_digest(got.encode(), expected.encode())
     ):
         raise RecallWebhookCheckError(
             f"{summary}: {url} answered Zoom's URL validation with a token that does not "

@@ -19,7 +19,8 @@ from typing import Any
 @dataclass
 class Reply:
     status: int = 200
-    body: bytes | dict[str, Any] | list[Any] = b"{}"
+    body: bytes | dict[str, Any] | list[Any] | Callable[[bytes], Any] = b"{}"
+    """The answer's body, or a function of the request's body that gives it (as JSON)."""
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -45,7 +46,7 @@ class ScriptedServer:
                 body = self.rfile.read(length) if length else b""
                 outer.seen.append(Seen(self.command, self.path, dict(self.headers), body))
                 reply = outer.replies.pop(0) if len(outer.replies) > 1 else outer.replies[0]
-                data = reply.body
+                data = reply.body(body) if callable(reply.body) else reply.body
                 if not isinstance(data, bytes):
                     data = json.dumps(data).encode()
                 self.send_response(reply.status)

@@ -91,6 +91,21 @@ def test_an_app_this_process_made_counts_while_the_listing_lags(
         assert [a.id for a in index.apps_for("zoomClient", fresh=True)] == [other["id"]]
 
 
+def test_an_app_this_process_made_counts_after_the_listing_is_walked_again(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    clock = Clock()
+    lagging = _LaggingClient(API_KEY, base_url=fresh_emulator.url)
+    with lagging:
+        index = AppIndex(lagging, clock=clock)
+        assert index.apps_for("zoomClient") == []
+        made = lagging.create_app(_create("zoomClient"))
+        lagging.unlisted = {made.id}
+        index.record(made)
+        clock.now += MAX_AGE  # the next look walks the (lagging) listing again
+        assert [a.id for a in index.apps_for("zoomClient")] == [made.id]
+
+
 def test_a_fresh_look_asks_recall_even_when_the_listing_says_no_app(
     client: RecallClient, fresh_emulator: EmulatorServer
 ) -> None:

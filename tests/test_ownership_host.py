@@ -262,11 +262,17 @@ def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
     assert host_emulator.backend.apps() == []
 
 
+@pytest.mark.parametrize("records", ["usable", "unusable"])
 def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
-    start_host: StartHost, host_emulator: EmulatorServer
+    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path, records: str
 ) -> None:
     # A program of one's own may declare them (the stack program refuses it at preview): they
-    # take turns, and the second finds the first one's app.
+    # take turns, and the second finds the first one's app. The POST is slow, so that the
+    # second's look would come while the first's POST is on its way. They take turns within
+    # the command even where this machine's records (and their lock) cannot be kept.
+    if records == "unusable":
+        (tmp_path / "this machine").write_text("a file where the records' directory would be")
+    host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
     engine = Engine(start_host())
     outcomes: dict[str, str] = {}
     with engine.command():

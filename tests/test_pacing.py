@@ -8,7 +8,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -195,21 +194,35 @@ def test_a_run_at_the_limit_meets_no_429(emulator_factory: object) -> None:
     assert emulator.app.count("GET") == 30
 
 
-def test_a_429_given_up_on_gives_its_slot_back(emulator_factory: object) -> None:
-    # Its Retry-After lies past the deadline: the request fails, and the window does not count
-    # what Recall refused.
+def test_a_file_that_fails_mid_run_leaves_the_window_as_last_seen(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "window"
+    paced = SlidingWindow(2, 60, 0.0, _File(path), clock=clock, sleep=clock.sleep)
+    assert [paced.acquire(), paced.acquire()] == [0.0, 0.0]
+    path.unlink()
+    path.mkdir()  # the file can no longer be opened: this process paces alone from here
+    assert paced.acquire() == pytest.approx(60), "the two requests it saw still count"
+
+
+def test_a_429_given_up_on_holds_the_scope_and_gives_its_slot_back(
+    emulator_factory: object,
+) -> None:
+    # Recall asks for 2 s, more than the client waits: the request fails at once. The next ones
+    # of the scope wait the 2 s out rather than draw another 429, and then find the window of
+    # two with room for both: Recall did not count the refused one.
     emulator = emulator_factory()  # type: ignore[operator]
     app_id = make_app(emulator)["id"]
-    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=30))
+    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=2))
     pacing = Pacing(per_minute=2, list_per_minute=2, period=60, shared=False)
-    policy = RetryPolicy(max_retries=0, rate_limit_deadline=1)
+    policy = RetryPolicy(max_retries=0, rate_limit_deadline=0.5)
     with RecallClient(
-        "pacing-key-0429", base_url=emulator.url, pacing=pacing, retry=policy
+        "pacing-key-0430", base_url=emulator.url, pacing=pacing, retry=policy
     ) as client:
         with pytest.raises(RecallRateLimitError):
             client.get_app(app_id)
-        started = time.monotonic()
         client.get_app(app_id)
         client.get_app(app_id)
-    # Two more fit the window of two: the refused one is not in it.
-    assert time.monotonic() - started < 5
+    refused, *answered = [r for r in emulator.app.requests if r.method == "GET"]
+    assert (refused.status, [r.status for r in answered]) == (429, [200, 200])
+    assert answered[0].started - refused.started >= 2 - 0.1, "held for the Retry-After"
+    assert answered[1].started - refused.started < 10, "not a minute for the refused one's slot"

@@ -352,6 +352,18 @@ def test_a_list_whose_secrets_are_all_encrypted_runs(tmp_path: Path) -> None:
             "recall-zoom:apps[1].adoptAppId",
         ),
         (
+            one_app_config(
+                **{
+                    "recall-zoom:adoptAppId": "32721c6e-0000-4000-8000-000000000002",
+                    "recall-zoom:apps": [
+                        {**ACME, "adoptAppId": "32721C6E000040008000000000000002"},
+                    ],
+                }
+            ),
+            "recall-zoom:adoptAppId",
+            "recall-zoom:apps[0].adoptAppId",
+        ),
+        (
             # Pasted with a zero-width space and a byte-order mark: the provider trims them.
             {
                 "recall-zoom:apps": [
@@ -363,7 +375,13 @@ def test_a_list_whose_secrets_are_all_encrypted_runs(tmp_path: Path) -> None:
             "recall-zoom:apps[1].clientId",
         ),
     ],
-    ids=["two-entries", "top-level-and-entry", "one-adopted-app", "pasted-client-id"],
+    ids=[
+        "two-entries",
+        "top-level-and-entry",
+        "one-adopted-app",
+        "one-adopted-app-top-level-and-entry",
+        "pasted-client-id",
+    ],
 )
 def test_two_entries_for_one_app_are_refused_naming_both(
     config: dict[str, Any], first: str, second: str

@@ -79,6 +79,20 @@ def test_diff_refuses_to_replace_the_app_it_adopts(change: dict[str, str]) -> No
         RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, news)
 
 
+@pytest.mark.parametrize("key", ["client_id", "kind"])
+def test_an_immutable_input_unknown_at_preview_is_no_refused_replace(key: str) -> None:
+    # client_id from another resource's output: it may well stay the same. The preview shows a
+    # possible replace; `up` diffs again with the value known, and refuses there if it changed.
+    news = {**NEWS, key: Unknown(), "adopt_app_id": APP_ID}
+    diff = RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, news)
+    assert diff.replaces == [key]
+    assert not diff.delete_before_replace, "an adopted app is never deleted first"
+    known = {**NEWS, key: {"kind": "account_level", "client_id": "another"}[key],
+             "adopt_app_id": APP_ID}  # fmt: skip
+    with pytest.raises(RecallConfigError, match=f"refusing to replace Recall app {APP_ID}"):
+        RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, known)
+
+
 def test_check_spells_an_adopted_id_as_recall_does() -> None:
     for spelling in (APP_ID.upper(), "{" + APP_ID + "}", APP_ID.replace("-", "")):
         result = RecallZoomOAuthAppProvider().check({}, {**NEWS, "adopt_app_id": spelling})
@@ -196,6 +210,22 @@ def test_self_check_fails_on_a_wrong_answer() -> None:
     expected = hmac.new(b"s3cret-token", f"v0:{stamp}:".encode() + seen.body, hashlib.sha256)
     assert seen.headers["x-zm-signature"] == f"v0={expected.hexdigest()}"
     assert json.loads(seen.body)["event"] == "endpoint.url_validation"
+
+
+@pytest.mark.parametrize("token", ["ünïcode-tökén", "00\u200b", ""])
+def test_self_check_fails_on_a_token_that_is_not_hex(token: str) -> None:
+    # The plain token echoed as sent, the encrypted one not even ASCII: a failed check (which
+    # undoes the create), never an exception of another type.
+    def answer(request: bytes) -> dict[str, str]:
+        plain = json.loads(request)["payload"]["plainToken"]
+        return {"plainToken": plain, "encryptedToken": token}
+
+    with (
+        ScriptedServer(Reply(200, answer)) as server,
+        RecallClient("k", base_url=server.url) as client,
+        pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
+    ):
+        self_check(client, APP_ID, {"webhook_secret": "s3cret-token"})
 
 
 def test_self_check_is_skipped_when_turned_off() -> None:

@@ -149,6 +149,9 @@ class _File(_Memory):
                     file.seek(0)
                     file.write(self._encode(state))
                     file.truncate()
+                    # Should the file fail later, this process paces on from what it last
+                    # saw, not from an empty window.
+                    self._state = _State(list(state.times), state.hold)
                     return result
             except (OSError, filelock.Timeout) as exc:
                 # Another process's window cannot be seen: keep this one's, not none.

@@ -194,17 +194,16 @@ class Transport:
                 ) from None
             if resp.status_code != 429:
                 break
+            wait = _retry_after(resp)
             if paced is not None:
                 paced.release()  # Recall did not count it
-            wait = _retry_after(resp)
+                # The scope's whole window waits, whether this request waits or gives up.
+                paced.hold(wait)
             if time.monotonic() + wait > throttled_until:
                 break
             log.debug("%s %s -> 429: the workspace waits %.1f s", method, path, wait)
-            # The scope's whole window waits (without pacing, this request alone).
-            if paced is not None:
-                paced.hold(wait)
-            else:
-                time.sleep(wait)
+            if paced is None:
+                time.sleep(wait)  # without pacing, this request alone waits
         retries = resp.raw.retries.history if resp.raw is not None and resp.raw.retries else ()
         log.debug(
             "%s %s -> %s in %.0f ms after %d retries",
