@@ -2,7 +2,10 @@
 # targets, the Pulumi CLI).
 PYTHON ?= python3
 
-.PHONY: up down drift outputs manifest logs test bench emulator-start emulator-stop
+.PHONY: help up down drift outputs manifest logs test bench emulator-start emulator-stop
+
+help:           ## list these targets (the default)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 up:             ## create or update the local dev stack against the emulator, print outputs
 	$(PYTHON) scripts/dev.py up
@@ -28,8 +31,8 @@ test:           ## the test command (what CI runs)
 bench:          ## run the six benchmarks and print their tables (see BENCHMARKS.md)
 	$(PYTHON) scripts/benchmarks.py
 
-emulator-start:
+emulator-start: ## start the local Recall emulator in the background (on 127.0.0.1:18111)
 	$(PYTHON) scripts/dev.py emulator-start
 
-emulator-stop:
+emulator-stop:  ## stop the emulator that emulator-start or up started
 	$(PYTHON) scripts/dev.py emulator-stop

@@ -60,6 +60,7 @@ def emulator_healthy() -> bool:
 
 def start_emulator() -> None:
     if emulator_healthy():
+        print(f"Recall emulator already running on {emulator_url()}", flush=True)
         return
     EMULATOR_DIR.mkdir(exist_ok=True)
     with LOG_FILE.open("ab") as log:
@@ -82,6 +83,8 @@ def start_emulator() -> None:
 
 def stop_emulator() -> None:
     if not PID_FILE.exists():
+        running = " (one answers there, not started by this command)" if emulator_healthy() else ""
+        print(f"no emulator of this project to stop on port {PORT}{running}", flush=True)
         return
     pid = int(PID_FILE.read_text().strip() or 0)
     PID_FILE.unlink()
@@ -103,8 +106,7 @@ def pulumi_env() -> dict[str, str]:
     if theirs and theirs != DEV_PASSPHRASE:
         print(
             "note: the dev stack uses its own passphrase, not PULUMI_CONFIG_PASSPHRASE; if an "
-            "older dev stack was made with yours, remove .pulumi/ and the encryptionsalt line "
-            "of stacks/Pulumi.dev.yaml",
+            "older dev stack was made with yours, remove .pulumi/ (its local state)",
             file=sys.stderr,
         )
     env["PULUMI_CONFIG_PASSPHRASE"] = DEV_PASSPHRASE
@@ -137,6 +139,10 @@ def main() -> None:
         return
     if command not in ("up", "down", "drift", "outputs", "manifest", "logs"):
         sys.exit(__doc__)
+    if command == "down" and shutil.which("pulumi") is None:
+        # The stack cannot be destroyed without the CLI, but the emulator need not run on.
+        stop_emulator()
+        sys.exit(f"{INSTALL_HINT} (the dev stack was not destroyed)")
     pulumi_cli()  # before any slow step: one clear line when the CLI is missing
     ensure_env()
     start_emulator()

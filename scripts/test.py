@@ -5,14 +5,29 @@ Usage: python3 scripts/test.py [pytest arguments...]
 
 Needs only Python 3.11+. Creates ./.venv when missing, (re)installs the project with its dev
 extras when pyproject.toml changed since the last install, then runs ruff (format and lint),
-mypy, import-linter (the layer rules) and pytest. Any extra arguments go to pytest.
+mypy, import-linter (the layer rules) and pytest. Any extra arguments go to pytest. The tests run
+in parallel, one worker per CPU up to four (pytest-xdist); `-n 0` runs them in this process,
+as `--pdb` needs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from _venv import BIN, PY, ensure_env, run
+
+MAX_WORKERS = 4
+
+
+def pytest_args(given: list[str]) -> list[str]:
+    """The pytest arguments: quiet and in parallel unless ``given`` says otherwise."""
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in given)
+    parallel = (
+        [] if chosen or "--pdb" in given else ["-n", str(min(MAX_WORKERS, os.cpu_count() or 1))]
+    )
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in given)
+    return [*parallel, *([] if verbose else ["-q"]), *given]
 
 
 def main() -> None:
@@ -20,8 +35,10 @@ def main() -> None:
     run(PY, "-m", "ruff", "format", "--check", ".")
     run(PY, "-m", "ruff", "check", ".")
     run(PY, "-m", "mypy", "recall_provider", "tests", "bench", "scripts", "__main__.py")
-    run(BIN / "lint-imports")
-    run(PY, "-m", "pytest", *sys.argv[1:])
+    # Apart: a second __main__ module in the same run would clash with the first.
+    run(PY, "-m", "mypy", "examples/own-program/__main__.py")
+    run(BIN / "lint-imports", "--no-logo")
+    run(PY, "-m", "pytest", *pytest_args(sys.argv[1:]))
 
 
 if __name__ == "__main__":

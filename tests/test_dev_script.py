@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -43,13 +44,16 @@ def test_emulator_start_is_idempotent_and_keeps_state_across_restarts(tmp_path: 
     env = {**os.environ, "RECALL_EMULATOR_PORT": str(port), "RECALL_EMULATOR_DIR": str(tmp_path)}
     url = f"http://127.0.0.1:{port}"
 
-    def dev(command: str) -> None:
-        subprocess.run([*DEV, command], env=env, check=True, timeout=120)
+    def dev(command: str) -> str:
+        run = subprocess.run([*DEV, command], env=env, check=True, timeout=120,
+                             capture_output=True, text=True)  # fmt: skip
+        return run.stdout
 
     try:
-        dev("emulator-start")
+        assert f"Recall emulator running on {url}" in dev("emulator-start")
         pid = (tmp_path / "emulator.pid").read_text()
-        dev("emulator-start")  # already running: reused, not started twice
+        # Already running: reused, not started twice, and it says so.
+        assert f"Recall emulator already running on {url}" in dev("emulator-start")
         assert (tmp_path / "emulator.pid").read_text() == pid
         created = requests.post(
             f"{url}/api/v2/zoom-oauth-apps/",
@@ -69,3 +73,32 @@ def test_emulator_start_is_idempotent_and_keeps_state_across_restarts(tmp_path: 
     finally:
         dev("emulator-stop")
     assert not (tmp_path / "emulator.pid").exists()
+
+
+def _closes(port: int) -> bool:
+    for _ in range(50):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1)
+        except requests.ConnectionError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_down_without_the_cli_still_stops_the_emulator(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "RECALL_EMULATOR_PORT": str(port), "RECALL_EMULATOR_DIR": str(tmp_path)}
+    subprocess.run([*DEV, "emulator-start"], env=env, check=True, timeout=120,
+                   capture_output=True)  # fmt: skip
+    try:
+        down = subprocess.run([*DEV, "down"], env={**env, "PATH": ""}, capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+        assert down.returncode == 1
+        assert "Recall emulator stopped" in down.stdout
+        assert "Pulumi CLI is not on PATH" in down.stderr
+        assert "the dev stack was not destroyed" in down.stderr
+        assert not (tmp_path / "emulator.pid").exists()
+        assert _closes(port), "SIGTERM was sent: the port closes as the process ends"
+    finally:
+        subprocess.run([*DEV, "emulator-stop"], env=env, timeout=60, capture_output=True,
+                       check=False)  # fmt: skip
