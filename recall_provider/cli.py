@@ -1,14 +1,17 @@
 """Commands around a stack's apps: the Zoom manifest fragment and Recall's logs of an app.
 
-    python -m recall_provider.cli manifest --stack prod --output zoom-manifest.json
-    python -m recall_provider.cli manifest --kind user_level --webhook-url URL
-    python -m recall_provider.cli logs --stack prod [--app acme] [--limit 20]
-    python -m recall_provider.cli logs --app-id ID        # key and region from RECALL_* vars
+    python3 scripts/cli.py manifest --stack prod --output zoom-manifest.json
+    python3 scripts/cli.py manifest --kind user_level --webhook-url URL
+    python3 scripts/cli.py logs --stack prod [--app acme] [--limit 20]
+    python3 scripts/cli.py logs --app-id ID        # key and region from RECALL_* variables
 
-With ``--stack``, values come from ``pulumi stack output`` and ``pulumi config get`` of that
-stack (so the Pulumi CLI must be on PATH). The Recall settings are read as the provider reads
-them (``recall_provider.settings``): the stack's ``recall:*`` win over the ``RECALL_*``
-environment variables, which fill in what the stack does not set.
+(scripts/cli.py makes the project's virtualenv first; in an environment where recall-zoom is
+installed, python -m recall_provider.cli is the same command.)
+
+With --stack, values come from `pulumi stack output` and `pulumi config get` of that stack, so
+the Pulumi CLI must be on PATH. The Recall settings are read as the provider reads them: the
+stack's recall:* settings win over the RECALL_* environment variables, which fill in what the
+stack does not set.
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from recall_provider import zoom
-from recall_provider.errors import RecallError
+from recall_provider.client import check_webhook_url
+from recall_provider.commandline import OneLineParser, at_least_one
+from recall_provider.errors import RecallError, RecallNotFoundError
 from recall_provider.models import DEFAULT_KIND, KINDS
 from recall_provider.settings import Settings
 
 __all__ = ["main"]
+
+PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
 
 
 class CommandError(Exception):
@@ -38,7 +45,10 @@ class CommandError(Exception):
 def _pulumi(*args: str) -> str:
     cli = shutil.which("pulumi")
     if cli is None:
-        raise CommandError("--stack needs the Pulumi CLI on PATH; or pass the values directly")
+        raise CommandError(
+            f"--stack needs the Pulumi CLI on PATH (install it: {PULUMI_INSTALL}); or pass "
+            "the values directly (see --help)"
+        )
     result = subprocess.run(  # noqa: S603 - the user's own Pulumi CLI
         [cli, *args], capture_output=True, text=True, check=False
     )
@@ -87,10 +97,13 @@ def manifest_command(args: argparse.Namespace) -> None:
         style = style or _scope_style(checklist, kind or DEFAULT_KIND)
     if not url:
         raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
-    manifest = zoom.manifest(kind or DEFAULT_KIND, url, style or "granular")
+    manifest = zoom.manifest(kind or DEFAULT_KIND, check_webhook_url(url), style or "granular")
     text = json.dumps(manifest, indent=2) + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         print(f"wrote the Zoom manifest fragment to {args.output}")
     else:
         sys.stdout.write(text)
@@ -115,6 +128,13 @@ def logs_command(args: argparse.Namespace) -> None:
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
     with command_settings(args.stack, args.api_url).client() as client:
+        try:
+            client.get_app(app_id)  # Recall lists no logs for an app it does not have either
+        except RecallNotFoundError:
+            raise CommandError(
+                f"Recall has no app {app_id} (in this workspace and region); check the id, "
+                "the API key and recall:region or RECALL_REGION"
+            ) from None
         entries = list(itertools.islice(client.list_app_logs(app_id), args.limit))
     if not entries:
         print(f"no Recall logs for app {app_id}")
@@ -125,7 +145,7 @@ def logs_command(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run one command; errors become one line and exit code 1."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m recall_provider.cli",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -134,8 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     manifest = commands.add_parser("manifest", help="write the Zoom app manifest fragment")
     manifest.add_argument("--stack", help="read the webhook URL and kind from this stack")
     manifest.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
-    manifest.add_argument("--kind", choices=KINDS)
-    manifest.add_argument("--webhook-url", help="the app's Recall webhook URL")
+    manifest.add_argument(
+        "--kind",
+        choices=KINDS,
+        help=f"the Recall app's kind (default: the stack's, else {DEFAULT_KIND})",
+    )
+    manifest.add_argument(
+        "--webhook-url",
+        help="the app's Recall webhook URL, as the stack output webhook_url gives it "
+        "(https, or http on loopback)",
+    )
     manifest.add_argument(
         "--scope-style",
         choices=tuple(zoom.SCOPES),
@@ -148,13 +176,17 @@ def main(argv: list[str] | None = None) -> None:
     logs.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
     logs.add_argument("--app-id", help="the Recall app id")
     logs.add_argument("--api-url", help="Recall base URL (default: RECALL_API_URL or region)")
-    logs.add_argument("--limit", type=int, default=20, help="newest entries to print (20)")
+    logs.add_argument(
+        "--limit", type=at_least_one, default=20, help="newest entries to print (default 20)"
+    )
     logs.set_defaults(run=logs_command)
     args = parser.parse_args(argv)
     try:
         args.run(args)
     except (CommandError, RecallError) as exc:
         sys.exit(f"error: {exc}")
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +19,8 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.settings import Settings
 from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, make_app
 
-URL = "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+APP_ID = "32721c6e-0000-4000-8000-00000000c11a"
+URL = f"https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
 
 
 def test_manifest_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +78,7 @@ def test_manifest_without_a_url_explains(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("PATH", "")
     with pytest.raises(SystemExit, match="--webhook-url"):
         main(["manifest"])
-    with pytest.raises(SystemExit, match="needs the Pulumi CLI"):
+    with pytest.raises(SystemExit, match=r"needs the Pulumi CLI.*install it: https://"):
         main(["manifest", "--stack", "prod"])
 
 
@@ -160,3 +165,64 @@ def test_logs_of_a_stack_report_a_config_failure(
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
     with pytest.raises(SystemExit, match="passphrase"):
         main(["logs", "--stack", "prod"])
+
+
+def command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m recall_provider.cli ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "recall_provider.cli", *args],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], code: int, says: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("usage:")]
+    assert [line for line in lines if not line.startswith(" ")] == lines[:1], result.stderr
+    assert says in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("manifest", "--webhook-url", URL, "-o", "/nonexistent/dir/zoom.json"), 1,
+         "cannot write /nonexistent/dir/zoom.json: No such file or directory"),
+        (("logs", "--app-id", APP_ID, "--limit", "-1"), 2, "--limit: must be at least 1"),
+        (("logs", "--app-id", APP_ID, "--limit", "x"), 2, "--limit: not a whole number"),
+        (("manifest", "--webhook-url", "https://example.com/hook"), 1,
+         "is not a Recall webhook URL"),
+        (("manifest", "--webhook-url", URL.replace("https", "http")), 1, "use https"),
+        (("manifest", "--webhook-url", URL.replace(APP_ID, "..")), 1,
+         "is not a Recall webhook URL"),
+    ],
+)  # fmt: skip
+def test_a_wrong_argument_is_one_line_and_a_failing_exit(
+    args: tuple[str, ...], code: int, says: str
+) -> None:
+    assert_one_line(command(*args), code, says)
+
+
+def test_a_webhook_url_is_written_in_recalls_spelling(tmp_path: Path) -> None:
+    out = tmp_path / "zoom.json"
+    loopback = f"http://127.0.0.1:8111/api/v2/zoom-oauth-apps/{APP_ID.upper()}/webhook"
+    main(["manifest", "--webhook-url", loopback, "-o", str(out)])
+    (events,) = json.loads(out.read_text())["features"]["event_subscription"]["events"]
+    assert events["production_webhook_url"] == loopback.replace(APP_ID.upper(), APP_ID)
+
+
+def test_logs_of_an_app_recall_does_not_have_fail(
+    fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = str(uuid.uuid4())
+    env = {**os.environ, "RECALL_API_KEY": "k"}
+    result = command("logs", "--app-id", missing, "--api-url", fresh_emulator.url, env=env)
+    assert_one_line(result, 1, f"Recall has no app {missing}")
+    assert result.stdout == ""
+
+
+def test_help_is_plain_text() -> None:
+    result = command("--help")
+    assert result.returncode == 0
+    assert "``" not in result.stdout
+    assert "scripts/cli.py" in result.stdout

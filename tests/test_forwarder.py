@@ -591,3 +591,28 @@ def test_the_command_refuses_a_hook_without_the_secret() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "ZOOM_WEBHOOK_SECRET" in result.stderr
+
+
+# The forwarder's command where its extra is not installed: neither werkzeug nor waitress.
+WITHOUT_ITS_SERVER = (
+    sys.executable,
+    "-c",
+    "import runpy, sys; sys.modules['waitress'] = sys.modules['werkzeug'] = None; "
+    "runpy.run_module('recall_provider.forwarder', run_name='__main__', alter_sys=True)",
+)
+
+
+def test_its_help_runs_without_its_server_installed() -> None:
+    result = run_to_the_end("--help", command=WITHOUT_ITS_SERVER)
+    assert result.returncode == 0, result.stderr
+    assert "--connection-limit" in result.stdout
+    assert "(default 1000)" in " ".join(result.stdout.split())
+
+
+def test_without_its_server_it_says_what_to_install() -> None:
+    result = run_to_the_end("--port", "0", "--target", "http://127.0.0.1:1/x",
+                            command=WITHOUT_ITS_SERVER)  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "pip install 'recall-zoom[forwarder]'" in result.stderr

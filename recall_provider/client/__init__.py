@@ -12,6 +12,7 @@ from recall_provider.client.transport import Timeout
 from recall_provider.client.urls import (
     DEFAULT_REGION,
     REGION_URLS,
+    check_webhook_url,
     resolve_base_url,
     webhook_url,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Timeout",
     "TokenBucket",
     "backoff_delay",
+    "check_webhook_url",
     "resolve_base_url",
     "shared_bucket",
     "webhook_url",

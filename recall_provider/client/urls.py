@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_REGION",
     "REGION_URLS",
     "app_path",
+    "check_webhook_url",
     "is_loopback",
     "page_path",
     "resolve_base_url",
@@ -90,6 +91,24 @@ def app_path(app_id: str) -> str:
 def webhook_url(base_url: str, app_id: str) -> str:
     """The app's Zoom webhook URL: ``<base>/api/v2/zoom-oauth-apps/<id>/webhook`` (no slash)."""
     return f"{base_url.rstrip('/')}{app_path(app_id)}webhook"
+
+
+def check_webhook_url(url: str) -> str:
+    """``url`` as an app's Recall webhook URL (``webhook_url``'s form, its id in Recall's
+    spelling); RecallConfigError naming what is wrong when it is not one."""
+    text = url.strip()
+    base, sep, rest = text.partition(APPS_PATH)
+    app_id, slash, tail = rest.partition("/")
+    if not sep or not slash or tail != "webhook" or canonical_app_id(app_id) is None:
+        raise RecallConfigError(
+            f"{text[:120]!r} is not a Recall webhook URL: it ends in "
+            f"{APPS_PATH}<app id>/webhook, e.g. https://us-east-1.recall.ai{APPS_PATH}"
+            "<app id>/webhook (the stack output webhook_url)"
+        )
+    try:
+        return webhook_url(resolve_base_url(api_url=base), app_id)
+    except RecallConfigError as exc:
+        raise RecallConfigError(f"not a Recall webhook URL: {exc}") from None
 
 
 def page_path(link: str, endpoint: str) -> str | None:

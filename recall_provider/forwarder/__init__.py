@@ -13,7 +13,25 @@ before (against replay) are checked before anything is forwarded, and a ``--hook
 module:function`` receives each verified event.
 """
 
-from recall_provider.forwarder.app import Forwarder, ZoomEvent, load_hook
-from recall_provider.forwarder.replay import SeenSignatures
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recall_provider.forwarder.app import Forwarder, ZoomEvent, load_hook
+    from recall_provider.forwarder.replay import SeenSignatures
 
 __all__ = ["Forwarder", "SeenSignatures", "ZoomEvent", "load_hook"]
+
+
+def __getattr__(name: str) -> Any:
+    # Deferred: the command's --help must run where werkzeug (the forwarder extra) is missing.
+    if name == "SeenSignatures":
+        from recall_provider.forwarder import replay  # noqa: PLC0415
+
+        return replay.SeenSignatures
+    if name in __all__:
+        from recall_provider.forwarder import app  # noqa: PLC0415
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'recall_provider.forwarder' has no attribute {name!r}")

@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from recall_provider import zoom
+from recall_provider.forwarder.endpoint import MAX_BODY, PATH
 from recall_provider.forwarder.replay import SEEN_CAPACITY, SeenSignatures
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ __all__ = ["MAX_BODY", "PATH", "Forwarder", "ZoomEvent", "load_hook"]
 
 log = logging.getLogger("recall_provider.forwarder")
 
-PATH = "/zoom/webhook"
-MAX_BODY = 1024 * 1024
 # Zoom waits 3 s for an answer; the relay must fit in that with room for our own work.
 CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 2.5

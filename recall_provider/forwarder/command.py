@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
-from recall_provider.forwarder.app import MAX_BODY, PATH, Forwarder, load_hook
+from recall_provider.commandline import OneLineParser, at_least_one
+from recall_provider.forwarder.endpoint import MAX_BODY, PATH
 
 if sys.platform != "win32":
     import resource
@@ -24,25 +24,6 @@ THREADS = 8
 # Descriptors besides the connections: listening sockets, waitress's wake-up pipes, a
 # connection to Recall per thread, and whatever a hook opens.
 FD_HEADROOM = 64
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr."""
-
-    def error(self, message: str) -> NoReturn:
-        """Exit 2 with ``message`` on one line."""
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _reserve_file_descriptors(needed: int) -> None:
@@ -62,9 +43,7 @@ def _reserve_file_descriptors(needed: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the forwarder under waitress until SIGINT or SIGTERM."""
-    import waitress  # noqa: PLC0415 - only the command needs the server
-
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m recall_provider.forwarder",
         description="Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to "
         "a Recall app's webhook URL. Set ZOOM_WEBHOOK_SECRET (the Zoom app's Secret Token) to "
@@ -76,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hook", help="package.module:function to call with each verified event")
     parser.add_argument(
         "--max-body-bytes",
-        type=_at_least_one,
+        type=at_least_one,
         default=MAX_BODY,
         metavar="N",
         help="largest body taken; a larger declared Content-Length is answered 413 before the "
@@ -84,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--connection-limit",
-        type=_at_least_one,
+        type=at_least_one,
         default=CONNECTION_LIMIT,
         metavar="N",
         help="most client connections open at once; further ones wait in the listen backlog "
@@ -92,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--idle-timeout",
-        type=_at_least_one,
+        type=at_least_one,
         default=IDLE_TIMEOUT,
         metavar="SECONDS",
         help="close a connection after this many whole seconds with nothing received or sent, "
@@ -100,12 +79,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=_at_least_one,
+        type=at_least_one,
         default=THREADS,
         metavar="N",
         help=f"waitress worker threads (default {THREADS})",
     )
     args = parser.parse_args(argv)
+    try:
+        # Only now: --help and usage errors need neither.
+        import waitress  # noqa: PLC0415
+
+        from recall_provider.forwarder.app import Forwarder, load_hook  # noqa: PLC0415
+    except ImportError as exc:
+        parser.exit(
+            2,
+            f"error: the forwarder needs {exc.name or 'its server'}, which is not installed "
+            "here: pip install 'recall-zoom[forwarder]' (or run python3 scripts/forwarder.py "
+            "from the repository)\n",
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     secret = os.environ.get("ZOOM_WEBHOOK_SECRET") or None
     try:
