@@ -31,9 +31,10 @@ from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.mock_program import APP_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
+TYPE = APP_TYPE
 PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::default"
 UNKNOWN = rpc.UNKNOWN
 PROVIDER_KEY = sdk_dynamic.PROVIDER_KEY
