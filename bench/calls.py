@@ -31,7 +31,7 @@ NONE: Counter[str] = Counter()
 # Before its creates post, a command looks for apps of their Zoom apps: one listing of a small
 # workspace serves them all (issue 11's duplicate guard).
 PER_COMMAND = {"create (up, new app)": Counter({f"GET {APPS_PATH}": 1})}
-BY_DESIGN = "MISSED (+validation, by design)"
+BY_DESIGN = "by design (+validation)"
 
 STEPS: list[Step] = [
     (
@@ -163,5 +163,5 @@ def _verdict(
         return BY_DESIGN
     # Name the excess the provider can have, so it is not mistaken for a stray call.
     if seen - want == Counter({WEBHOOK: APPS}) and not want - seen:
-        return "MISSED (+validation)"
+        return "missed (+validation)"
     return verdict(False)
