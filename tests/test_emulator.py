@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -553,7 +554,66 @@ def test_filters(fresh_emulator: EmulatorServer) -> None:
     assert ids(**both) == expected(apps[1:4])
     assert ids(created_at_after="2999-01-01") == []
     assert ids(created_at_before="2000-01-01T00:00:00+00:00") == []
-    assert ids(page_size="1", ordering="created_at") == expected(apps)
+    # page_size is no parameter of Recall's (it is ignored); ordering is (oldest first here).
+    assert ids(page_size="1", ordering="created_at") == [app["id"] for app in apps]
+    assert ids(ordering="no_such_field") == expected(apps), "an unknown ordering is ignored"
+
+
+def stamped(server: EmulatorServer, hours_ago: list[float | None]) -> list[str]:
+    """Apps whose last URL validation was that many hours ago (None: never)."""
+    now = datetime.now(UTC)
+    ids = []
+    for i, ago in enumerate(hours_ago):
+        app_id = create(server, client_id=f"v{i}")["id"]
+        validated = None if ago is None else now - timedelta(hours=ago)
+        server.backend.set_times(app_id, webhook_last_validation=validated)
+        ids.append(app_id)
+    return ids
+
+
+def test_apps_filter_by_their_last_validation(fresh_emulator: EmulatorServer) -> None:
+    fresh, old, never = stamped(fresh_emulator, [1, 100, None])
+    since = (datetime.now(UTC) - timedelta(hours=72)).isoformat()
+
+    def ids(**params: str) -> set[str]:
+        response = get(fresh_emulator, APPS_PATH, params=params)
+        assert response.status_code == 200, response.text
+        return {app["id"] for app in response.json()["results"]}
+
+    assert ids(webhook_last_validation_after=since) == {fresh}
+    assert ids(webhook_last_validation_before=since) == {old}, "never validated matches no bound"
+    assert ids() == {fresh, old, never}
+    bad = get(fresh_emulator, APPS_PATH, params={"webhook_last_validation_after": "soon"})
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"webhook_last_validation_after": ["Enter a valid date/time."]},
+    )
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_apps_order_by_last_validation_across_pages(
+    fresh_emulator: EmulatorServer, descending: bool
+) -> None:
+    fresh_emulator.backend.page_size = 2
+    ids = stamped(fresh_emulator, [5, 1, 3, 4, 2])  # hours ago
+    newest_first = [ids[1], ids[4], ids[2], ids[3], ids[0]]
+    order = "-webhook_last_validation" if descending else "webhook_last_validation"
+    pages = walk(fresh_emulator, APPS_PATH, ordering=order)
+    listed = [app["id"] for page in pages for app in page["results"]]
+    assert listed == (newest_first if descending else newest_first[::-1])
+    assert all("ordering=" in page["next"] for page in pages[:-1])
+    back = requests.get(pages[-1]["previous"], headers=AUTH, timeout=5).json()
+    assert back["results"] == pages[-2]["results"]
+
+
+def test_an_apps_times_can_be_set_for_a_test(fresh_emulator: EmulatorServer) -> None:
+    app_id = create(fresh_emulator)["id"]
+    made = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    fresh_emulator.backend.set_times(app_id, created_at=made, webhook_last_validation=made)
+    shown = get(fresh_emulator, f"{APPS_PATH}{app_id}/").json()
+    assert shown["created_at"] == shown["webhook_last_validation"] == "2026-01-02T03:04:05.000000Z"
+    fresh_emulator.backend.set_times(app_id, webhook_last_validation=None)
+    assert get(fresh_emulator, f"{APPS_PATH}{app_id}/").json()["webhook_last_validation"] is None
 
 
 def test_filter_errors(fresh_emulator: EmulatorServer) -> None:
@@ -623,6 +683,22 @@ def test_logs_filter_and_paginate(fresh_emulator: EmulatorServer) -> None:
         get(fresh_emulator, LOGS_PATH, params={"oauth_app": str(uuid.uuid4())}).json()["results"]
         == []
     )
+
+
+def test_logs_filter_and_order_by_time(fresh_emulator: EmulatorServer) -> None:
+    app_id = create(fresh_emulator)["id"]
+    now = datetime.now(UTC)
+    for hours in (30, 2, 10):
+        fresh_emulator.backend.add_log(app_id, f"{hours} h ago", now - timedelta(hours=hours))
+    since = (now - timedelta(hours=24)).isoformat()
+
+    def messages(**params: str) -> list[str]:
+        pages = walk(fresh_emulator, LOGS_PATH, **params)
+        return [log["message"] for page in pages for log in page["results"]]
+
+    assert messages(created_at_after=since) == ["2 h ago", "10 h ago"]
+    assert messages(created_at_before=since) == ["30 h ago"]
+    assert messages(ordering="created_at") == ["30 h ago", "10 h ago", "2 h ago"]
 
 
 def test_logs_reject_a_non_uuid_filter(fresh_emulator: EmulatorServer) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from . import auth, webhook
-from .clock import Clock
+from .clock import Clock, format_time
 from .errors import AuthenticationFailed, NotFound
-from .filters import app_filter, log_filter
+from .filters import APP_TIMES, LOG_TIMES, app_filter, log_filter, ordering
 from .pagination import paginate
 from .state_file import load_state, save_state
 from .validation import CREATE_FIELDS, SECRET_FIELDS, normalise_uuid, validate
@@ -123,18 +124,21 @@ class Backend:
             self._save()
 
     def list_apps(self, query: Mapping[str, str], url: str) -> dict[str, Any]:
-        """GET /zoom-oauth-apps/ with django-filter filters and cursor pagination."""
+        """GET /zoom-oauth-apps/ with django-filter filters, ``ordering`` and cursor
+        pagination."""
         wanted = app_filter(query)
+        order = ordering(query, APP_TIMES)
         with self._lock:
             apps = filter(wanted, self._apps.values())
-            return paginate(apps, query, url, self.page_size, self._render)
+            return paginate(apps, query, url, self.page_size, self._render, order=order)
 
     def list_logs(self, query: Mapping[str, str], url: str) -> dict[str, Any]:
-        """GET /zoom-oauth-app-logs/, optionally filtered by ``oauth_app``."""
+        """GET /zoom-oauth-app-logs/, filtered by ``oauth_app`` and ``created_at``, ordered."""
         wanted = log_filter(query)
+        order = ordering(query, LOG_TIMES)
         with self._lock:
             logs = filter(wanted, self._logs)
-            return paginate(logs, query, url, self.page_size, _render_log)
+            return paginate(logs, query, url, self.page_size, _render_log, order=order)
 
     def receive_webhook(
         self, app_id: str, headers: Mapping[str, str], body: bytes
@@ -178,10 +182,32 @@ class Backend:
         with self._lock:
             return [dict(log) for log in self._logs if app_id in (None, log["oauth_app"])]
 
-    def add_log(self, app_id: str, message: str) -> None:
-        """Append an app log, as the real API does when something happens to an app."""
+    def add_log(self, app_id: str, message: str, created_at: datetime | None = None) -> None:
+        """Append an app log, as the real API does when something happens to an app; dated
+        ``created_at`` (a test's chosen time) or now."""
         with self._lock:
-            self._append_log(app_id, message)
+            self._append_log(app_id, message, created_at)
+
+    def set_times(
+        self,
+        app_id: str,
+        *,
+        created_at: datetime | None = None,
+        webhook_last_validation: datetime | Literal["unset"] | None = "unset",
+    ) -> None:
+        """Date an app as a test chooses: when it was made, and when Zoom's URL validation was
+        last answered (None: never). NotFound for an app the emulator does not have."""
+        with self._lock:
+            app = self._find(app_id)
+            if created_at is not None:
+                app["created_at"] = format_time(created_at)
+            if webhook_last_validation != "unset":
+                app["webhook_last_validation"] = (
+                    None
+                    if webhook_last_validation is None
+                    else format_time(webhook_last_validation)
+                )
+            self._save()
 
     def webhook_deliveries(self, app_id: str | None = None) -> list[WebhookDelivery]:
         """Every request the webhook endpoint received (for ``app_id``), oldest first."""
@@ -213,13 +239,13 @@ class Backend:
                 del out[name]
         return out
 
-    def _append_log(self, app_id: str, message: str) -> None:
+    def _append_log(self, app_id: str, message: str, created_at: datetime | None = None) -> None:
         self._logs.append(
             {
                 "id": str(uuid.uuid4()),
                 "oauth_app": app_id,
                 "message": message,
-                "created_at": self._clock.now(),
+                "created_at": self._clock.now() if created_at is None else format_time(created_at),
             }
         )
         self._save()

@@ -12,6 +12,12 @@ from datetime import UTC, datetime, timedelta
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+def format_time(moment: datetime) -> str:
+    """An aware datetime as the API prints it (naive ones are taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime(TIME_FORMAT)
+
+
 def parse_time(text: str) -> datetime:
     """A timestamp the emulator printed, back as an aware UTC datetime."""
     return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
@@ -28,7 +34,7 @@ class Clock:
         # Strictly increasing, so that newest-first ordering never depends on the id tie-break.
         moment = max(datetime.now(UTC), self._last + timedelta(microseconds=1))
         self._last = moment
-        return moment.strftime(TIME_FORMAT)
+        return format_time(moment)
 
     def catch_up(self, stamps: Iterable[str]) -> None:
         """Never answer a time before the latest of these (from a loaded state file)."""

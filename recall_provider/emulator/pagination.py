@@ -1,4 +1,8 @@
-"""DRF-style cursor pagination of the list endpoints, newest first by (created_at, id)."""
+"""DRF-style cursor pagination of the list endpoints: by default newest first by (created_at,
+id), or by another time field in either direction (``ordering``).
+
+Fidelity gap: a null time sorts as the earliest (first ascending, last descending), where
+PostgreSQL puts nulls last ascending and first descending."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from .errors import NotFound
 Item = dict[str, Any]
 
 
-def _position(item: Mapping[str, Any]) -> tuple[str, str]:
-    return item["created_at"], item["id"]
+def _position(item: Mapping[str, Any], field: str) -> tuple[str, str]:
+    return item.get(field) or "", item["id"]
 
 
 def _encode_cursor(position: tuple[str, str], *, reverse: bool) -> str:
@@ -51,14 +55,25 @@ def paginate(
     url: str,
     page_size: int,
     render: Callable[[Item], Item],
+    *,
+    order: tuple[str, bool] = ("created_at", True),
 ) -> dict[str, Any]:
     """The page of ``items`` the query's cursor asks for, as DRF's ``next``/``previous``/results.
 
     A position cursor keeps pages stable while items come and go between fetches: a page
-    starts right after (or, going back, right before) the last item the client saw.
+    starts right after (or, going back, right before) the last item the client saw. ``order``
+    is the time field and whether it runs newest first.
     """
-    ordered = sorted(items, key=_position, reverse=True)
-    keys = [_position(item) for item in ordered]
+    field, descending = order
+    ordered = sorted(items, key=lambda item: _position(item, field), reverse=descending)
+    keys = [_position(item, field) for item in ordered]
+
+    def up_to(key: tuple[str, str], position: tuple[str, str]) -> bool:
+        return key >= position if descending else key <= position
+
+    def before(key: tuple[str, str], position: tuple[str, str]) -> bool:
+        return key > position if descending else key < position
+
     cursor = _decode_cursor(query.get("cursor", ""))
     # Without a cursor a page is empty only when there are no items at all, so this
     # placeholder never ends up in a link.
@@ -68,10 +83,10 @@ def paginate(
     else:
         position, reverse = cursor
         if reverse:
-            end = sum(1 for key in keys if key > position)
+            end = sum(1 for key in keys if before(key, position))
             start = max(0, end - page_size)
         else:
-            start = sum(1 for key in keys if key >= position)
+            start = sum(1 for key in keys if up_to(key, position))
             end = start + page_size
     page = ordered[start:end]
     next_url = previous_url = None
@@ -79,6 +94,6 @@ def paginate(
         after = keys[end - 1] if page else position
         next_url = _replace_query(url, "cursor", _encode_cursor(after, reverse=False))
     if start > 0:
-        before = keys[start] if page else position
-        previous_url = _replace_query(url, "cursor", _encode_cursor(before, reverse=True))
+        first = keys[start] if page else position
+        previous_url = _replace_query(url, "cursor", _encode_cursor(first, reverse=True))
     return {"next": next_url, "previous": previous_url, "results": [render(i) for i in page]}
