@@ -302,6 +302,7 @@ def main() -> None:
                 name: {
                     "zoom_oauth_app_id": app.id,
                     "webhook_url": app.webhook_url,
+                    "webhook_self_check_at": app.webhook_self_check_at,
                     "zoom_checklist": _checklist(settings, app),
                 }
                 for name, (settings, app) in apps.items()

@@ -1,9 +1,12 @@
-"""Commands around a stack's apps: the Zoom manifest fragment and Recall's logs of an app.
+"""Commands around a stack's apps: the Zoom manifest fragment, Recall's logs of an app, and
+whether Zoom is wired to each app.
 
     python3 scripts/cli.py manifest --stack prod --output zoom-manifest.json
     python3 scripts/cli.py manifest --kind user_level --webhook-url URL
     python3 scripts/cli.py logs --stack prod [--app acme] [--limit 20]
     python3 scripts/cli.py logs --app-id ID        # key and region from RECALL_* variables
+    python3 scripts/cli.py health --stack prod [--json]
+    python3 scripts/cli.py health --all            # every app of the workspace
 
 (scripts/cli.py makes the project's virtualenv first; in an environment where recall-zoom is
 installed, python -m recall_provider.cli is the same command.)
@@ -19,23 +22,33 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from recall_provider import zoom
-from recall_provider.client import check_webhook_url
+from recall_provider.client import RecallClient, check_webhook_url
 from recall_provider.commandline import OneLineParser, at_least_one
 from recall_provider.errors import RecallError, RecallNotFoundError
-from recall_provider.models import DEFAULT_KIND, KINDS
+from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
+from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog
 from recall_provider.settings import Settings
 
 __all__ = ["main"]
 
 PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
+# The stack outputs read here, as the program exports them (for the first app, and for each
+# entry of `apps`): the commands know nothing of Pulumi, so not the provider's own constant.
+APP_ID_OUTPUT = "zoom_oauth_app_id"
+SELF_CHECK_OUTPUT = "webhook_self_check_at"
 
 
 class CommandError(Exception):
@@ -66,6 +79,29 @@ def stack_app(stack: str, app: str | None) -> dict[str, Any]:
             raise CommandError(f"stack {stack} has no app {app!r}; it has {sorted(apps)}")
         return dict(apps[app])
     return {k: outputs.get(k) for k in ("zoom_oauth_app_id", "webhook_url", "zoom_checklist")}
+
+
+def stack_apps(stack: str) -> dict[str, datetime | None]:
+    """Every app id of a stack, with the time of its last webhook self-check (None: unknown)."""
+    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
+    found: dict[str, datetime | None] = {}
+    for entry in (outputs, *(outputs.get("apps") or {}).values()):
+        app_id = entry.get(APP_ID_OUTPUT) if isinstance(entry, dict) else None
+        if isinstance(app_id, str) and app_id:
+            found[app_id] = _time(entry.get(SELF_CHECK_OUTPUT)) or found.get(app_id)
+    if not found:
+        raise CommandError(f"stack {stack} exports no app id: run `pulumi up` first")
+    return found
+
+
+def _time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _stack_setting(stack: str, key: str) -> str | None:
@@ -143,6 +179,109 @@ def logs_command(args: argparse.Namespace) -> None:
         print(f"{stamp}  {entry.message}")
 
 
+def health_command(args: argparse.Namespace) -> None:
+    """Judge each app; exit 0 when every one is ok, 1 when any is not."""
+    self_checks: dict[str, datetime | None] = (
+        stack_apps(args.stack) if args.stack else dict.fromkeys(args.app_id or [])
+    )
+    progress = _Progress(sys.stderr)
+    with command_settings(args.stack, args.api_url).client() as client:
+        now = datetime.now(UTC)
+        since = now - LOG_WINDOW
+        if args.all:
+            apps = list(progress.counting(client.list_apps(), "apps listed"))
+            logs = _by_app(client.list_app_logs(since=since))
+        else:
+            apps, logs = [], {}
+            for app_id in progress.counting(self_checks, f"of {len(self_checks)} apps read"):
+                apps.append(_get(client, app_id))
+                logs[apps[-1].id] = list(client.list_app_logs(apps[-1].id, since=since))
+        progress.done()
+        verdicts = [
+            judge(app, _redacted(client, logs.get(app.id, [])), now, self_checks.get(app.id),
+                  webhook_url=client.webhook_url(app.id))
+            for app in apps
+        ]  # fmt: skip
+    if args.json:
+        print(json.dumps([v.as_json() for v in verdicts], indent=2))
+    else:
+        _table(verdicts, sys.stdout)
+    if any(v.status is not Status.OK for v in verdicts):
+        sys.exit(1)
+
+
+def _get(client: RecallClient, app_id: str) -> ZoomOAuthApp:
+    try:
+        return client.get_app(app_id)
+    except RecallNotFoundError:
+        raise CommandError(
+            f"Recall has no app {app_id} (in this workspace and region); check the id, the API "
+            "key and recall:region or RECALL_REGION"
+        ) from None
+
+
+def _by_app(entries: Iterable[ZoomOAuthAppLog]) -> dict[str, list[ZoomOAuthAppLog]]:
+    grouped: dict[str, list[ZoomOAuthAppLog]] = defaultdict(list)
+    for entry in entries:
+        grouped[entry.oauth_app].append(entry)
+    return grouped
+
+
+def _redacted(client: RecallClient, entries: list[ZoomOAuthAppLog]) -> list[ZoomOAuthAppLog]:
+    # Recall's messages may quote what it was sent; no secret the client knows is shown.
+    return [e.model_copy(update={"message": client.redact(e.message)}) for e in entries]
+
+
+_COLOURS = {Status.OK: "32", Status.UNVALIDATED: "33", Status.STALE: "33", Status.ERRORS: "31"}
+
+
+def _table(verdicts: list[Verdict], out: TextIO) -> None:
+    """An aligned table, a line of what to do under each app that is not ok; colour only on
+    a terminal (and not with NO_COLOR set)."""
+    colour = out.isatty() and not os.environ.get("NO_COLOR")
+    rows = [("STATUS", "APP ID", "CLIENT ID", "KIND", "LAST VALIDATION", "REASON")]
+    for v in verdicts:
+        stamp = v.as_json()["webhook_last_validation"] or "never"
+        rows.append((v.status.value, v.app.id, v.app.client_id, v.app.kind, str(stamp), v.reason))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        if index and colour:
+            code = _COLOURS[verdicts[index - 1].status]
+            cells[0] = f"\033[{code}m{cells[0]}\033[0m"
+        out.write("  ".join([*cells, row[5]]).rstrip() + "\n")
+        if index and verdicts[index - 1].action:
+            out.write(f"{' ' * (widths[0] + 2)}-> {verdicts[index - 1].action}\n")
+    if not verdicts:
+        out.write("no apps\n")
+
+
+class _Progress:
+    """A progress line on a terminal, once a check has taken more than a few seconds."""
+
+    _AFTER = 3.0
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._started = time.monotonic()
+        self._shown = False
+
+    def counting(self, items: Iterable[Any], what: str) -> Iterable[Any]:
+        """``items``, showing how many have gone by."""
+        for count, item in enumerate(items, 1):
+            if self._out.isatty() and time.monotonic() - self._started > self._AFTER:
+                self._out.write(f"\rhealth: {count} {what}")
+                self._out.flush()
+                self._shown = True
+            yield item
+
+    def done(self) -> None:
+        """Clear the line."""
+        if self._shown:
+            self._out.write("\r\033[K")
+            self._out.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run one command; errors become one line and exit code 1."""
     parser = OneLineParser(
@@ -180,11 +319,32 @@ def main(argv: list[str] | None = None) -> None:
         "--limit", type=at_least_one, default=20, help="newest entries to print (default 20)"
     )
     logs.set_defaults(run=logs_command)
+    health = commands.add_parser(
+        "health",
+        help="judge whether Zoom is wired to each app (exit 0: all ok, 1: not, 2: no check)",
+        description="One verdict per app, from Recall's data: ok, unvalidated, stale or "
+        "errors. Exit status 0 when every app is ok, 1 when any is not, 2 when the check "
+        "could not run.",
+    )
+    which = health.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="the apps of this stack (its outputs and settings)")
+    which.add_argument(
+        "--app-id", action="append", metavar="ID", help="a Recall app id (repeatable)"
+    )
+    which.add_argument("--all", action="store_true", help="every app of the workspace")
+    health.add_argument("--json", action="store_true", help="print a JSON list, one per app")
+    health.add_argument("--api-url", help="Recall base URL (default: RECALL_API_URL or region)")
+    # A check that cannot run is 2, apart from an app that is not ok (1).
+    health.set_defaults(run=health_command, failure=2)
     args = parser.parse_args(argv)
     try:
         args.run(args)
     except (CommandError, RecallError) as exc:
-        sys.exit(f"error: {exc}")
+        failure = getattr(args, "failure", 1)
+        if failure == 1:
+            sys.exit(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(failure)
     except KeyboardInterrupt:
         sys.exit(130)
 

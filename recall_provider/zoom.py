@@ -11,10 +11,13 @@ import hashlib
 import hmac
 import json
 import secrets
+from datetime import timedelta
 from typing import Any
 
 __all__ = [
     "EVENT_TYPES",
+    "FAILED_VALIDATIONS_TO_DISABLE",
+    "REVALIDATION_INTERVAL",
     "SCOPES",
     "checklist",
     "encrypted_token",
@@ -33,6 +36,10 @@ DEFAULT_TOLERANCE = 300
 # Unix seconds have ten digits until 2286; a longer "timestamp" is hostile, and int() of thousands
 # of digits is slow or raises.
 MAX_TIMESTAMP_DIGITS = 12
+# Zoom re-validates every event notification URL this often, and disables the subscription
+# after this many failed validations in a row.
+REVALIDATION_INTERVAL = timedelta(hours=72)
+FAILED_VALIDATIONS_TO_DISABLE = 6
 
 SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
     "granular": {

@@ -1,11 +1,17 @@
 """What many test modules share: the API's paths (as literals and as log patterns), the type of
-the emulator factory fixture, an app made by hand, and a clock that moves when told."""
+the emulator factory fixture, an app made by hand, a stand-in for the Pulumi CLI, and a clock
+that moves when told."""
 
 from __future__ import annotations
 
+import json
+import stat
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from recall_provider.emulator import EmulatorServer
 
@@ -50,3 +56,29 @@ class Clock:
         """Sleep without waiting: the clock jumps ``seconds`` ahead."""
         with self._lock:
             self.now += max(0.0, seconds)
+
+
+def fake_pulumi(
+    tmp_path: Path,
+    outputs: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, str] | None = None,
+) -> None:
+    """A stand-in answering `pulumi stack output --json` and `pulumi config get KEY` in the
+    CLI's documented formats (an unset key: exit 255, "... not found for stack ...")."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    lines = ["#!/bin/sh", 'if [ "$1 $2" = "stack output" ]; then']
+    lines.append(f"  printf '%s\\n' '{json.dumps(outputs)}'; exit 0")
+    lines.append("fi")
+    for key, value in (config or {}).items():
+        lines.append(f'if [ "$1 $2 $3" = "config get {key}" ]; then echo \'{value}\'; exit 0; fi')
+    lines.append('if [ "$1 $2" = "config get" ]; then')
+    lines.append("  echo \"error: configuration key '$3' not found for stack '$5'\" >&2; exit 255")
+    lines.append("fi")
+    lines.append("echo 'not configured' >&2; exit 1")
+    # Shell builtins only: PATH holds nothing but this directory.
+    script.write_text("\n".join(lines) + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))

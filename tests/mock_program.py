@@ -32,6 +32,8 @@ APP_TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
 """The resource's type token (the contract's)."""
 BASE = "http://127.0.0.1:18111"
 """The Recall base URL the mocks' apps live at."""
+SELF_CHECKED_AT = "2026-01-01T00:00:00Z"
+"""When the mocks' apps passed the webhook self-check."""
 
 
 class ProgramMocks(pulumi.runtime.Mocks):
@@ -47,6 +49,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
             app_id = f"00000000-0000-4000-8000-{self.count:012d}"
             state = {k: v for k, v in args.inputs.items() if k != "__provider"}
             state["webhook_url"] = f"{BASE}/api/v2/zoom-oauth-apps/{app_id}/webhook"
+            state["webhook_self_check_at"] = SELF_CHECKED_AT
             return app_id, state
         if args.typ.startswith("random:"):
             return f"{args.name}-id", {**args.inputs, "result": f"random-{args.name}"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 import uuid
@@ -17,7 +16,7 @@ from recall_provider import zoom
 from recall_provider.cli import command_settings, main
 from recall_provider.emulator import EmulatorServer
 from recall_provider.settings import Settings
-from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, make_app
+from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
 
 APP_ID = "32721c6e-0000-4000-8000-00000000c11a"
 URL = f"https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
@@ -31,32 +30,6 @@ def test_manifest_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (events,) = manifest["features"]["event_subscription"]["events"]
     assert events["production_webhook_url"] == URL
     assert str(out) in capsys.readouterr().out
-
-
-def fake_pulumi(
-    tmp_path: Path,
-    outputs: dict[str, object],
-    monkeypatch: pytest.MonkeyPatch,
-    config: dict[str, str] | None = None,
-) -> None:
-    """A stand-in answering `pulumi stack output --json` and `pulumi config get KEY` in the
-    CLI's documented formats (an unset key: exit 255, "... not found for stack ...")."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "pulumi"
-    lines = ["#!/bin/sh", 'if [ "$1 $2" = "stack output" ]; then']
-    lines.append(f"  printf '%s\\n' '{json.dumps(outputs)}'; exit 0")
-    lines.append("fi")
-    for key, value in (config or {}).items():
-        lines.append(f'if [ "$1 $2 $3" = "config get {key}" ]; then echo \'{value}\'; exit 0; fi')
-    lines.append('if [ "$1 $2" = "config get" ]; then')
-    lines.append("  echo \"error: configuration key '$3' not found for stack '$5'\" >&2; exit 255")
-    lines.append("fi")
-    lines.append("echo 'not configured' >&2; exit 1")
-    # Shell builtins only: PATH holds nothing but this directory.
-    script.write_text("\n".join(lines) + "\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(bin_dir))
 
 
 def test_manifest_from_a_stack(

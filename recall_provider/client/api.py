@@ -7,6 +7,7 @@ retries, pacing, typed errors); answers are parsed into the wire models.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -170,12 +171,24 @@ class RecallClient:
             ]
             yield wanted, last
 
-    def list_app_logs(self, app_id: str) -> Iterator[ZoomOAuthAppLog]:
-        """Recall's log entries (warnings, errors) about one app, newest first."""
-        app_path(app_id)
-        op = f"list logs of Zoom OAuth app {app_id}"
-        for page, _ in self._paginate(op, APP_LOGS_PATH, {"oauth_app": app_id}, ZoomOAuthAppLog):
+    def list_app_logs(
+        self, app_id: str | None = None, *, since: datetime | None = None
+    ) -> Iterator[ZoomOAuthAppLog]:
+        """Recall's log entries (warnings, errors) about one app, or about every app of the
+        workspace, newest first; ``since``: only those logged then or later."""
+        params: dict[str, str] = {}
+        if app_id is not None:
+            app_path(app_id)
+            params["oauth_app"] = app_id
+        if since is not None:
+            params["created_at_after"] = since.isoformat()
+        op = f"list logs of Zoom OAuth app {app_id}" if app_id else "list Zoom OAuth app logs"
+        for page, _ in self._paginate(op, APP_LOGS_PATH, params, ZoomOAuthAppLog):
             yield from page
+
+    def redact(self, text: str) -> str:
+        """``text`` without any secret this client knows (sent, or shown by Recall)."""
+        return self.transport.redact(text)
 
     def send_zoom_webhook(
         self, app_id: str, body: bytes, headers: Mapping[str, str], *, secret: str | None = None

@@ -25,6 +25,7 @@ from recall_provider.client.deadline import DeadlineAdapter, Watch, watching
 from recall_provider.client.failures import status_error, transport_error
 from recall_provider.client.pacing import Pacing, Window, shared_bucket, workspace_key
 from recall_provider.client.retry import IDEMPOTENT, RecallRetry, RetryPolicy, backoff_delay
+from recall_provider.errors import redact
 
 __all__ = ["Timeout", "Transport"]
 
@@ -82,6 +83,10 @@ class Transport:
         if values - self._secrets:
             with self._sessions_lock:
                 self._secrets = self._secrets | values
+
+    def redact(self, text: str) -> str:
+        """``text`` without the API key or any secret remembered so far."""
+        return redact(text, (self._api_key, *self._secrets))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
