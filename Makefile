@@ -2,7 +2,7 @@
 # targets, the Pulumi CLI).
 PYTHON ?= python3
 
-.PHONY: help up down drift outputs manifest logs test bench emulator-start emulator-stop
+.PHONY: help up down drift outputs manifest logs health test bench emulator-start emulator-stop
 
 help:           ## list these targets (the default)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +24,9 @@ manifest:       ## write the dev app's Zoom manifest fragment to zoom-manifest.j
 
 logs:           ## print Recall's recent logs of the dev app
 	$(PYTHON) scripts/dev.py logs
+
+health:         ## is Zoom wired to the dev stack's apps? (python3 scripts/cli.py health --stack dev)
+	$(PYTHON) scripts/dev.py health
 
 test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The manifest and logs commands on a fresh clone: ensure the project venv, then
+"""The manifest, logs and health commands on a fresh clone: ensure the project venv, then
 ``python -m recall_provider.cli`` with the same arguments.
 
-Usage: python3 scripts/cli.py manifest|logs ... [--help]
+Usage: python3 scripts/cli.py manifest|logs|health ... [--help]
 """
 
 from __future__ import annotations

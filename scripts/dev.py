@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The local dev stack in one command: emulator, file backend, `pulumi up` of `dev`.
 
-Usage: python3 scripts/dev.py [up | down | drift | outputs | manifest | logs
+Usage: python3 scripts/dev.py [up | down | drift | outputs | manifest | logs | health
                               | emulator-start | emulator-stop]      (default: up)
 
 Needs Python 3.11+ and the Pulumi CLI. Everything stays in the project (all ignored by git):
@@ -137,7 +137,7 @@ def main() -> None:
         ensure_env()
         start_emulator() if command == "emulator-start" else stop_emulator()
         return
-    if command not in ("up", "down", "drift", "outputs", "manifest", "logs"):
+    if command not in ("up", "down", "drift", "outputs", "manifest", "logs", "health"):
         sys.exit(__doc__)
     if command == "down" and shutil.which("pulumi") is None:
         # The stack cannot be destroyed without the CLI, but the emulator need not run on.
@@ -150,6 +150,11 @@ def main() -> None:
     if command == "up":
         pulumi("up", "--yes")
         pulumi("stack", "output", "--json")
+        print(
+            "Once the Zoom app points at webhook_url (Validate pressed and saved), check it: "
+            "make health",
+            flush=True,
+        )
     elif command == "outputs":
         pulumi("stack", "output", "--json")
     elif command == "drift":
@@ -158,6 +163,8 @@ def main() -> None:
         cli("manifest", "--stack", STACK, "--output", "zoom-manifest.json")
     elif command == "logs":
         cli("logs", "--stack", STACK)
+    elif command == "health":
+        cli("health", "--stack", STACK)
     else:
         pulumi("destroy", "--yes")
         stop_emulator()
