@@ -7,11 +7,33 @@ and ``state_file``) holds state and API behaviour; ``routes`` maps the API's URL
 on loopback. ``python -m recall_provider.emulator --help`` runs it standalone.
 """
 
-from .app import EmulatorApp
-from .backend import Backend
-from .faults import Fault
-from .request_log import RequestRecord
-from .server import EmulatorServer
-from .throttle import RateLimits
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import EmulatorApp
+    from .backend import Backend
+    from .faults import Fault
+    from .request_log import RequestRecord
+    from .server import EmulatorServer
+    from .throttle import RateLimits
 
 __all__ = ["Backend", "EmulatorApp", "EmulatorServer", "Fault", "RateLimits", "RequestRecord"]
+
+# Deferred: the command's --help must run where werkzeug (the emulator extra) is missing.
+_HOMES = {
+    "Backend": "backend",
+    "EmulatorApp": "app",
+    "EmulatorServer": "server",
+    "Fault": "faults",
+    "RateLimits": "throttle",
+    "RequestRecord": "request_log",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,6 @@ from typing import get_args
 
 from .backend import Backend, SecretsMode
 from .errors import StateFileError
-from .server import EmulatorServer
 from .throttle import ALGORITHMS, RateLimits
 
 
@@ -148,6 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    try:
+        # Only now: --help and usage errors run without the server's werkzeug.
+        from .server import EmulatorServer  # noqa: PLC0415
+    except ImportError as exc:
+        print(
+            f"error: the emulator needs {exc.name or 'its server'}, which is not installed "
+            "here: pip install 'recall-zoom[emulator]' (or run python3 scripts/emulator.py "
+            "from the repository)",
+            file=sys.stderr,
+        )
+        return 2
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     server = EmulatorServer(backend, host=args.host, port=args.port)

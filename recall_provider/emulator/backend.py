@@ -7,8 +7,8 @@ behaviour is unknown:
 
 - duplicate ``client_id`` values are accepted (uniqueness is undocumented; clients must cope);
 - whether responses carry the secrets is unknown, hence ``secrets_in_responses``;
-- logs of a deleted app are kept and still listed; the only log messages are the two webhook
-  ones, while the real API surely logs more (credential checks, token refreshes, ...).
+- logs of a deleted app are kept and still listed; the only log message is the webhook's
+  refused signature, while the real API surely logs more (credential checks, token refreshes).
 """
 
 from __future__ import annotations
@@ -155,8 +155,10 @@ class Backend:
                 answer: dict[str, Any] = {}
                 plain = webhook.plain_token(body)
                 if plain is not None:
+                    # Recall's app logs hold warnings and errors: a validation answered is
+                    # neither, it is the app's webhook_last_validation.
                     app["webhook_last_validation"] = self._clock.now()
-                    self._append_log(app["id"], "Zoom webhook endpoint validated")  # saves too
+                    self._save()
                     answer = webhook.url_validation_answer(app["webhook_secret"], plain)
                 accepted = True
                 return answer
