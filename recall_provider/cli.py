@@ -66,7 +66,8 @@ def _pulumi(*args: str) -> str:
         [cli, *args], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise CommandError(f"`pulumi {' '.join(args)}` failed: {result.stderr.strip()}")
+        said = "; ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
+        raise CommandError(f"`pulumi {' '.join(args)}` failed: {said}")
     return result.stdout
 
 
@@ -185,18 +186,21 @@ def health_command(args: argparse.Namespace) -> None:
         stack_apps(args.stack) if args.stack else dict.fromkeys(args.app_id or [])
     )
     progress = _Progress(sys.stderr)
-    with command_settings(args.stack, args.api_url).client() as client:
+    with command_settings(args.stack, args.api_url).client() as client, progress:
         now = datetime.now(UTC)
         since = now - LOG_WINDOW
         if args.all:
             apps = list(progress.counting(client.list_apps(), "apps listed"))
+        else:
+            apps = [
+                _get(client, app_id)
+                for app_id in progress.counting(self_checks, f"of {len(self_checks)} apps read")
+            ]
+        if args.all or len(apps) > _APPS_A_LOGS_CALL_EACH:
+            # One listing of the workspace's logs by time, rather than one call per app.
             logs = _by_app(client.list_app_logs(since=since))
         else:
-            apps, logs = [], {}
-            for app_id in progress.counting(self_checks, f"of {len(self_checks)} apps read"):
-                apps.append(_get(client, app_id))
-                logs[apps[-1].id] = list(client.list_app_logs(apps[-1].id, since=since))
-        progress.done()
+            logs = {app.id: list(client.list_app_logs(app.id, since=since)) for app in apps}
         verdicts = [
             judge(app, _redacted(client, logs.get(app.id, [])), now, self_checks.get(app.id),
                   webhook_url=client.webhook_url(app.id))
@@ -256,8 +260,14 @@ def _table(verdicts: list[Verdict], out: TextIO) -> None:
         out.write("no apps\n")
 
 
+# Up to this many apps, their logs cost a call each; beyond, one listing of the workspace's
+# logs of the last day (Recall allows 60 list calls a minute).
+_APPS_A_LOGS_CALL_EACH = 5
+
+
 class _Progress:
-    """A progress line on a terminal, once a check has taken more than a few seconds."""
+    """A progress line on a terminal, once a check has taken more than a few seconds; cleared
+    when the check ends, whichever way."""
 
     _AFTER = 3.0
 
@@ -265,6 +275,12 @@ class _Progress:
         self._out = out
         self._started = time.monotonic()
         self._shown = False
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done()
 
     def counting(self, items: Iterable[Any], what: str) -> Iterable[Any]:
         """``items``, showing how many have gone by."""

@@ -87,11 +87,12 @@ def judge(
 ) -> Verdict:
     """The verdict on ``app`` at ``now``, given its log entries (any age; the last 24 hours
     count) and the time of the stack's last self-check, when the stack is known."""
-    recent = sorted(
+    window = sorted(
         (e for e in logs if e.created_at is not None and now - e.created_at <= LOG_WINDOW),
         key=lambda e: e.created_at or now,
         reverse=True,
-    )[:_MESSAGES_SHOWN]
+    )
+    recent = window[:_MESSAGES_SHOWN]
     validated = app.webhook_last_validation
     urls = (
         f"in the Zoom app, set the event notification endpoint URL (development and production) "
@@ -108,26 +109,33 @@ def judge(
             urls,
             recent,
         )
+    # Without the stack's record, a validation minutes after the create may be the self-check.
     first = app.created_at is not None and validated - app.created_at <= _FIRST_MINUTES
-    if self_check_at is None and first and now - validated <= STALE_AFTER:
+    unknown = self_check_at is None and first
+    age = now - validated
+    if unknown and age <= STALE_AFTER:
         return Verdict(
             app,
             Status.UNVALIDATED,
             f"cannot tell: the only validation came {_ago(validated - (app.created_at or now))} "
-            "after the app was made, when the provider's self-check runs, and without --stack "
-            "the self-check's time is unknown",
+            "after the app was made, when the provider's self-check runs, and the self-check's "
+            "time is unknown here (no --stack, or a stack that does not export it)",
             f"check with --stack, or again after Zoom's next re-validation; else {urls}",
             recent,
         )
-    age = now - validated
     if age > STALE_AFTER:
+        why = (
+            "perhaps only the provider's self-check, minutes after the app was made: Zoom may "
+            "never have validated it, or it stopped"
+            if unknown
+            else f"Zoom re-validates every {_ago(zoom.REVALIDATION_INTERVAL)}, so it stopped"
+        )
         return Verdict(
             app,
             Status.STALE,
-            f"last validated {_ago(age)} ago; Zoom re-validates every "
-            f"{_ago(zoom.REVALIDATION_INTERVAL)}, so it stopped (the URL changed in Zoom, the "
-            f"subscription was disabled after {zoom.FAILED_VALIDATIONS_TO_DISABLE} failed "
-            "validations, or the app was deactivated)",
+            f"last validated {_ago(age)} ago, {why} (the URL changed in Zoom, the subscription "
+            f"was disabled after {zoom.FAILED_VALIDATIONS_TO_DISABLE} failed validations, or "
+            "the app was deactivated)",
             "in the Zoom app, re-enable the event subscription, check the URL is "
             f"{webhook_url}, press Validate and save",
             recent,
@@ -137,8 +145,9 @@ def judge(
         return Verdict(
             app,
             Status.ERRORS,
-            f"{len(recent)} recent log entr{'y' if len(recent) == 1 else 'ies'}, the latest at "
-            f"{_iso(latest.created_at)}: {_short(latest.message)}",
+            f"{len(window)} log entr{'y' if len(window) == 1 else 'ies'} in the last "
+            f"{_ago(LOG_WINDOW)}, the latest at {_iso(latest.created_at)}: "
+            f"{_short(latest.message)}",
             "read them with `logs --app-id` and fix what they name (a wrong Secret Token "
             "is the usual one: set recall-zoom:webhookSecret to the Zoom app's)",
             recent,

@@ -18,7 +18,7 @@ from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.health import GRACE, LOG_WINDOW, Status, judge
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppLog
 from recall_provider.webhook_check import self_check
-from tests.helpers import LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
+from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MADE = NOW - timedelta(days=30)
@@ -70,6 +70,20 @@ def test_an_unvalidated_app_is_told_the_urls_to_paste() -> None:
     verdict = judge(app(None), [], NOW, webhook_url=URL)
     assert URL in verdict.action
     assert "Validate" in verdict.action
+
+
+def test_a_count_of_log_entries_is_of_all_of_the_last_day() -> None:
+    entries = [log(timedelta(minutes=m)) for m in range(10, 60, 10)]
+    verdict = judge(app(NOW - timedelta(hours=1)), entries, NOW, MADE, webhook_url=URL)
+    assert verdict.reason.startswith("5 log entries in the last 24 h")
+    assert len(verdict.logs) == 3, "the latest three shown"
+
+
+def test_without_the_stack_an_old_first_validation_may_never_have_been_zooms() -> None:
+    made = NOW - timedelta(days=10)
+    verdict = judge(app(made + timedelta(seconds=2), created=made), [], NOW, webhook_url=URL)
+    assert verdict.status is Status.STALE
+    assert "Zoom may never have validated it" in verdict.reason
 
 
 def test_without_the_stack_a_first_validation_right_after_the_create_cannot_be_told() -> None:
@@ -151,16 +165,31 @@ def test_all_walks_every_page_and_reads_the_logs_by_time_not_per_app(
     emulator = emulator_factory(page_size=2)
     now = datetime.now(UTC)
     ids = [dated(emulator, now - timedelta(hours=2), client_id=f"all{i}") for i in range(5)]
-    for app_id in ids[:2]:
+    for app_id in (ids[0], ids[0], ids[1], ids[1], ids[1]):  # five entries: three pages
         emulator.backend.add_log(app_id, "a recent error", now - timedelta(minutes=30))
+    emulator.backend.add_log(ids[2], "an old error", now - timedelta(days=2))
     emulator.app.clear_requests()
     result = run_health("--all", "--json", "--api-url", emulator.url)
     assert result.returncode == 1, result.stderr
     seen = statuses(result)
     assert sorted(seen) == sorted(ids)
     assert sorted(i for i, e in seen.items() if e["status"] == "errors") == sorted(ids[:2])
+    assert seen[ids[1]]["reason"].startswith("3 log entries in the last 24 h")
     log_calls = [r for r in emulator.app.requests if r.path == LOGS_PATH]
-    assert len(log_calls) == 1, "one listing by time (2 entries fit a page), not one per app"
+    assert len(log_calls) == 3, "the last day's log pages, not a call per app"
+    app_calls = [r for r in emulator.app.requests if r.path == APPS_PATH]
+    assert len(app_calls) == 3, "the apps' three pages"
+
+
+def test_many_named_apps_read_the_logs_by_time_too(fresh_emulator: EmulatorServer) -> None:
+    now = datetime.now(UTC)
+    ids = [dated(fresh_emulator, now - timedelta(hours=2), client_id=f"n{i}") for i in range(7)]
+    fresh_emulator.backend.add_log(ids[3], "a recent error", now - timedelta(minutes=5))
+    fresh_emulator.app.clear_requests()
+    result = run_health(*(a for i in ids for a in ("--app-id", i)), "--json",
+                        "--api-url", fresh_emulator.url)  # fmt: skip
+    assert [i for i, e in statuses(result).items() if e["status"] == "errors"] == [ids[3]]
+    assert len([r for r in fresh_emulator.app.requests if r.path == LOGS_PATH]) == 1
 
 
 def test_an_app_only_the_self_check_validated_is_unvalidated_with_the_stack(
