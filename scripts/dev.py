@@ -12,7 +12,6 @@ account or login is needed. Running `up` twice changes nothing the second time.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -76,6 +75,8 @@ def start_emulator() -> None:
     deadline = time.monotonic() + 15
     while not emulator_healthy():
         if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()  # not left behind half started
+            PID_FILE.unlink(missing_ok=True)
             sys.exit(f"the emulator did not start on port {PORT}; see {LOG_FILE}")
         time.sleep(0.1)
     print(f"Recall emulator running on {emulator_url()} (state {STATE_FILE})", flush=True)
@@ -86,14 +87,23 @@ def stop_emulator() -> None:
         running = " (one answers there, not started by this command)" if emulator_healthy() else ""
         print(f"no emulator of this project to stop on port {PORT}{running}", flush=True)
         return
-    pid = int(PID_FILE.read_text().strip() or 0)
+    text = PID_FILE.read_text().strip()
     PID_FILE.unlink()
+    pid = int(text) if text.isdigit() else 0
     cmdline = Path(f"/proc/{pid}/cmdline")
     # A stale pid may belong to another process by now: signal only our emulator.
     if pid <= 0 or (cmdline.exists() and b"recall_provider.emulator" not in cmdline.read_bytes()):
+        print(f"no emulator of this project to stop ({PID_FILE.name} named none)", flush=True)
         return
-    with contextlib.suppress(ProcessLookupError):
+    try:
         os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        print("the emulator had already stopped", flush=True)
+        return
+    # Until its port is free: a `make up` right after must not find it "already running".
+    deadline = time.monotonic() + 10
+    while emulator_healthy() and time.monotonic() < deadline:
+        time.sleep(0.1)
     print("Recall emulator stopped", flush=True)
 
 
