@@ -249,6 +249,20 @@ def test_recall_failing_mid_check_exits_2(fresh_emulator: EmulatorServer) -> Non
     assert result.stdout == "", "no half a report"
 
 
+def test_recall_failing_mid_all_exits_2(emulator_factory: EmulatorFactory) -> None:
+    emulator = emulator_factory(page_size=2)
+    for i in range(5):
+        dated(emulator, datetime.now(UTC), client_id=f"mid{i}")
+    # The apps' second page fails for good: 500s past every retry.
+    emulator.app.add_fault(Fault(method="GET", path=r"zoom-oauth-apps/$", status=500, skip=1,
+                                 times=10))  # fmt: skip
+    result = run_health("--all", "--json", "--api-url", emulator.url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
 def test_recall_unreachable_exits_2() -> None:
     result = run_health("--all", "--api-url", "http://127.0.0.1:9")
     assert result.returncode == 2
