@@ -226,3 +226,13 @@ def test_a_429_given_up_on_holds_the_scope_and_gives_its_slot_back(
     assert (refused.status, [r.status for r in answered]) == (429, [200, 200])
     assert answered[0].started - refused.started >= 2 - 0.1, "held for the Retry-After"
     assert answered[1].started - refused.started < 10, "not a minute for the refused one's slot"
+
+
+def test_the_margin_is_five_hundredths_and_a_hundredth_of_the_period() -> None:
+    # README's rate-limit rule: the window is widened by 0.05 s plus 1 % of Recall's minute.
+    assert Pacing().margin == pytest.approx(0.65)
+    assert Pacing(period=12).margin == pytest.approx(0.17)
+    paced, _ = window(2, period=60, margin=Pacing().margin)
+    paced.acquire()
+    paced.acquire()
+    assert paced.acquire() == pytest.approx(60.65), "the third waits the minute and the margin"
