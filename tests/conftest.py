@@ -11,7 +11,7 @@ Loopback traffic bypasses any proxy.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -74,22 +74,49 @@ def module_emulator() -> Iterator[EmulatorServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def host(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
-    """The real ``python -m pulumi.dynamic`` host, configured with the module's ``API_KEY``."""
+def host_config(api_key: str, url: str, **overrides: str) -> dict[str, str]:
+    """A host's provider settings: the module's key against ``url``, overridden as given."""
     # A short request timeout keeps the waits after ambiguous creates short; the pacing is
     # loose, since a module's many commands against one workspace would otherwise wait for
     # Recall's 60 lists a minute (the pacing has tests of its own).
-    h = ProviderHost(
-        {
-            "recall:apiKey": request.module.API_KEY,
-            "recall:apiUrl": module_emulator.url,
-            "recall:requestTimeout": "1",
-            "recall:requestsPerMinute": "1000000",
-        }
-    )
+    return {
+        "recall:apiKey": api_key,
+        "recall:apiUrl": url,
+        "recall:requestTimeout": "1",
+        "recall:requestsPerMinute": "1000000",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def host(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[ProviderHost]:
+    """The real ``python -m pulumi.dynamic`` host, configured with the module's ``API_KEY``."""
+    h = ProviderHost(host_config(request.module.API_KEY, module_emulator.url))
     yield h
     h.close()
+
+
+StartHost = Callable[..., ProviderHost]
+"""Starts a host: ``start(env=None, **config_overrides)``."""
+
+
+@pytest.fixture
+def start_host(
+    module_emulator: EmulatorServer, request: pytest.FixtureRequest
+) -> Iterator[StartHost]:
+    """Start hosts of this test's own against the module's emulator (closed at its end)."""
+    hosts: list[ProviderHost] = []
+
+    def start(env: dict[str, str] | None = None, **overrides: str) -> ProviderHost:
+        config = host_config(request.module.API_KEY, module_emulator.url, **overrides)
+        hosts.append(ProviderHost(config, env=env))
+        return hosts[-1]
+
+    try:
+        yield start
+    finally:
+        for started in hosts:
+            started.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
+from tests.conftest import StartHost
 from tests.helpers import APPS, APPS_PATH, ONE_APP, WEBHOOK, make_app
 from tests.host_harness import (
     PROVIDER_KEY,
@@ -581,28 +582,10 @@ def test_a_failed_update_is_reported_as_failed(
 
 
 @pytest.fixture
-def fresh_host(module_emulator: EmulatorServer) -> Iterator[Callable[[], ProviderHost]]:
+def fresh_host(start_host: StartHost) -> Callable[[], ProviderHost]:
     """Start hosts that have served nothing yet: no provider built, no client, full pacing
     buckets (paced so loosely that pacing never spaces requests out)."""
-    hosts: list[ProviderHost] = []
-
-    def start() -> ProviderHost:
-        host = ProviderHost(
-            {
-                "recall:apiKey": API_KEY,
-                "recall:apiUrl": module_emulator.url,
-                "recall:requestTimeout": "10",
-                "recall:requestsPerMinute": "1000000",
-            }
-        )
-        hosts.append(host)
-        return host
-
-    try:
-        yield start
-    finally:
-        for host in hosts:
-            host.close()
+    return lambda: start_host(**{"recall:requestTimeout": "10"})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.journal import STATE_DIR_ENV
+from tests.conftest import StartHost
 from tests.helpers import APPS, WEBHOOK, make_app
 from tests.host_harness import Engine, HostError, ProviderHost, program_props
 
@@ -24,8 +24,6 @@ CLIENT_ID = "zoomClientOwnership"
 CLIENT_SECRET = "ownership-client-secret-0001"
 WEBHOOK_SECRET = "ownership-webhook-secret-0001"
 
-StartHost = Callable[..., ProviderHost]
-
 
 def props(**overrides: Any) -> dict[str, Any]:
     inputs = {"kind": "user_level", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
@@ -34,23 +32,14 @@ def props(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def start_host(host_emulator: EmulatorServer, tmp_path: Path) -> Iterator[StartHost]:
+def on_machine(start_host: StartHost, tmp_path: Path) -> StartHost:
     """Hosts against the module's emulator; ``machine`` names whose records of interrupted
     creates a host keeps (hosts of one machine share them)."""
-    hosts: list[ProviderHost] = []
 
     def start(machine: str = "this machine") -> ProviderHost:
-        config = {"recall:apiKey": API_KEY, "recall:apiUrl": host_emulator.url,
-                  "recall:requestTimeout": "1", "recall:requestsPerMinute": "1000000"}  # fmt: skip
-        host = ProviderHost(config, env={STATE_DIR_ENV: str(tmp_path / machine)})
-        hosts.append(host)
-        return host
+        return start_host(env={STATE_DIR_ENV: str(tmp_path / machine)})
 
-    try:
-        yield start
-    finally:
-        for host in hosts:
-            host.close()
+    return start
 
 
 def killed_mid_create(
@@ -99,12 +88,12 @@ HANGS = [
 
 @pytest.mark.parametrize("hang", HANGS)
 def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
-    start_host: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
 ) -> None:
-    killed_mid_create(start_host(), host_emulator, hang, tmp_path / "this machine")
+    killed_mid_create(on_machine(), host_emulator, hang, tmp_path / "this machine")
     (made,) = host_emulator.backend.apps()
     host_emulator.app.clear_requests()
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     assert engine.up("app", props()).op == "create"
     assert engine.state["app"].id == made["id"], "taken over, not made again"
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
@@ -117,14 +106,14 @@ def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
 
 @pytest.mark.parametrize("mode", ["masked", "omit"])
 def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hides_its_secrets(
-    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path, mode: str
+    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path, mode: str
 ) -> None:
     # The record says a create was posting; nothing says the app is that create's (a colleague
     # may have made it meanwhile) unless Recall shows it holding our secrets.
     host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
-    killed_mid_create(start_host(), host_emulator, DURING_THE_POST, tmp_path / "this machine")
+    killed_mid_create(on_machine(), host_emulator, DURING_THE_POST, tmp_path / "this machine")
     (made,) = host_emulator.backend.apps()
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     line = info.value.last_line
@@ -140,12 +129,12 @@ def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hid
 
 @pytest.mark.parametrize("hang", HANGS)
 def test_on_another_machine_the_interrupted_ups_app_stops_the_create(
-    start_host: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
 ) -> None:
     runner = "the CI runner that timed out"
-    killed_mid_create(start_host(runner), host_emulator, hang, tmp_path / runner)
+    killed_mid_create(on_machine(runner), host_emulator, hang, tmp_path / runner)
     (made,) = host_emulator.backend.apps()
-    engine = Engine(start_host("a fresh CI runner"))
+    engine = Engine(on_machine("a fresh CI runner"))
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     line = info.value.last_line
@@ -159,9 +148,9 @@ def test_on_another_machine_the_interrupted_ups_app_stops_the_create(
 
 
 def test_an_app_deleted_and_made_again_by_hand_is_not_joined_by_a_second(
-    start_host: StartHost, host_emulator: EmulatorServer
+    on_machine: StartHost, host_emulator: EmulatorServer
 ) -> None:
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     engine.up("app", props())
     host_emulator.backend.delete_app(engine.state["app"].id)
     by_hand = make_app(host_emulator, client_id=CLIENT_ID, webhook_secret=WEBHOOK_SECRET)
@@ -179,9 +168,9 @@ def test_an_app_deleted_and_made_again_by_hand_is_not_joined_by_a_second(
     ids=["dropped", "timed-out"],
 )
 def test_a_self_check_without_an_answer_undoes_the_create(
-    start_host: StartHost, host_emulator: EmulatorServer, fault: Fault
+    on_machine: StartHost, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     host_emulator.app.add_fault(fault)
     with pytest.raises(HostError) as info:
         engine.up("app", props())
@@ -195,9 +184,9 @@ def test_a_self_check_without_an_answer_undoes_the_create(
 
 
 def test_a_clean_up_that_fails_leaves_an_app_the_next_up_takes_over(
-    start_host: StartHost, host_emulator: EmulatorServer
+    on_machine: StartHost, host_emulator: EmulatorServer
 ) -> None:
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
     host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
     with pytest.raises(HostError) as info:
@@ -205,18 +194,18 @@ def test_a_clean_up_that_fails_leaves_an_app_the_next_up_takes_over(
     (left,) = host_emulator.backend.apps()
     assert "this machine takes the app over" in info.value.last_line
     host_emulator.app.clear_faults()
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     engine.up("app", props())
     assert engine.state["app"].id == left["id"]
     assert len(host_emulator.backend.apps()) == 1
 
 
 def test_one_listing_serves_every_create_of_a_command_in_a_small_workspace(
-    start_host: StartHost, host_emulator: EmulatorServer
+    on_machine: StartHost, host_emulator: EmulatorServer
 ) -> None:
     for i in range(5):  # other apps of the workspace: one page of the emulator's ten
         make_app(host_emulator, client_id=f"someoneElse{i}")
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     with engine.command():
         for i in range(12):
             engine.up(f"app{i}", props(client_id=f"{CLIENT_ID}{i}"))
@@ -226,11 +215,11 @@ def test_one_listing_serves_every_create_of_a_command_in_a_small_workspace(
 
 @pytest.mark.parametrize("creates", [2, 12])
 def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
-    start_host: StartHost, host_emulator: EmulatorServer, creates: int
+    on_machine: StartHost, host_emulator: EmulatorServer, creates: int
 ) -> None:
     for i in range(45):  # five pages of ten
         make_app(host_emulator, client_id=f"someoneElse{i}")
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     with engine.command():
         for i in range(creates):
             engine.up(f"app{i}", props(client_id=f"{CLIENT_ID}{i}"))
@@ -240,9 +229,9 @@ def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
 
 
 def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
-    start_host: StartHost, host_emulator: EmulatorServer
+    on_machine: StartHost, host_emulator: EmulatorServer
 ) -> None:
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     engine.up("zoom", props())
     old_id = engine.state["zoom"].id
     # Renamed without an alias: to the engine, a new resource and an old one to delete.
@@ -264,7 +253,7 @@ def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
 
 @pytest.mark.parametrize("records", ["usable", "unusable"])
 def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
-    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path, records: str
+    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path, records: str
 ) -> None:
     # A program of one's own may declare them (the stack program refuses it at preview): they
     # take turns, and the second finds the first one's app. The POST is slow, so that the
@@ -273,7 +262,7 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
     if records == "unusable":
         (tmp_path / "this machine").write_text("a file where the records' directory would be")
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     outcomes: dict[str, str] = {}
     with engine.command():
 
@@ -298,13 +287,13 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
 
 
 def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(
-    start_host: StartHost, host_emulator: EmulatorServer
+    on_machine: StartHost, host_emulator: EmulatorServer
 ) -> None:
     # Two `pulumi up`s at once on one CI runner (two stacks naming the same Zoom app): the
     # second's look would come while the first's POST is still on its way, and find nothing.
     # It waits for the first create instead, then asks Recall afresh and finds its app.
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
-    first, second = Engine(start_host()), Engine(start_host())
+    first, second = Engine(on_machine()), Engine(on_machine())
     outcomes: dict[str, str] = {}
 
     def up(name: str, engine: Engine) -> None:
@@ -332,13 +321,13 @@ def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(
 
 
 def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
-    start_host: StartHost, host_emulator: EmulatorServer, tmp_path: Path
+    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     # The POST's answer is lost; the app found holds our secrets, so the create takes it, but
     # it fails the self-check: it is left in place, and named again by the next up.
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, drop=True, after_processing=True))
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
-    engine = Engine(start_host())
+    engine = Engine(on_machine())
     with pytest.raises(HostError) as info:
         engine.up("app", props())
     (left,) = host_emulator.backend.apps()
@@ -346,7 +335,7 @@ def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
     assert list((tmp_path / "this machine").rglob("*.json")) == []
     host_emulator.app.clear_faults()
     with pytest.raises(HostError) as again:
-        Engine(start_host()).up("app", props())
+        Engine(on_machine()).up("app", props())
     assert "RecallAppExistsError" in again.value.last_line
     assert left["id"] in again.value.last_line
     assert [a["id"] for a in host_emulator.backend.apps()] == [left["id"]]
