@@ -39,7 +39,7 @@ from recall_provider.client import RecallClient, check_webhook_url
 from recall_provider.commandline import OneLineParser, at_least_one
 from recall_provider.errors import RecallError, RecallNotFoundError
 from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
-from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog
+from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog, iso
 from recall_provider.settings import Settings
 
 __all__ = ["main"]
@@ -71,20 +71,25 @@ def _pulumi(*args: str) -> str:
     return result.stdout
 
 
+def _stack_outputs(stack: str) -> dict[str, Any]:
+    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
+    return outputs if isinstance(outputs, dict) else {}
+
+
 def stack_app(stack: str, app: str | None) -> dict[str, Any]:
     """The id, webhook URL and checklist of one app of a stack, from its outputs."""
-    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
+    outputs = _stack_outputs(stack)
     if app is not None:
         apps = outputs.get("apps") or {}
         if app not in apps:
             raise CommandError(f"stack {stack} has no app {app!r}; it has {sorted(apps)}")
         return dict(apps[app])
-    return {k: outputs.get(k) for k in ("zoom_oauth_app_id", "webhook_url", "zoom_checklist")}
+    return {k: outputs.get(k) for k in (APP_ID_OUTPUT, "webhook_url", "zoom_checklist")}
 
 
 def stack_apps(stack: str) -> dict[str, datetime | None]:
     """Every app id of a stack, with the time of its last webhook self-check (None: unknown)."""
-    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
+    outputs = _stack_outputs(stack)
     found: dict[str, datetime | None] = {}
     for entry in (outputs, *(outputs.get("apps") or {}).values()):
         app_id = entry.get(APP_ID_OUTPUT) if isinstance(entry, dict) else None
@@ -99,7 +104,7 @@ def _time(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # a trailing Z included, since Python 3.11
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -245,7 +250,7 @@ def _table(verdicts: list[Verdict], out: TextIO) -> None:
     colour = out.isatty() and not os.environ.get("NO_COLOR")
     rows = [("STATUS", "APP ID", "CLIENT ID", "KIND", "LAST VALIDATION", "REASON")]
     for v in verdicts:
-        stamp = v.as_json()["webhook_last_validation"] or "never"
+        stamp = iso(v.app.webhook_last_validation) or "never"
         rows.append((v.status.value, v.app.id, v.app.client_id, v.app.kind, str(stamp), v.reason))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for index, row in enumerate(rows):

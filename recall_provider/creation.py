@@ -49,10 +49,13 @@ _MAX_SETTLE = 15.0
 # the pacing window (a minute or two), the POST's 429s (retried for RetryPolicy's 300 s at most)
 # and its retries' waits, with room to spare.
 _INTERRUPTED_WINDOW = timedelta(minutes=10)
-_LOOK_FIRST = (
-    "Before running `pulumi up` again, list Recall's apps for {}: adopt one that appeared "
-    "(adopt_app_id), or run `pulumi up` if there is none."
-)
+
+
+def _look_first(client_id: str) -> str:
+    return (
+        f"Before running `pulumi up` again, list Recall's apps for client id {client_id!r}: "
+        "adopt one that appeared (adopt_app_id), or run `pulumi up` if there is none."
+    )
 
 
 def adopt(client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOAuthApp:
@@ -268,7 +271,7 @@ def _reconcile(client: RecallClient, request: ZoomOAuthAppCreate, failure: Recal
             f"{failure} Recall still shows no app with client id {request.client_id!r} after "
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
             "ended",
-            hint=_LOOK_FIRST.format(f"client id {request.client_id!r}"),
+            hint=_look_first(request.client_id),
             outcome=failure.outcome,
         ) from None
     # The request is over, and two listings show it made nothing: one more POST cannot leave a
@@ -278,7 +281,7 @@ def _reconcile(client: RecallClient, request: ZoomOAuthAppCreate, failure: Recal
     except RecallError as again:
         if not _may_have_made_it(again):
             raise
-        look = _LOOK_FIRST.format(f"client id {request.client_id!r}")
+        look = _look_first(request.client_id)
         raise again.with_hint(
             f"Creating it again failed as well (the first attempt: {failure}), and this "
             f"attempt may have made the app. {look}"
@@ -302,7 +305,7 @@ def _made_by(
     except RecallError as exc:
         raise RecallError(
             f"{failure} Looking for the app afterwards failed too ({exc})",
-            hint=_LOOK_FIRST.format(f"client id {request.client_id!r}"),
+            hint=_look_first(request.client_id),
             outcome=failure.outcome,
         ) from None
     if not apps:

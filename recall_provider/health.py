@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from recall_provider import zoom
-from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppLog
+from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppLog, iso
 
 __all__ = [
     "GRACE",
@@ -68,10 +68,10 @@ class Verdict:
             "status": self.status.value,
             "reason": self.reason,
             "action": self.action,
-            "created_at": _iso(self.app.created_at),
-            "webhook_last_validation": _iso(self.app.webhook_last_validation),
+            "created_at": iso(self.app.created_at),
+            "webhook_last_validation": iso(self.app.webhook_last_validation),
             "logs": [
-                {"created_at": _iso(entry.created_at), "message": entry.message}
+                {"created_at": iso(entry.created_at), "message": entry.message}
                 for entry in self.logs
             ],
         }
@@ -104,7 +104,7 @@ def judge(
         return Verdict(
             app,
             Status.UNVALIDATED,
-            f"the last validation ({_iso(validated)}) is the provider's own self-check: Zoom "
+            f"the last validation ({iso(validated)}) is the provider's own self-check: Zoom "
             "has not validated the URL since",
             urls,
             recent,
@@ -146,7 +146,7 @@ def judge(
             app,
             Status.ERRORS,
             f"{len(window)} log entr{'y' if len(window) == 1 else 'ies'} in the last "
-            f"{_ago(LOG_WINDOW)}, the latest at {_iso(latest.created_at)}: "
+            f"{_ago(LOG_WINDOW)}, the latest at {iso(latest.created_at)}: "
             f"{_short(latest.message)}",
             "read them with `logs --app-id` and fix what they name (a wrong Secret Token "
             "is the usual one: set recall-zoom:webhookSecret to the Zoom app's)",
@@ -160,10 +160,6 @@ def _short(message: str) -> str:
     if len(one_line) <= _MESSAGE_CHARS:
         return one_line
     return one_line[: _MESSAGE_CHARS - 1] + "…"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def _ago(span: timedelta) -> str:

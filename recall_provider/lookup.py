@@ -36,8 +36,8 @@ class AppIndex:
     ) -> None:
         self._client = client
         self._clock = clock
+        # When the walk began: a complete listing is as old as its first page.
         self._walk_started = 0.0
-        self._walked_at = 0.0
         self._lock = threading.Lock()
         self._walk_lock = threading.Lock()
         self._pages: Iterator[tuple[list[ZoomOAuthApp], bool]] | None = None
@@ -85,10 +85,10 @@ class AppIndex:
     def _advance(self) -> None:
         # One page per asking create, one walker at a time: creates that ask at once take
         # their turns, so each still costs at most a page and its own lookup.
-        if self._complete and self._clock() - self._walked_at < MAX_AGE:
+        if self._complete and self._clock() - self._walk_started < MAX_AGE:
             return
         with self._walk_lock:
-            if self._complete and self._clock() - self._walked_at >= MAX_AGE:
+            if self._complete and self._clock() - self._walk_started >= MAX_AGE:
                 with self._lock:  # too old to trust: walk the workspace again
                     self._complete = False
                     self._apps = {}
@@ -107,7 +107,4 @@ class AppIndex:
                     self._apps.setdefault(app.client_id, {})[app.id] = app
                 self._complete = last
             if last:
-                # Its first page may be minutes old (a page per asking create): the listing is
-                # as old as that.
                 self._pages = None
-                self._walked_at = self._walk_started

@@ -145,11 +145,9 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            # Never for the app adopt_app_id names: its replace is refused once certain.
-            delete_before_replace="kind" in replaces
-            and same_client
-            and not adopts_another
-            and not adopts_this_app,
+            # Never with adopt_app_id: another app deletes nothing first, and the replace of
+            # the app it names is refused once certain.
+            delete_before_replace="kind" in replaces and same_client and adopt is None,
         )
 
     # -- apply ------------------------------------------------------------------------------
