@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_random as random
 import yaml
 from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
 from recall_provider.inputs import DEFAULTS, NAMES, SECRETS, config_key, trim
 from recall_provider.models import DEFAULT_KIND, canonical_app_id
+from recall_provider.placeholder import Placeholder
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
@@ -263,13 +263,10 @@ def resolve_credentials(app: AppConfig, placeholders: bool) -> RecallZoomOAuthAp
 
 def _placeholder(app_name: str, attr: str) -> pulumi.Output[str]:
     # Random but stable: kept in state, so a second `pulumi up` changes nothing.
+    name = f"{app_name}-placeholder-{attr.replace('_', '-')}"
     if attr == "client_id":
-        return random.RandomString(
-            f"{app_name}-placeholder-client-id", length=22, special=False
-        ).result
-    return random.RandomPassword(
-        f"{app_name}-placeholder-{attr.replace('_', '-')}", length=32, special=False
-    ).result
+        return Placeholder(name, 22, secret=False).result
+    return Placeholder(name, 32).result
 
 
 def main() -> None:

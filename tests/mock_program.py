@@ -30,6 +30,8 @@ _NO_PROJECT = tempfile.TemporaryDirectory(prefix="no-project-")
 
 APP_TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
 """The resource's type token (the contract's)."""
+PLACEHOLDER_TYPE = "pulumi-python:dynamic/recall:Placeholder"
+"""The type token of the emulator stacks' stand-in credentials."""
 BASE = "http://127.0.0.1:18111"
 """The Recall base URL the mocks' apps live at."""
 SELF_CHECKED_AT = "2026-01-01T00:00:00Z"
@@ -51,7 +53,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
             state["webhook_url"] = f"{BASE}/api/v2/zoom-oauth-apps/{app_id}/webhook"
             state["webhook_self_check_at"] = SELF_CHECKED_AT
             return app_id, state
-        if args.typ.startswith("random:"):
+        if args.typ == PLACEHOLDER_TYPE:
             return f"{args.name}-id", {**args.inputs, "result": f"random-{args.name}"}
         return f"{args.name}-id", dict(args.inputs)
 

@@ -25,7 +25,7 @@ CONFIG = {
 }
 SECRETS = ["my-zoom-app:clientSecret", "my-zoom-app:webhookSecret", "recall:apiKey"]
 # What only this repository's program, the emulator or the forwarder need.
-EXTRAS_ONLY = {"pulumi-random", "werkzeug", "waitress"}
+EXTRAS_ONLY = {"werkzeug", "waitress"}
 
 
 def test_the_example_program_makes_one_app_and_exports_the_contracts_outputs() -> None:

@@ -11,7 +11,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from recall_provider import cli
-from tests.mock_program import SELF_CHECKED_AT
+from tests.mock_program import PLACEHOLDER_TYPE, SELF_CHECKED_AT
 from tests.program_harness import APP_TYPE, BASE, run_program
 
 SECRET_A = "program-client-secret-aaaa1111"
@@ -39,7 +39,7 @@ def test_one_app_with_contract_outputs() -> None:
     assert rpc.unwrap_rpc_secret(inputs["client_secret"]) == SECRET_A
     assert rpc.is_rpc_secret(inputs["webhook_secret"])
     assert set(app.additionalSecretOutputs) >= {"client_secret", "webhook_secret"}
-    assert run.resources("random:index/randomPassword:RandomPassword") == []
+    assert run.resources(PLACEHOLDER_TYPE) == []
     app_id = run.outputs["zoom_oauth_app_id"]
     assert run.outputs["webhook_url"] == f"{BASE}/api/v2/zoom-oauth-apps/{app_id}/webhook"
     assert "apps" not in run.outputs
@@ -60,13 +60,19 @@ def test_account_level_kind_and_adoption_are_passed_on() -> None:
 def test_placeholders_fill_missing_credentials_as_secrets() -> None:
     run = run_program({"recall-zoom:placeholderCredentials": "true", "recall:apiUrl": BASE}, ())
     (app,) = run.resources(APP_TYPE)
-    passwords = run.resources("random:index/randomPassword:RandomPassword")
-    strings = run.resources("random:index/randomString:RandomString")
-    assert sorted(r.name for r in passwords) == [
+    placeholders = run.resources(PLACEHOLDER_TYPE)
+    assert sorted(r.name for r in placeholders) == [
+        "zoom-placeholder-client-id",
         "zoom-placeholder-client-secret",
         "zoom-placeholder-webhook-secret",
     ]
-    assert [r.name for r in strings] == ["zoom-placeholder-client-id"]
+    # Drawn once and kept in state: the secrets as secret outputs, the client id in the clear.
+    hidden = {r.name: list(r.additionalSecretOutputs) for r in placeholders}
+    assert hidden == {
+        "zoom-placeholder-client-id": [],
+        "zoom-placeholder-client-secret": ["result"],
+        "zoom-placeholder-webhook-secret": ["result"],
+    }
     inputs = run.inputs(app)
     assert rpc.is_rpc_secret(inputs["client_secret"])
     assert rpc.unwrap_rpc_secret(inputs["client_secret"]) == "random-zoom-placeholder-client-secret"
