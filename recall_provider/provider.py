@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from recall_provider import creation
+from recall_provider import creation, host_errors
 from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.creation import Origin
@@ -80,6 +82,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Read the ``recall:*`` settings; the environment fills what the stack leaves unset."""
+        # Only the host configures a provider: from now on our errors reach `pulumi` as one line.
+        host_errors.install()
         settings: Settings | _Unusable
         try:
             settings = Settings.read(req.config.get)
@@ -185,7 +189,12 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             except RecallWebhookCheckError as exc:
                 raise creation.undo_create(client, made, exc, run.journal, run.index) from None
             # The engine records the app now: this machine's record of the create is done.
-            run.journal.done(request.client_id)
+            # Unless the engine is gone: the CLI runs the host in a process group of its own
+            # (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go, RegisterProcessGroup),
+            # so a CLI killed with its group leaves the host to finish the create, and the
+            # record then tells the next `pulumi up` that the app is this resource's.
+            if _engine_alive():
+                run.journal.done(request.client_id)
         return CreateResult(app.id, outs)
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
@@ -256,6 +265,20 @@ class _Unusable:
 
     summary: str
     hint: str
+
+
+def _engine_alive() -> bool:
+    """Whether the engine that started this host still listens: the CLI passes its address
+    as a provider's last argument (pulumi/pulumi sdk/go/common/resource/plugin/
+    langruntime_plugin.go, buildArgsForNewPlugin). Without one (not run by the CLI), yes."""
+    host, sep, port = (sys.argv[-1] if len(sys.argv) > 1 else "").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return True
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def _fresh() -> RecallZoomOAuthAppProvider:
