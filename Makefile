@@ -2,7 +2,7 @@
 # targets, the Pulumi CLI).
 PYTHON ?= python3
 
-.PHONY: help up down drift outputs manifest logs health test bench emulator-start emulator-stop
+.PHONY: help up down drift outputs manifest logs health test pulumi-cli bench emulator-start emulator-stop
 
 help:           ## list these targets (the default)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ health:         ## is Zoom wired to the dev stack's apps? (python3 scripts/cli.p
 
 test:           ## the test command (what CI runs)
 	$(PYTHON) scripts/test.py
+
+pulumi-cli:     ## build the Pulumi CLI the tests run, from Go modules, into ~/.cache/recall-zoom (needs Go)
+	$(PYTHON) scripts/pulumi_cli.py build
 
 bench:          ## run the six benchmarks and print their tables (see BENCHMARKS.md)
 	$(PYTHON) scripts/benchmarks.py

@@ -4,18 +4,24 @@
 Usage: python3 scripts/test.py [pytest arguments...]
 
 Needs only Python 3.11+. Creates ./.venv when missing, (re)installs the project with its dev
-extras when pyproject.toml changed since the last install, then runs ruff (format and lint),
-mypy, import-linter (the layer rules) and pytest. Any extra arguments go to pytest. The tests run
-in parallel, one worker per CPU up to four (pytest-xdist); `-n 0` runs them in this process,
-as `--pdb` needs.
+extras when pyproject.toml changed since the last install, builds or reuses the Pulumi CLI the
+end-to-end tests run (scripts/pulumi_cli.py, where Go is on PATH), then runs ruff (format and
+lint), mypy, import-linter (the layer rules) and pytest. Any extra arguments go to pytest. The
+tests run in parallel, one worker per CPU up to four (pytest-xdist); `-n 0` runs them in this
+process, as `--pdb` needs. Where the CLI was built (or CI=true), a test that needs it and does
+not find it fails instead of skipping.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
-from _venv import BIN, PY, ensure_env, run
+from _venv import BIN, PY, ROOT, ensure_env, run
+
+sys.path.insert(0, str(ROOT))
+from tests.real_cli import REQUIRE_ENV
 
 MAX_WORKERS = 4
 
@@ -30,15 +36,32 @@ def pytest_args(given: list[str]) -> list[str]:
     return [*parallel, *([] if verbose else ["-q"]), *given]
 
 
+def pulumi_cli_env() -> dict[str, str]:
+    """Build or reuse the tests' Pulumi CLI; the environment pytest then runs with."""
+    env = dict(os.environ)
+    ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    if shutil.which("go") is None:
+        print("no `go` on PATH: the tests that run the Pulumi CLI will skip", flush=True)
+        return env
+    code = run(PY, str(ROOT / "scripts" / "pulumi_cli.py"), "build", check=False)
+    if code == 0:
+        # A test that needs the CLI now fails rather than skips when it does not find it.
+        env[REQUIRE_ENV] = "1"
+    elif ci:
+        sys.exit(f"CI: the Pulumi CLI for the tests could not be built (exit {code})")
+    return env
+
+
 def main() -> None:
     ensure_env()
+    env = pulumi_cli_env()
     run(PY, "-m", "ruff", "format", "--check", ".")
     run(PY, "-m", "ruff", "check", ".")
     run(PY, "-m", "mypy", "recall_provider", "tests", "bench", "scripts", "__main__.py")
     # Apart: a second __main__ module in the same run would clash with the first.
     run(PY, "-m", "mypy", "examples/own-program/__main__.py")
     run(BIN / "lint-imports", "--no-logo")
-    run(PY, "-m", "pytest", *pytest_args(sys.argv[1:]))
+    run(PY, "-m", "pytest", *pytest_args(sys.argv[1:]), env=env)
 
 
 if __name__ == "__main__":

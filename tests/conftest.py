@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from recall_provider.emulator import Backend, EmulatorServer
 from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost
+from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, PulumiCLI, Sandbox, find_pulumi_cli
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,3 +136,24 @@ def host_emulator(module_emulator: EmulatorServer) -> EmulatorServer:
 def engine(host: ProviderHost, host_emulator: EmulatorServer) -> Engine:
     """A fresh engine (empty state) over the module's host."""
     return Engine(host)
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> PulumiCLI:
+    """The real Pulumi CLI; without one the test skips, or fails where CI built one."""
+    found = find_pulumi_cli()
+    if found is None:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{HOW_TO_GET} ({REQUIRE_ENV} is set: the CLI was to be built)")
+        pytest.skip(HOW_TO_GET)
+    return found
+
+
+@pytest.fixture
+def sandbox(pulumi_cli: PulumiCLI, tmp_path: Path) -> Iterator[Sandbox]:
+    """The real CLI with a home and a file backend of this test's own."""
+    box = Sandbox(pulumi_cli, tmp_path / "pulumi")
+    try:
+        yield box
+    finally:
+        box.close()

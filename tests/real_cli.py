@@ -1,0 +1,204 @@
+"""The real Pulumi CLI for the end-to-end tests: found once, run in a sandbox of each test's own.
+
+``find_pulumi_cli`` looks on PATH first, then in the per-user cache that
+``scripts/pulumi_cli.py`` builds from Go modules. A ``Sandbox`` runs the CLI as README's
+commands do, with a ``PULUMI_HOME`` and a file backend inside the test's directory (nothing is
+written to the user's ``~/.pulumi``) and automatic plugin downloads off (the program needs no
+plugin but the Python dynamic host the CLI ships). Where the CLI has no
+``pulumi-language-python`` (ours cannot have one: the Go module proxy does not serve it), the
+sandbox attaches ``tests/language_server.py`` through ``PULUMI_DEBUG_LANGUAGES``; everything
+else (engine, state, secrets, the dynamic provider host) is the real CLI's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_ENV = "RECALL_ZOOM_REQUIRE_PULUMI_CLI"
+"""Set (by scripts/test.py, on a machine that built the CLI): a missing CLI fails, not skips."""
+HOW_TO_GET = (
+    "no Pulumi CLI: `make pulumi-cli` builds one for the tests (needs Go), or install the "
+    "Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/)"
+)
+PASSPHRASE = "e2e-test-passphrase"
+
+
+@dataclass(frozen=True)
+class PulumiCLI:
+    """A Pulumi CLI installation: ``pulumi`` and the plugins shipped beside it."""
+
+    bin_dir: Path
+
+    @property
+    def pulumi(self) -> Path:
+        return self.bin_dir / "pulumi"
+
+    def has(self, plugin: str) -> bool:
+        """Whether the CLI finds ``plugin`` (beside it or on PATH, as it looks)."""
+        return (self.bin_dir / plugin).is_file() or shutil.which(plugin) is not None
+
+    def version(self) -> str:
+        out = subprocess.run([self.pulumi, "version"], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+
+@cache
+def find_pulumi_cli() -> PulumiCLI | None:
+    """The CLI the tests run: PATH first, then the cache of scripts/pulumi_cli.py."""
+    on_path = shutil.which("pulumi")
+    if on_path is not None:
+        return PulumiCLI(Path(on_path).resolve().parent)
+    where = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "pulumi_cli.py"), "where"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if where.returncode != 0:
+        return None
+    return PulumiCLI(Path(where.stdout.strip()))
+
+
+@dataclass(frozen=True)
+class Result:
+    """One CLI command's outcome."""
+
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class CommandFailed(AssertionError):
+    """A command that was to succeed did not; the message holds what it printed."""
+
+
+@dataclass
+class Sandbox:
+    """What a test's commands share: the CLI, a home, a file backend, a passphrase, and (where
+    the CLI lacks the Python host) the attached language server."""
+
+    cli: PulumiCLI
+    root: Path
+    python_path: list[Path] = field(default_factory=list)
+    transcript: list[Result] = field(default_factory=list)
+    _server: subprocess.Popen[str] | None = None
+    _port: int | None = None
+
+    def __post_init__(self) -> None:
+        (self.root / "home").mkdir(parents=True, exist_ok=True)
+        (self.root / "state").mkdir(exist_ok=True)
+
+    @property
+    def backend_url(self) -> str:
+        return (self.root / "state").as_uri()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of every command: the user's, isolated from their Pulumi state."""
+        env = dict(os.environ)
+        for name in ("PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_STACK"):
+            env.pop(name, None)
+        env.update(
+            PATH=os.pathsep.join([str(self.cli.bin_dir), env.get("PATH", "")]),
+            PULUMI_HOME=str(self.root / "home"),
+            PULUMI_BACKEND_URL=self.backend_url,
+            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK="true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        )
+        if not self.cli.has("pulumi-language-python"):
+            env["PULUMI_DEBUG_LANGUAGES"] = f"python:{self.language_server()}"
+        env.update(extra)
+        return env
+
+    def language_server(self) -> int:
+        """The attached server's port, started on first use."""
+        if self._port is None:
+            paths = [str(p) for p in self.python_path]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)])}
+            self._server = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "language_server.py")],
+                stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
+            )  # fmt: skip
+            assert self._server.stdout is not None
+            self._port = int(self._server.stdout.readline())
+        return self._port
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        timeout: float = 300,
+    ) -> Result:
+        """``pulumi args`` in ``cwd``; a failure raises unless ``check`` is off."""
+        return self.command([str(self.cli.pulumi), *args], cwd=cwd, check=check, env=env,
+                            timeout=timeout)  # fmt: skip
+
+    def command(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        timeout: float = 600,
+    ) -> Result:
+        """Any command (``make up``, ``scripts/cli.py``) in the sandbox's environment."""
+        done = subprocess.run(
+            argv, cwd=cwd, env=self.env(**(env or {})), capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        result = Result(tuple(argv), done.returncode, done.stdout, done.stderr)
+        self.transcript.append(result)
+        if check and result.code != 0:
+            raise CommandFailed(
+                f"`{' '.join(argv)}` exited {result.code}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def start(self, *args: str, cwd: Path) -> subprocess.Popen[str]:
+        """``pulumi args`` in the background (its own process group, for a kill)."""
+        return subprocess.Popen(
+            [str(self.cli.pulumi), *args], cwd=cwd, env=self.env(), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        if self._server is not None:
+            os.killpg(self._server.pid, signal.SIGTERM)
+            self._server.wait(timeout=10)
+            if self._server.stdout is not None:
+                self._server.stdout.close()
+            self._server = None
+
+
+def project_copy(dest: Path, source: Path = ROOT) -> Path:
+    """This repository's program in ``dest``, its virtualenv option pointing at this
+    interpreter's (the dynamic provider host runs there, as it runs in .venv for a user)."""
+    dest.mkdir(parents=True)
+    (dest / "stacks").mkdir()
+    shutil.copy(source / "__main__.py", dest / "__main__.py")
+    text = (source / "Pulumi.yaml").read_text()
+    assert "virtualenv: .venv" in text
+    (dest / "Pulumi.yaml").write_text(
+        text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}")
+    )
+    return dest
