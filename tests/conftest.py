@@ -11,6 +11,8 @@ Loopback traffic bypasses any proxy.
 from __future__ import annotations
 
 import os
+import subprocess
+import venv
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from recall_provider.emulator import Backend, EmulatorServer
 from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory
 from tests.host_harness import Engine, ProviderHost
-from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, PulumiCLI, Sandbox, find_pulumi_cli
+from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -157,3 +159,32 @@ def sandbox(pulumi_cli: PulumiCLI, tmp_path: Path) -> Iterator[Sandbox]:
         yield box
     finally:
         box.close()
+
+
+@pytest.fixture(scope="session")
+def library_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with recall-zoom installed from this checkout as a user would
+    (not editable, no extras): its python."""
+    home = tmp_path_factory.mktemp("library-venv")
+    venv.EnvBuilder(with_pip=True).create(home)
+    python = home / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    before = sorted(p.name for p in ROOT.iterdir())
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         str(ROOT)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    if install.returncode != 0 and _unreachable(install.stderr):
+        pytest.skip(f"the package index cannot be reached: {install.stderr.strip()[-300:]}")
+    assert install.returncode == 0, install.stderr
+    assert sorted(p.name for p in ROOT.iterdir()) == before, "the build left nothing behind"
+    return python
+
+
+def _unreachable(stderr: str) -> bool:
+    return any(
+        sign in stderr
+        # The network's words only: a dependency that does not resolve is a failure.
+        for sign in ("Failed to establish a new connection", "Temporary failure in name",
+                     "Could not fetch URL", "Network is unreachable")
+    )  # fmt: skip

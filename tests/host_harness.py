@@ -5,6 +5,12 @@ CLI does) and speaks its gRPC protocol. ``Engine`` layers the engine's call sequ
 preview, up, refresh and destroy on top, with state kept like the engine keeps it: checked
 inputs and provider outputs per resource, secrets stripped before every call (the host declares
 ``acceptSecrets: False``), unknowns sent only to Check and Diff.
+
+Checked against the real CLI (tests/test_cli_e2e.py and a gRPC log of its calls): the engine
+starts a host per deployment phase (an ``up`` previews on one and updates on another; a
+``pulumi refresh`` reads on both), which ``Engine`` folds into one provider per command; a
+replacement checks the new inputs a second time, as a new resource's, before its Create; no
+call carries a timeout unless the program sets customTimeouts.
 """
 
 from __future__ import annotations
@@ -72,7 +78,8 @@ def from_struct(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[
 
 
 class HostError(Exception):
-    """The host answered an RPC with an error (its message is the provider's traceback)."""
+    """The host answered an RPC with an error: for an error of ours its one line
+    (``RecallNotFoundError: ...``), for anything else the provider's traceback."""
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.code = error.code()
@@ -217,9 +224,7 @@ class ProviderHost:
     def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         resp = self._call(
             "Create",
-            proto.CreateRequest(
-                urn=urn(name), name=name, type=TYPE, properties=to_struct(inputs), timeout=60
-            ),
+            proto.CreateRequest(urn=urn(name), name=name, type=TYPE, properties=to_struct(inputs)),
         )
         return resp.id, from_struct(resp.properties)
 
@@ -258,7 +263,6 @@ class ProviderHost:
                 olds=to_struct(olds),
                 old_inputs=to_struct(old_inputs),
                 news=to_struct(news),
-                timeout=60,
             ),
         )
         return from_struct(resp.properties)
@@ -275,7 +279,6 @@ class ProviderHost:
                 type=TYPE,
                 properties=to_struct(outputs),
                 old_inputs=to_struct(old_inputs),
-                timeout=60,
             ),
         )
 
@@ -391,13 +394,18 @@ class Engine:
         elif op == "replace":
             # The old outputs' pickle is this command's provider too: the same bytes on the CLI.
             olds = {**old.outputs, PROVIDER_KEY: props[PROVIDER_KEY]}
+            # The engine checks the new inputs again, as a new resource's (olds empty), and
+            # creates from what that Check returns.
+            fresh, failures = self.host.check(name, {}, props)
+            if failures:
+                raise CheckFailed(failures)
             if diff.delete_before_replace:
                 self.host.delete(name, old.id, olds, old.inputs)
                 del self.state[name]
-            id_, outputs = self.host.create(name, inputs)
+            id_, outputs = self.host.create(name, fresh)
             if not diff.delete_before_replace:
                 self.host.delete(name, old.id, olds, old.inputs)
-            self.state[name] = ResourceState(id_, inputs, outputs)
+            self.state[name] = ResourceState(id_, fresh, outputs)
         return Plan(op, outputs=self.state[name].outputs, diff=diff)
 
     def refresh(self, name: str) -> str:

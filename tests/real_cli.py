@@ -12,6 +12,7 @@ else (engine, state, secrets, the dynamic provider host) is the real CLI's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -146,10 +147,11 @@ class Sandbox:
         check: bool = True,
         env: dict[str, str] | None = None,
         timeout: float = 300,
+        stdin: str = "",
     ) -> Result:
         """``pulumi args`` in ``cwd``; a failure raises unless ``check`` is off."""
-        return self.command([str(self.cli.pulumi), *args], cwd=cwd, check=check, env=env,
-                            timeout=timeout)  # fmt: skip
+        argv = [str(self.cli.pulumi), *args]
+        return self.command(argv, cwd=cwd, check=check, env=env, timeout=timeout, stdin=stdin)
 
     def command(
         self,
@@ -159,11 +161,13 @@ class Sandbox:
         check: bool = True,
         env: dict[str, str] | None = None,
         timeout: float = 600,
+        stdin: str = "",
     ) -> Result:
-        """Any command (``make up``, ``scripts/cli.py``) in the sandbox's environment."""
+        """Any command (``make up``, ``scripts/cli.py``) in the sandbox's environment, with
+        ``stdin`` as its standard input (which is never a terminal)."""
         done = subprocess.run(
             argv, cwd=cwd, env=self.env(**(env or {})), capture_output=True, text=True,
-            timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+            timeout=timeout, input=stdin, check=False,
         )  # fmt: skip
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr)
         self.transcript.append(result)
@@ -181,7 +185,25 @@ class Sandbox:
             start_new_session=True,
         )  # fmt: skip
 
+    def leftovers(self) -> list[int]:
+        """Processes still running in this sandbox's environment: after a CLI was killed, the
+        provider hosts it started (the CLI runs each in a process group of its own, and the
+        Python dynamic host waits forever once its engine is gone)."""
+        mark = f"PULUMI_HOME={self.root / 'home'}".encode()
+        found = []
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue  # gone, or not ours to read
+            if mark in environ and int(entry.name) != os.getpid():
+                found.append(int(entry.name))
+        return found
+
     def close(self) -> None:
+        for pid in self.leftovers():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         if self._server is not None:
             os.killpg(self._server.pid, signal.SIGTERM)
             self._server.wait(timeout=10)

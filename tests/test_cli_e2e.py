@@ -11,6 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shlex
+import shutil
 import signal
 import sys
 import time
@@ -260,6 +263,34 @@ def test_an_up_killed_in_the_middle_of_a_create_then_up_again_makes_one_app(
     assert stack.emulator.backend.apps() == [stack.emulator.backend.get(made["id"])]
     assert stack.outputs()["zoom_oauth_app_id"] == made["id"]
     assert stack.pulumi("preview", "--refresh", "--expect-no-changes").code == 0
+    # The interrupted create stays pending in state, whatever the ups after it did, until a
+    # refresh clears it (README); with --yes it needs no terminal.
+    assert pending(stack) == ["creating"]
+    stack.pulumi("refresh", "--clear-pending-creates", "--yes")
+    assert pending(stack) == []
+    assert stack.outputs()["zoom_oauth_app_id"] == made["id"]
+
+
+def pending(stack: Stack) -> list[str]:
+    operations = stack.export()["deployment"].get("pending_operations") or []
+    return [str(op["type"]) for op in operations]
+
+
+def test_a_refresh_reads_each_app_once_per_phase(stack: Stack) -> None:
+    # The CLI starts a provider host per phase: `pulumi refresh` previews (one Read of each
+    # resource) and then refreshes (another); the drift gate reads once, and so does a
+    # refresh with --skip-preview.
+    stack.up()
+    app_path = f"/api/v2/zoom-oauth-apps/{stack.outputs()['zoom_oauth_app_id']}/"
+    for command, reads in (
+        (("refresh", "--yes"), 2),
+        (("refresh", "--yes", "--skip-preview"), 1),
+        (("preview", "--refresh", "--expect-no-changes"), 1),
+    ):
+        stack.emulator.app.clear_requests()
+        stack.pulumi(*command)
+        assert stack.emulator.app.count(method="GET", path=app_path) == reads, command
+        assert stack.emulator.app.count() == reads, command
 
 
 def test_three_apps_one_adopted_then_a_rename(stack: Stack) -> None:
@@ -371,3 +402,120 @@ def test_the_commands_that_read_a_stack_through_the_cli(stack: Stack, tmp_path: 
         assert "Traceback" not in result.output
         for secret in (API_KEY, CLIENT_SECRET, WEBHOOK_SECRET):
             assert secret not in result.output
+
+
+WALKED = (
+    "`stacks/Pulumi.prod.yaml.example` is a commented example.",
+    "From CI or a script:",
+    "## Drift gate",
+    "## Rotating secrets",
+    "### Several apps in one stack",
+    "It needs this config:",
+)
+"""Where README's blocks of `pulumi` lines start: the tests below run each of them."""
+
+
+def readme_commands(after: str) -> list[str]:
+    """The command lines of README's first ``sh`` block after the line ``after``."""
+    lines = readme_block(after, "sh").splitlines()
+    return [re.sub(r"\s+#.*$", "", line).strip() for line in lines if line.strip()]
+
+
+def as_written(box: Sandbox, project: Path, line: str, answers: dict[str, str]) -> Result:
+    """One README command line: its ``<placeholders>`` filled, a value it prompts for given on
+    standard input, and ``--yes`` for an ``up`` (README's asks at a terminal; a test has none)."""
+    for placeholder, value in answers.items():
+        if placeholder.startswith("<"):
+            line = line.replace(placeholder, value)
+    argv = shlex.split(line)
+    assert argv[0] == "pulumi", line
+    assert "<" not in line, f"a placeholder left in {line!r}"
+    stdin = ""
+    if argv[1:3] == ["config", "set"] and "--secret" in argv and len(argv) == 5:
+        stdin = answers[argv[4]]  # `pulumi config set --secret KEY` reads the value
+    if argv[1] == "up":
+        argv.append("--yes")
+    return box.run(*argv[1:], cwd=project, stdin=stdin)
+
+
+def test_readmes_stack_commands_run_as_written(
+    sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    project = project_copy(tmp_path / "project")
+    answers = {
+        "<Zoom Client ID>": CLIENT_ID,
+        "<Client ID>": "zoomClientAcme",
+        "<Client Secret>": "readme-acme-client-secret",
+        "<Secret Token>": "readme-acme-webhook-secret",
+        "recall:apiKey": API_KEY,
+        "recall-zoom:clientSecret": CLIENT_SECRET,
+        "recall-zoom:webhookSecret": WEBHOOK_SECRET,
+    }
+    real_stack = readme_commands(WALKED[0])
+    assert real_stack[0] == "pulumi stack init prod"
+    assert real_stack[-1] == "pulumi up"
+    for line in real_stack[:-1]:
+        as_written(sandbox, project, line, answers)
+    # The one line README's walkthrough lacks here: Recall is the emulator (apiUrl wins).
+    sandbox.run("config", "set", "recall:apiUrl", fresh_emulator.url, cwd=project)
+    as_written(sandbox, project, real_stack[-1], answers)
+    (app,) = fresh_emulator.backend.apps()
+    assert (app["client_id"], app["client_secret"]) == (CLIENT_ID, CLIENT_SECRET)
+
+    ci = readme_commands(WALKED[1])
+    assert as_written(sandbox, project, ci[0], answers).json()["zoom_oauth_app_id"] == app["id"]
+    assert as_written(sandbox, project, ci[1], answers).stdout.strip() == app["id"]
+    gate = readme_commands(WALKED[2])[0]
+    assert as_written(sandbox, project, gate, answers).code == 0
+
+    fresh_emulator.app.clear_requests()
+    answers["recall-zoom:webhookSecret"] = "readme-rotated-webhook-secret"
+    for line in readme_commands(WALKED[3]):
+        as_written(sandbox, project, line, answers)
+    assert [r.method for r in fresh_emulator.app.requests if "/webhook" not in r.path] == [
+        "PATCH"
+    ], "one PATCH, and the self-check of the new secret"
+    rotated = fresh_emulator.backend.get(app["id"])
+    assert rotated is not None
+    assert rotated["webhook_secret"] == answers["recall-zoom:webhookSecret"]
+
+    for line in readme_commands(WALKED[4]):
+        as_written(sandbox, project, line, answers)
+    as_written(sandbox, project, "pulumi up", answers)
+    assert sorted(a["client_id"] for a in fresh_emulator.backend.apps()) == [
+        "zoomClientAcme",
+        CLIENT_ID,
+    ]
+
+
+def test_readmes_program_of_your_own_runs_with_the_library_alone(
+    sandbox: Sandbox, fresh_emulator: EmulatorServer, library_venv: Path, tmp_path: Path
+) -> None:
+    # The example as README sets it up, its virtualenv the library installed alone: that is
+    # where the CLI runs its provider.
+    project = tmp_path / "own-program"
+    shutil.copytree(ROOT / "examples" / "own-program", project)
+    settings = (project / "Pulumi.yaml").read_text()
+    assert "virtualenv: venv" in settings
+    venv_home = library_venv.parent.parent
+    (project / "Pulumi.yaml").write_text(
+        settings.replace("virtualenv: venv", f"virtualenv: {venv_home}")
+    )
+    answers = {
+        "<Zoom Client ID>": "zoomClientOwnProgram",
+        "recall:apiKey": API_KEY,
+        "my-zoom-app:clientSecret": CLIENT_SECRET,
+        "my-zoom-app:webhookSecret": WEBHOOK_SECRET,
+    }
+    lines = readme_commands(WALKED[5])
+    assert lines[0] == "cd examples/own-program"
+    for line in lines[1:-1]:
+        as_written(sandbox, project, line, answers)
+    sandbox.run("config", "set", "recall:apiUrl", fresh_emulator.url, cwd=project)
+    as_written(sandbox, project, lines[-1], answers)
+    (app,) = fresh_emulator.backend.apps()
+    assert app["client_id"] == "zoomClientOwnProgram"
+    outputs = sandbox.run("stack", "output", "--json", cwd=project).json()
+    assert outputs["zoom_oauth_app_id"] == app["id"]
+    sandbox.run("destroy", "--yes", cwd=project)
+    assert fresh_emulator.backend.apps() == []

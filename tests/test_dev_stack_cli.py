@@ -100,6 +100,13 @@ def test_make_up_twice_outputs_drift_down_from_a_fresh_clone(
 
         assert printed_outputs(make("outputs").stdout) == outputs
         assert make("drift").code == 0
+        make("manifest")
+        assert outputs["webhook_url"] in (clone / "zoom-manifest.json").read_text()
+        assert make("logs").code == 0
+        # Zoom never validated the dev app (only the self-check did): a finding, not a crash.
+        health = sandbox.command(["make", "health"], cwd=clone, env=env, check=False)
+        assert app["id"] in health.stdout, health.output
+        assert "Traceback" not in health.output
 
         make("down")
         assert not port_taken(18111), "make down stops the emulator"

@@ -231,6 +231,9 @@ def test_update_of_a_vanished_app_tells_the_user_to_refresh(
     assert "RecallNotFoundError" in info.value.last_line
     assert "pulumi refresh" in info.value.last_line
     assert "client-secret-host-0002" not in info.value.details
+    # What `pulumi up` prints: the error's one line, not the host's traceback of it.
+    assert info.value.details.startswith("RecallNotFoundError: ")
+    assert "\n" not in info.value.details.strip()
 
 
 def test_destroy_deletes_and_tolerates_an_already_deleted_app(

@@ -24,6 +24,9 @@ SDK = importlib.metadata.version("pulumi")
 
 
 def load_script() -> ModuleType:
+    # As `python3 scripts/pulumi_cli.py` runs: its folder first on the path (for _venv).
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("pulumi_cli_script", SCRIPT)
     assert spec is not None
     assert spec.loader is not None

@@ -2,9 +2,10 @@
 
 Each `make` line names a target of the Makefile; each `python3 scripts/...` line names a script
 whose command (and subcommand) accepts every option the line gives, asked as a user would, with
-the system's python3 and no virtualenv activated. Lines of the Pulumi CLI, which is not on this
-machine, are left to the lifecycle test; `pip install` lines to tests/test_library.py; a shell
-script's own lines (for, done, exit) hold no command.
+the system's python3 and no virtualenv activated. Lines of the Pulumi CLI run as written through
+the real CLI in tests/test_cli_e2e.py (every one of them lies in a block it walks); `pip
+install` lines are left to tests/test_library.py; a shell script's own lines (for, done, exit)
+hold no command.
 """
 
 from __future__ import annotations
@@ -111,3 +112,12 @@ def test_every_script_line_uses_options_its_command_knows(line: str) -> None:
     shown = help_of(script, subcommand)
     for option in (w for w in rest if w.startswith("-")):
         assert re.search(rf"(^|[\s,\[]){re.escape(option)}\b", shown), f"{line}: {option}?"
+
+
+def test_every_pulumi_line_is_run_by_the_end_to_end_walk() -> None:
+    from tests.test_cli_e2e import WALKED, readme_commands
+
+    walked = {line for after in WALKED for line in readme_commands(after)}
+    pulumi = [line for line in LINES if words(line)[0] == "pulumi"]
+    assert pulumi
+    assert [line for line in pulumi if re.sub(r"\s+#.*$", "", line) not in walked] == []
