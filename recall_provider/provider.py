@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from recall_provider import creation, host_errors
+from recall_provider import creation, dynamic_host
 from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.creation import Origin
@@ -82,8 +80,8 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Read the ``recall:*`` settings; the environment fills what the stack leaves unset."""
-        # Only the host configures a provider: from now on our errors reach `pulumi` as one line.
-        host_errors.install()
+        # In the host, our errors from now on reach `pulumi` as one line, not a traceback.
+        dynamic_host.install_one_line_errors()
         settings: Settings | _Unusable
         try:
             settings = Settings.read(req.config.get)
@@ -193,7 +191,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             # (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go, RegisterProcessGroup),
             # so a CLI killed with its group leaves the host to finish the create, and the
             # record then tells the next `pulumi up` that the app is this resource's.
-            if _engine_alive():
+            if dynamic_host.engine_alive():
                 run.journal.done(request.client_id)
         return CreateResult(app.id, outs)
 
@@ -265,20 +263,6 @@ class _Unusable:
 
     summary: str
     hint: str
-
-
-def _engine_alive() -> bool:
-    """Whether the engine that started this host still listens: the CLI passes its address
-    as a provider's last argument (pulumi/pulumi sdk/go/common/resource/plugin/
-    langruntime_plugin.go, buildArgsForNewPlugin). Without one (not run by the CLI), yes."""
-    host, sep, port = (sys.argv[-1] if len(sys.argv) > 1 else "").rpartition(":")
-    if not sep or not host or not port.isdigit():
-        return True
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def _fresh() -> RecallZoomOAuthAppProvider:

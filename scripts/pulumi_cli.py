@@ -36,11 +36,13 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import IO, Any
 
 from _venv import PY, ensure_env
 
@@ -147,24 +149,59 @@ _REFUSED = re.compile(
 
 
 def go(*args: str, cwd: Path, echo: bool = False) -> str:
-    """Run ``go args`` in ``cwd``; its output when it succeeds, else one line saying why."""
+    """Run ``go args`` in ``cwd``; what it printed on stdout when it succeeds, else one line
+    saying why (stderr, where go reports progress and errors, is kept apart)."""
     process = subprocess.Popen(  # noqa: S603 - the go command
         ["go", *args],  # noqa: S607 - whichever go the user has on PATH
         cwd=cwd,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "GOFLAGS": os.environ.get("GOFLAGS", "") + " -mod=mod"},
     )
     assert process.stdout is not None
-    lines: list[str] = []
-    for line in process.stdout:
-        lines.append(line.rstrip("\n"))
+    assert process.stderr is not None
+    errors: list[str] = []
+    done = threading.Event()
+    if echo:
+        # A compile says nothing for minutes: say that it goes on.
+        threading.Thread(target=_heartbeat, args=(args[0], done), daemon=True).start()
+    reader = threading.Thread(target=_read_errors, args=(process.stderr, errors, echo))
+    reader.start()
+    try:
+        out = process.stdout.read()
+        code = process.wait()
+        reader.join()
+    finally:
+        done.set()
+    if code != 0:
+        raise BuildError(why_go_failed(args, "\n".join(errors) + "\n" + out))
+    return out
+
+
+def _read_errors(stream: IO[str], into: list[str], echo: bool) -> None:
+    for line in stream:
+        into.append(line.rstrip("\n"))
         if echo and line.startswith("go: downloading"):
             say(f"  {line.rstrip()}")
-    if process.wait() != 0:
-        raise BuildError(why_go_failed(args, "\n".join(lines)))
-    return "\n".join(lines)
+
+
+def go_json(*args: str, cwd: Path) -> dict[str, Any]:
+    """``go args`` whose answer is one JSON object (``-json``)."""
+    out = go(*args, cwd=cwd)
+    try:
+        found = json.loads(out)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise BuildError(f"`go {' '.join(args[:2])}` answered no JSON object: {out[:200]!r}")
+    return found
+
+
+def _heartbeat(verb: str, done: threading.Event, every: float = 30.0) -> None:
+    started = time.monotonic()
+    while not done.wait(every):
+        say(f"  go {verb}: still at it ({time.monotonic() - started:.0f} s)")
 
 
 def why_go_failed(args: tuple[str, ...], output: str) -> str:
@@ -188,37 +225,25 @@ def _unescape(path: str) -> str:
     return re.sub(r"!([a-z])", lambda m: m.group(1).upper(), path)
 
 
-def module_info(module: str, query: str, cwd: Path) -> dict[str, str]:
-    """What the proxy says of ``module@query`` (its canonical version and time)."""
-    info = json.loads(go("list", "-m", "-json", f"{module}@{query}", cwd=cwd))
-    return {"Version": str(info["Version"]), "Time": str(info.get("Time", ""))}
-
-
 def resolve_version(component: Component, sdk: str, scratch: Path) -> str:
     """The version of the component's module that belongs to SDK release ``sdk``."""
     if component.module.startswith(f"{PULUMI_REPO}/") and component.tagged:
         return f"v{sdk}"  # pkg and sdk are tagged with the release's version
     if component.tagged:
-        return module_info(component.module, "latest", scratch)["Version"]
-    # Untagged: the release commit's pseudo-version, the newest the proxy lists at or before
-    # the release's own time.
-    release_time = module_info(SDK_MODULE, f"v{sdk}", scratch)["Time"]
-    listed = json.loads(go("list", "-m", "-versions", "-json", component.module, cwd=scratch))
-    chosen = release_pseudo_version(listed.get("Versions") or [], release_time)
-    if chosen is None:
-        raise BuildError(f"the Go module proxy lists no version of {component.module} by v{sdk}")
-    return chosen
-
-
-_PSEUDO = re.compile(r"-(?:0\.)?(\d{14})-[0-9a-f]{12}$")
-
-
-def release_pseudo_version(versions: list[str], release_time: str) -> str | None:
-    """The newest pseudo-version stamped at or before ``release_time`` (RFC 3339, UTC)."""
-    cutoff = re.sub(r"\D", "", release_time)[:14]
-    stamped = [(m.group(1), v) for v in versions if (m := _PSEUDO.search(v))]
-    eligible = [pair for pair in stamped if pair[0] <= cutoff]
-    return max(eligible)[1] if eligible else None
+        latest = go_json("list", "-m", "-json", f"{component.module}@latest", cwd=scratch)
+        return str(latest["Version"])
+    # Untagged: the release commit's pseudo-version, which the proxy gives for the commit the
+    # release's tag names (when its answer says which commit that is).
+    go("list", "-m", "-versions", component.module, cwd=scratch)  # a refused module: says so
+    release = go_json("mod", "download", "-json", f"{SDK_MODULE}@v{sdk}", cwd=scratch)
+    commit = (release.get("Origin") or {}).get("Hash")
+    if not commit:
+        raise BuildError(
+            f"the Go module proxy names no commit for {SDK_MODULE}@v{sdk}, so the release "
+            f"commit's version of {component.module} cannot be known"
+        )
+    pseudo = go_json("list", "-m", "-json", f"{component.module}@{commit}", cwd=scratch)
+    return str(pseudo["Version"])
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -247,10 +272,8 @@ def build_component(component: Component, version: str, home: Path) -> None:
     source = home / "src" / component.name
     source.mkdir(parents=True, exist_ok=True)
     if component.copy:
-        found = json.loads(
-            go("mod", "download", "-json", f"{component.module}@{version}", cwd=source)
-        )
-        shutil.copyfile(Path(found["Dir"]) / component.package, partial)
+        found = go_json("mod", "download", "-json", f"{component.module}@{version}", cwd=source)
+        shutil.copyfile(Path(str(found["Dir"])) / component.package, partial)
         partial.chmod(0o755)
     else:
         # A tools module of our own: the release's go.mod `replace`s do not apply to a module
@@ -270,7 +293,7 @@ def build_component(component: Component, version: str, home: Path) -> None:
         say(f"  go build {component.package} (a few minutes the first time)")
         go(
             "build", "-trimpath", "-tags", BUILD_TAGS, "-ldflags", ldflags,
-            "-o", str(partial), component.package, cwd=source,
+            "-o", str(partial), component.package, cwd=source, echo=True,
         )  # fmt: skip
     partial.replace(target)
 
@@ -318,7 +341,10 @@ def ensure(component: Component, sdk: str, home: Path) -> str | None:
         say(f"{component.name} {version}: building")
         build_component(component, version, home)
     except BuildError as exc:
-        write_stamp(home, component, refused_at=time.time(), why=str(exc))
+        # Only an optional module the proxy refused is left alone for a while; anything else
+        # (a required one, a network fault, a compile error) is tried again next time.
+        if not component.required and str(exc).startswith("the Go module proxy"):
+            write_stamp(home, component, refused_at=time.time(), why=str(exc))
         return str(exc)
     write_stamp(home, component, built=recipe(component, version), version=version)
     return None
@@ -384,8 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         metavar="NAME[,NAME...]",
-        help="build only these components (pulumi, pulumi-resource-pulumi-python, "
-        "pulumi-language-yaml, pulumi-language-python, pulumi-language-nodejs)",
+        help=f"build only these components ({', '.join(c.name for c in components())})",
     )
     args = parser.parse_args(argv)
     if args.command == "where":

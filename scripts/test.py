@@ -40,8 +40,14 @@ def pulumi_cli_env() -> dict[str, str]:
     """Build or reuse the tests' Pulumi CLI; the environment pytest then runs with."""
     env = dict(os.environ)
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    if ci:
+        # CI has Go (and builds the CLI below): a test that needs the CLI must run there.
+        env[REQUIRE_ENV] = "1"
     if shutil.which("go") is None:
-        print("no `go` on PATH: the tests that run the Pulumi CLI will skip", flush=True)
+        print(
+            "no `go` on PATH: the tests that run the Pulumi CLI use one on PATH, or skip",
+            flush=True,
+        )
         return env
     code = run(PY, str(ROOT / "scripts" / "pulumi_cli.py"), "build", check=False)
     if code == 0:

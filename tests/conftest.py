@@ -22,7 +22,7 @@ import pytest
 from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.emulator import Backend, EmulatorServer
 from recall_provider.journal import STATE_DIR_ENV
-from tests.helpers import EmulatorFactory
+from tests.helpers import EmulatorFactory, unreachable
 from tests.host_harness import Engine, ProviderHost
 from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli
 
@@ -140,6 +140,15 @@ def engine(host: ProviderHost, host_emulator: EmulatorServer) -> Engine:
     return Engine(host)
 
 
+def pytest_report_header() -> str:
+    """Which Pulumi CLI the end-to-end tests run (PATH first, then the tests' build)."""
+    found = find_pulumi_cli()
+    if found is None:
+        return f"pulumi CLI: none ({HOW_TO_GET})"
+    host = "its own" if found.has("pulumi-language-python") else "tests/language_server.py"
+    return f"pulumi CLI: {found.pulumi} ({found.version()}; Python programs run by {host})"
+
+
 @pytest.fixture(scope="session")
 def pulumi_cli() -> PulumiCLI:
     """The real Pulumi CLI; without one the test skips, or fails where CI built one."""
@@ -169,22 +178,16 @@ def library_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=True).create(home)
     python = home / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     before = sorted(p.name for p in ROOT.iterdir())
+    # pip's cache of the test run's own, not the user's.
+    pip_cache = tmp_path_factory.mktemp("pip-cache")
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          str(ROOT)],
         capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "PIP_CACHE_DIR": str(pip_cache)},
     )  # fmt: skip
-    if install.returncode != 0 and _unreachable(install.stderr):
+    if install.returncode != 0 and unreachable(install.stderr):
         pytest.skip(f"the package index cannot be reached: {install.stderr.strip()[-300:]}")
     assert install.returncode == 0, install.stderr
     assert sorted(p.name for p in ROOT.iterdir()) == before, "the build left nothing behind"
     return python
-
-
-def _unreachable(stderr: str) -> bool:
-    return any(
-        sign in stderr
-        # The network's words only: a dependency that does not resolve is a failure.
-        for sign in ("Failed to establish a new connection", "Temporary failure in name",
-                     "Could not fetch URL", "Network is unreachable")
-    )  # fmt: skip

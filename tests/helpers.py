@@ -30,6 +30,16 @@ EmulatorFactory = Callable[..., EmulatorServer]
 """Starts an emulator: ``factory(backend)`` or ``factory(**backend_kwargs)``."""
 
 
+def unreachable(printed: str) -> bool:
+    """Whether pip failed for want of the package index (the network's words only: a
+    dependency that does not resolve is a failure)."""
+    return any(
+        sign in printed
+        for sign in ("Failed to establish a new connection", "Temporary failure in name",
+                     "Could not fetch URL", "Network is unreachable")
+    )  # fmt: skip
+
+
 def make_app(emulator: EmulatorServer, **fields: str) -> dict[str, Any]:
     """An app made outside Pulumi (by curl or the dashboard), as Recall stores it."""
     body = {

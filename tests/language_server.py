@@ -8,11 +8,12 @@ CLI's ``PULUMI_DEBUG_LANGUAGES=python:<port>`` attach (``Handshake``, which hand
 engine's address), running the project's ``__main__.py`` as the real host's runner does
 (``runpy`` as ``__main__``, in the program's directory).
 
-What differs from the real host, and so is not tested through it: the program runs in this
-server's interpreter (not the project's virtualenv; the dynamic provider host still runs in
-the virtualenv, started by the CLI's own shim), every run of one command shares this process
-(the real host starts a process per run), and the host's plugin discovery from installed
-packages is skipped (GetRequiredPlugins answers none: the program needs no plugin).
+What differs from the real host, and so is not tested through it: the program runs in the
+interpreter this server was started with (the tests start it with the project's virtualenv's
+where they can; the dynamic provider host always runs in the virtualenv, started by the CLI's
+own shim), every run shares this process (the real host starts a process per run), and the
+host's plugin discovery from installed packages is skipped (GetRequiredPlugins answers none:
+the program needs no plugin).
 
 Usage: ``python tests/language_server.py`` prints the port on its first line, then serves until
 it is killed.
@@ -58,6 +59,8 @@ class AttachableLanguageServer(LanguageServer):
         """Run the program the CLI names, with the engine address where the SDK looks for it."""
         if request.info.program_directory:
             self.program_directory = request.info.program_directory
+        # The program runs where the CLI says (the project), as the real host runs it.
+        os.chdir(request.pwd or self.program_directory)
         del request.args[:]
         request.args.append(self.engine_address)
         return super().Run(request, context)

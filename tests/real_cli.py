@@ -19,10 +19,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_ENV = "RECALL_ZOOM_REQUIRE_PULUMI_CLI"
@@ -96,7 +97,10 @@ class Sandbox:
 
     cli: PulumiCLI
     root: Path
+    python: Path = Path(sys.executable)
+    """The interpreter of the attached language server: the program runs in it."""
     python_path: list[Path] = field(default_factory=list)
+    """Folders the program imports from before that interpreter's own packages."""
     transcript: list[Result] = field(default_factory=list)
     _server: subprocess.Popen[str] | None = None
     _port: int | None = None
@@ -121,6 +125,8 @@ class Sandbox:
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+            # A virtualenv that a command makes (make up) fills pip's cache of the test's own.
+            PIP_CACHE_DIR=str(self.root / "pip-cache"),
         )
         if not self.cli.has("pulumi-language-python"):
             env["PULUMI_DEBUG_LANGUAGES"] = f"python:{self.language_server()}"
@@ -130,14 +136,16 @@ class Sandbox:
     def language_server(self) -> int:
         """The attached server's port, started on first use."""
         if self._port is None:
-            paths = [str(p) for p in self.python_path]
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)])}
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, self.python_path))}
             self._server = subprocess.Popen(
-                [sys.executable, str(ROOT / "tests" / "language_server.py")],
+                [str(self.python), str(ROOT / "tests" / "language_server.py")],
                 stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
             )  # fmt: skip
             assert self._server.stdout is not None
             self._port = int(self._server.stdout.readline())
+            # What the program prints goes on to a file: a full pipe would stall it.
+            log = self.root / "language-server.log"
+            threading.Thread(target=_drain, args=(self._server.stdout, log), daemon=True).start()
         return self._port
 
     def run(
@@ -210,6 +218,12 @@ class Sandbox:
             if self._server.stdout is not None:
                 self._server.stdout.close()
             self._server = None
+
+
+def _drain(stream: IO[str], into: Path) -> None:
+    with into.open("a") as out:
+        for line in stream:
+            out.write(line)
 
 
 def project_copy(dest: Path, source: Path = ROOT) -> Path:

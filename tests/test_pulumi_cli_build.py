@@ -155,16 +155,31 @@ def test_a_changed_recipe_builds_again(tmp_path: Path) -> None:
     assert script.up_to_date(home, pulumi)
 
 
-def test_the_release_commit_is_the_newest_pseudo_version_by_the_release() -> None:
-    versions = [
-        "v3.0.0-20260820101010-aaaaaaaaaaaa",
-        "v3.0.0-20260828095000-bbbbbbbbbbbb",
-        "v3.0.0-20260828095200-cccccccccccc",
-        "v3.1.0",
-    ]
-    chosen = script.release_pseudo_version(versions, "2026-08-28T09:51:27Z")
-    assert chosen == "v3.0.0-20260828095000-bbbbbbbbbbbb"
-    assert script.release_pseudo_version(versions[2:], "2026-08-28T09:51:27Z") is None
+def test_a_required_component_that_failed_is_tried_again(
+    tmp_path: Path, refusing_proxy: str
+) -> None:
+    if subprocess.run(["go", "version"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("no `go` on PATH")
+    env = own_env(tmp_path, GOPROXY=refusing_proxy, GOFLAGS="-modcacherw")
+    for _ in range(2):
+        again = run_script("build", "--only", "pulumi", env=env)
+        assert again.returncode == 1
+        assert "the Go module proxy refuses" in again.stderr, "asked, not remembered"
+    home = tmp_path / "cache" / "pulumi-cli" / f"v{SDK}"
+    assert not (home / "stamps" / "pulumi.json").exists()
+
+
+def test_an_answer_of_go_that_is_not_json_is_one_line(tmp_path: Path) -> None:
+    fake_go = tmp_path / "fake-bin" / "go"
+    fake_go.parent.mkdir()
+    fake_go.write_text("#!/bin/sh\necho 'go: downloading go1.25.1' >&2\necho 'no json'\n")
+    fake_go.chmod(0o755)
+    env = own_env(tmp_path, PATH=f"{fake_go.parent}{os.pathsep}{os.environ['PATH']}")
+    result = run_script("build", "--only", "pulumi-resource-pulumi-python", env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if "not built" in x]
+    assert "answered no JSON object" in line
 
 
 @pytest.mark.parametrize(
