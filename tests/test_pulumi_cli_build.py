@@ -85,6 +85,13 @@ def own_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def refused_env(tmp_path: Path, proxy: str) -> dict[str, str]:
+    """The real go, asking only ``proxy`` (and skipping where there is no go)."""
+    if subprocess.run(["go", "version"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("no `go` on PATH")
+    return own_env(tmp_path, GOPROXY=proxy, GOFLAGS="-modcacherw")
+
+
 def test_without_go_it_says_so_in_one_line(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
@@ -98,9 +105,7 @@ def test_without_go_it_says_so_in_one_line(tmp_path: Path) -> None:
 def test_a_module_the_proxy_refuses_is_named_in_one_line(
     tmp_path: Path, refusing_proxy: str
 ) -> None:
-    if subprocess.run(["go", "version"], capture_output=True, check=False).returncode != 0:
-        pytest.skip("no `go` on PATH")
-    env = own_env(tmp_path, GOPROXY=refusing_proxy, GOFLAGS="-modcacherw")
+    env = refused_env(tmp_path, refusing_proxy)
     result = run_script("build", "--only", "pulumi", env=env)
     assert result.returncode == 1, result.stderr
     (line,) = [x for x in result.stderr.splitlines() if "not built" in x]
@@ -158,9 +163,7 @@ def test_a_changed_recipe_builds_again(tmp_path: Path) -> None:
 def test_a_required_component_that_failed_is_tried_again(
     tmp_path: Path, refusing_proxy: str
 ) -> None:
-    if subprocess.run(["go", "version"], capture_output=True, check=False).returncode != 0:
-        pytest.skip("no `go` on PATH")
-    env = own_env(tmp_path, GOPROXY=refusing_proxy, GOFLAGS="-modcacherw")
+    env = refused_env(tmp_path, refusing_proxy)
     for _ in range(2):
         again = run_script("build", "--only", "pulumi", env=env)
         assert again.returncode == 1
