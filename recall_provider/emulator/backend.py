@@ -55,7 +55,9 @@ class Backend:
         self.page_size = page_size
         self.secrets_in_responses = secrets_in_responses
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
-        if self.state_file is not None and self.state_file.exists():
+        if self.state_file is not None:
+            # No exists() first: load_state answers a missing file with an empty state, and a
+            # path it cannot look at (too long, not searchable) with its one-line error.
             apps, self._logs = load_state(self.state_file)
             self._apps = {app["id"]: app for app in apps}
             self._clock.catch_up(record["created_at"] for record in (*apps, *self._logs))

@@ -23,6 +23,31 @@ def parse_time(text: str) -> datetime:
     return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
 
 
+# How far ahead of this machine's clock a saved time may be: far enough for a clock set back
+# since the time was written (an NTP step, local time taken for UTC), not for a made-up date,
+# after which the clock would answer every later time, or overflow the calendar's end.
+LEEWAY = timedelta(days=1)
+
+
+def check_time(value: object) -> datetime:
+    """``value`` back as an aware UTC datetime if it is a time exactly as the API prints it and
+    one this clock could have answered (at most LEEWAY ahead of now); ValueError saying why
+    otherwise."""
+    try:
+        moment = parse_time(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    # A round trip, not just a parse: strptime also takes what the API never prints (one-digit
+    # fields, years before 1000), and times are ordered as strings of the printed form.
+    if moment is None or format_time(moment) != value:
+        example = format_time(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+        raise ValueError(f"not a time as the API prints it (like {example})")
+    latest = datetime.now(UTC) + LEEWAY
+    if moment > latest:
+        raise ValueError(f"later than this machine's clock allows ({format_time(latest)})")
+    return moment
+
+
 class Clock:
     """Strictly increasing timestamps in the API's format."""
 

@@ -42,4 +42,9 @@ class NotFound(EmulatorError):
 
 
 class StateFileError(Exception):
-    """The state file exists but cannot be loaded."""
+    """The state file exists but cannot be loaded: one line, whatever the file holds."""
+
+    def __init__(self, message: str) -> None:
+        # The message quotes a hand-edited file (and its path): none of it may break the line
+        # or reach a terminal as a control sequence.
+        super().__init__("".join(c if c.isprintable() else ascii(c)[1:-1] for c in message))

@@ -1,0 +1,135 @@
+"""Files written in shared places: never through a link we did not make, never into a file
+that is not a regular file of this user.
+
+A planted symbolic link at a path we write (a pacing window, a create record, a lock, the
+emulator's state, a manifest) would otherwise make us overwrite its target, or create the
+target of a dangling one. Every writer of the product opens its files through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import filelock
+
+if sys.platform != "win32":
+    import fcntl
+
+__all__ = ["UnsafeFileError", "exclusive_lock", "open_for_update", "read_own", "replace_file"]
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+_POLL = 0.05
+
+
+class UnsafeFileError(OSError):
+    """A path to write is a link, not a regular file, or another user's: refused."""
+
+
+def _refuse_unless_ours(info: os.stat_result, path: Path) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeFileError(f"{path} is a symbolic link: refused")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeFileError(f"{path} is not a regular file: refused")
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        raise UnsafeFileError(f"{path} belongs to another user: refused")
+
+
+def open_for_update(path: Path, mode: int = 0o600) -> int:
+    """A descriptor open read-write on ``path``, made when missing (with ``mode``); a link, a
+    file that is not regular or one of another user is refused with ``UnsafeFileError``."""
+    flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFileError(f"{path} is a symbolic link: refused") from None
+        raise
+    try:
+        _refuse_unless_ours(os.fstat(fd), path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_own(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file of this user reached without a link (what a
+    planted link points at is no file of ours; a FIFO is refused, not waited on)."""
+    flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFileError(f"{path} is a symbolic link: refused") from None
+        raise
+    with os.fdopen(fd, "rb") as file:
+        _refuse_unless_ours(os.fstat(file.fileno()), path)
+        return file.read()
+
+
+def replace_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Put ``data`` at ``path`` whole or not at all (a new file beside it, then a rename),
+    refusing a ``path`` that exists as a link, a file that is not regular or another user's."""
+    with contextlib.suppress(FileNotFoundError):
+        _refuse_unless_ours(os.lstat(path), path)
+    # mkstemp creates its file exclusively: it never opens what a link points at.
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, timeout: float) -> Iterator[bool]:
+    """Hold this machine's lock ``path`` (a file of its own, never followed through a link),
+    waiting at most ``timeout`` seconds; yields whether it had to wait. ``TimeoutError`` when
+    it is not had in time."""
+    if sys.platform == "win32":  # pragma: no cover - no flock: filelock's lock, as before
+        lock = filelock.FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+            had_to_wait = False
+        except filelock.Timeout:
+            had_to_wait = True
+            try:
+                lock.acquire(timeout=timeout)
+            except filelock.Timeout:
+                raise TimeoutError(f"{path} is held by another process") from None
+        try:
+            yield had_to_wait
+        finally:
+            lock.release()
+        return
+    fd = open_for_update(path)
+    try:
+        waited = False
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = True
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"{path} is held by another process") from None
+                time.sleep(_POLL)
+        yield waited
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
