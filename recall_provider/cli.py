@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from recall_provider import zoom
-from recall_provider.client import RecallClient, check_webhook_url
-from recall_provider.commandline import OneLineParser, at_least_one
+from recall_provider.client import RecallClient, check_webhook_url, resolve_base_url
+from recall_provider.commandline import OneLineParser, at_least_one, for_terminal
 from recall_provider.errors import RecallError, RecallNotFoundError
+from recall_provider.files import replace_file
 from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
 from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog, iso
 from recall_provider.settings import Settings
@@ -137,16 +138,19 @@ def manifest_command(args: argparse.Namespace) -> None:
         checklist = found.get("zoom_checklist") or {}
         kind = kind or ("account_level" if checklist.get("app_type") == "admin-managed" else None)
         style = style or _scope_style(checklist, kind or DEFAULT_KIND)
-    if not url:
+    if not isinstance(url, str) or not url:
         raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
-    manifest = zoom.manifest(kind or DEFAULT_KIND, check_webhook_url(url), style or "granular")
+    setting = "--webhook-url" if args.webhook_url else f"stack {args.stack}'s webhook_url"
+    webhook = check_webhook_url(url, setting)
+    manifest = zoom.manifest(kind or DEFAULT_KIND, webhook, style or "granular")
     text = json.dumps(manifest, indent=2) + "\n"
     if args.output:
         try:
-            Path(args.output).write_text(text)
+            # Replaced whole, and never through a link planted where the file goes.
+            replace_file(Path(args.output), text.encode(), mode=0o644)
         except OSError as exc:
             raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote the Zoom manifest fragment to {args.output}")
+        print(for_terminal(f"wrote the Zoom manifest fragment to {args.output}"))
     else:
         sys.stdout.write(text)
 
@@ -160,6 +164,8 @@ def command_settings(stack: str | None, api_url: str | None) -> Settings:
             return api_url
         return _stack_setting(stack, key) if stack else None
 
+    if api_url:
+        resolve_base_url(api_url=api_url, setting="--api-url")  # an error names the option
     return Settings.read(lookup)
 
 
@@ -177,12 +183,14 @@ def logs_command(args: argparse.Namespace) -> None:
                 f"Recall has no app {app_id} (in this workspace and region); check the id, "
                 "the API key and recall:region or RECALL_REGION"
             ) from None
-        entries = list(itertools.islice(client.list_app_logs(app_id), args.limit))
+        entries = _redacted(
+            client, list(itertools.islice(client.list_app_logs(app_id), args.limit))
+        )
     if not entries:
-        print(f"no Recall logs for app {app_id}")
+        print(for_terminal(f"no Recall logs for app {app_id}"))
     for entry in entries:
         stamp = entry.created_at.isoformat() if entry.created_at else "-"
-        print(f"{stamp}  {entry.message}")
+        print(for_terminal(f"{stamp}  {entry.message}"))
 
 
 def health_command(args: argparse.Namespace) -> None:
@@ -237,7 +245,9 @@ def _by_app(entries: Iterable[ZoomOAuthAppLog]) -> dict[str, list[ZoomOAuthAppLo
 
 
 def _redacted(client: RecallClient, entries: list[ZoomOAuthAppLog]) -> list[ZoomOAuthAppLog]:
-    # Recall's messages may quote what it was sent; no secret the client knows is shown.
+    # Recall's messages may quote what it was sent; no secret the client knows is shown. Every
+    # command that shows them reads them through here, after the apps (whose secrets Recall
+    # may show) were read.
     return [e.model_copy(update={"message": client.redact(e.message)}) for e in entries]
 
 
@@ -248,10 +258,14 @@ def _table(verdicts: list[Verdict], out: TextIO) -> None:
     """An aligned table, a line of what to do under each app that is not ok; colour only on
     a terminal (and not with NO_COLOR set)."""
     colour = out.isatty() and not os.environ.get("NO_COLOR")
-    rows = [("STATUS", "APP ID", "CLIENT ID", "KIND", "LAST VALIDATION", "REASON")]
+    rows: list[tuple[str, ...]] = [
+        ("STATUS", "APP ID", "CLIENT ID", "KIND", "LAST VALIDATION", "REASON")
+    ]
     for v in verdicts:
         stamp = iso(v.app.webhook_last_validation) or "never"
-        rows.append((v.status.value, v.app.id, v.app.client_id, v.app.kind, str(stamp), v.reason))
+        shown = (v.status.value, v.app.id, v.app.client_id, v.app.kind, str(stamp), v.reason)
+        # Escaped before the widths are measured, so that the columns hold.
+        rows.append(tuple(for_terminal(cell) for cell in shown))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for index, row in enumerate(rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -260,7 +274,7 @@ def _table(verdicts: list[Verdict], out: TextIO) -> None:
             cells[0] = f"\033[{code}m{cells[0]}\033[0m"
         out.write("  ".join([*cells, row[5]]).rstrip() + "\n")
         if index and verdicts[index - 1].action:
-            out.write(f"{' ' * (widths[0] + 2)}-> {verdicts[index - 1].action}\n")
+            out.write(f"{' ' * (widths[0] + 2)}-> {for_terminal(verdicts[index - 1].action)}\n")
     if not verdicts:
         out.write("no apps\n")
 
@@ -361,10 +375,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.run(args)
     except (CommandError, RecallError) as exc:
+        # Recall's words and Pulumi's may be in it.
+        line = for_terminal(f"error: {exc}")
         failure = getattr(args, "failure", 1)
         if failure == 1:
-            sys.exit(f"error: {exc}")
-        print(f"error: {exc}", file=sys.stderr)
+            sys.exit(line)
+        print(line, file=sys.stderr)
         sys.exit(failure)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -54,14 +54,19 @@ class Settings:
             return str(value).strip() if value not in (None, "") else None
 
         values = {key: get(key) for key in ENVIRONMENT}
+        # A URL that cannot be used is named as the user set it: the stack's key, or the variable.
+        url_setting = "recall:apiUrl"
         if all(values[key] is None for key in _LOCATION):
             for key in _LOCATION:
                 values[key] = env.get(ENVIRONMENT[key]) or None
+            url_setting = ENVIRONMENT[url_setting]
         for key in ENVIRONMENT.keys() - _LOCATION:
             values[key] = values[key] or env.get(ENVIRONMENT[key]) or None
         return cls(
             api_key=values["recall:apiKey"],
-            base_url=resolve_base_url(values["recall:region"], values["recall:apiUrl"]),
+            base_url=resolve_base_url(
+                values["recall:region"], values["recall:apiUrl"], setting=url_setting
+            ),
             timeout=_timeout(values["recall:requestTimeout"]),
             pacing=_pacing(
                 values["recall:requestsPerMinute"],

@@ -199,3 +199,60 @@ def test_help_is_plain_text() -> None:
     assert result.returncode == 0
     assert "``" not in result.stdout
     assert "scripts/cli.py" in result.stdout
+
+
+WEBHOOK_PATH = f"/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
+SECRET = "hunter2-password"
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("logs", "--app-id", APP_ID, "--api-url", "http://[::1"), 1),
+        (("logs", "--app-id", APP_ID, "--api-url", f"http://u:{SECRET}@[::1]x:8"), 1),
+        (("logs", "--app-id", APP_ID, "--api-url", "https://recall..example"), 1),
+        (("health", "--all", "--api-url", f"http://u:{SECRET}@[::1"), 2),
+        (("health", "--all", "--api-url", "http://127.0.0.1:99999"), 2),
+        (("health", "--all", "--api-url", f"https://proxy.example/?token={SECRET}"), 2),
+        (("health", "--all", "--api-url", f"ftp://u:{SECRET}@proxy.example"), 2),
+        (("manifest", "--webhook-url", f"http://[::1{WEBHOOK_PATH}"), 1),
+        (("manifest", "--webhook-url", f"http://u:{SECRET}@[::1{WEBHOOK_PATH}"), 1),
+        (("manifest", "--webhook-url", f"https://recall..example{WEBHOOK_PATH}"), 1),
+        (("manifest", "--webhook-url", f"{URL}?token={SECRET}"), 1),
+        (("manifest", "--webhook-url", f"https://u:{SECRET}@eu-central-1.recall.ai{WEBHOOK_PATH}"),
+         1),
+        (("manifest", "--webhook-url", f"https://x.example/hook?token={SECRET}"), 1),
+        (("manifest", "--webhook-url", f"ftp://u:{SECRET}@x.example{WEBHOOK_PATH}"), 1),
+        (("manifest", "--webhook-url", WEBHOOK_PATH), 1),  # no host: not us-east-1's
+    ],
+)  # fmt: skip
+def test_every_url_option_that_cannot_be_used_is_one_line_naming_it_without_credentials(
+    args: tuple[str, ...], code: int
+) -> None:
+    option = next(a for a in args if a.endswith("-url"))
+    result = command(*args, env={**os.environ, "RECALL_API_KEY": "k"})
+    assert_one_line(result, code, f"error: {option} ")
+    assert SECRET not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command_args", [("logs", "--app-id", APP_ID), ("health", "--all")])
+def test_an_api_url_from_the_environment_is_named_as_the_variable(
+    command_args: tuple[str, ...],
+) -> None:
+    env = {**os.environ, "RECALL_API_KEY": "k", "RECALL_API_URL": f"http://u:{SECRET}@[::1"}
+    env.pop("RECALL_REGION", None)
+    result = command(*command_args, env=env)
+    assert_one_line(result, 1 if command_args[0] == "logs" else 2, "error: RECALL_API_URL ")
+    assert SECRET not in result.stderr
+
+
+def test_a_stacks_webhook_url_that_cannot_be_used_is_named_as_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_pulumi(tmp_path, {"webhook_url": f"http://u:{SECRET}@[::1{WEBHOOK_PATH}"}, monkeypatch)
+    with pytest.raises(SystemExit) as info:
+        main(["manifest", "--stack", "prod"])
+    said = str(info.value.code)
+    assert said.startswith("error: stack prod's webhook_url ")
+    assert SECRET not in said

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config
+from pulumi.dynamic import Config, ConfigureRequest
 
 from recall_provider.errors import RecallConfigError
+from recall_provider.provider import RecallZoomOAuthAppProvider
 from recall_provider.settings import ENVIRONMENT, Settings
 
 
@@ -148,3 +149,74 @@ def test_an_api_url_is_shown_without_its_query() -> None:
         read({"recall:apiUrl": "https://proxy.example.com/recall?token=sk-live-012345"})
     assert "https://proxy.example.com/recall" in str(info.value)
     assert "sk-live" not in str(info.value)
+
+
+# URLs that do not parse, or that no connection can be made to: each fails in a different part
+# of the URL parser, or of urllib3 when it connects.
+UNUSABLE_URLS = [
+    "http://[::1",  # a bracket left open
+    "http://[::1]x:8",  # text after the bracket
+    "http://[not-an-address]:8",
+    "http://127.0.0.1:99999",  # a port out of range
+    "http://127.0.0.1:8x",  # a port that is not a number
+    "http://127.0.0.1:\uff18",  # nor in other scripts' digits
+    "https://recall..example",  # an empty label
+    f"https://{'a' * 64}.example",  # a label too long
+    "http://127.0.0.1:8/\x1b[2J",  # control characters
+    "https://exa mple.com",
+    "https://",
+    "ftp://recall.example",
+]
+PASSWORD, TOKEN = "hunter2-password", "sk-live-token-0123"
+
+
+def with_credentials(url: str) -> list[str]:
+    """``url``, and ``url`` with a user name and password, a token in the query, a fragment."""
+    scheme, _, rest = url.partition("://")
+    return [
+        url,
+        f"{scheme}://user:{PASSWORD}@{rest}",
+        f"{url}?token={TOKEN}",
+        f"{url}#{TOKEN}",
+        f"{scheme}://user:{PASSWORD}@{rest}/?token={TOKEN}",
+    ]
+
+
+# Usable but for what they carry: credentials are refused, and never shown.
+CARRYING_CREDENTIALS = [
+    f"https://user:{PASSWORD}@proxy.example",
+    f"https://proxy.example/recall?token={TOKEN}",
+    f"https://proxy.example/recall#{TOKEN}",
+    f"https://user:{PASSWORD}@proxy.example/?token={TOKEN}",
+    f"https://user:pa/ss?{PASSWORD}@proxy.example",  # a password with a slash and a "?"
+    f"http://user:{PASSWORD}@recall.example",  # plain http to a remote host as well
+]
+
+
+@pytest.mark.parametrize(
+    "url", [u for url in UNUSABLE_URLS for u in with_credentials(url)] + CARRYING_CREDENTIALS
+)
+@pytest.mark.parametrize("source", ["config", "environment"])
+def test_every_unusable_api_url_is_a_config_error_that_names_it_and_shows_no_credential(
+    url: str, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if source == "environment":
+        monkeypatch.setenv("RECALL_API_URL", url)
+    with pytest.raises(RecallConfigError) as info:
+        read({"recall:apiUrl": url} if source == "config" else {})
+    said = str(info.value)
+    assert said.startswith("recall:apiUrl " if source == "config" else "RECALL_API_URL ")
+    assert PASSWORD not in said
+    assert TOKEN not in said
+    assert said.isprintable(), "one line, no control character"
+
+
+@pytest.mark.parametrize("url", [u for url in UNUSABLE_URLS for u in with_credentials(url)])
+def test_a_preview_runs_whatever_the_api_url(url: str) -> None:
+    # A preview calls no Recall: the unusable setting is said when a call needs Recall.
+    provider = RecallZoomOAuthAppProvider()
+    provider.configure(ConfigureRequest(Config({"recall:apiUrl": url}, "recall-zoom")))
+    assert provider.check({}, {}).failures, "the check of a preview ran (and judged no inputs)"
+    with pytest.raises(RecallConfigError, match=r"^recall:apiUrl ") as info:
+        provider.read("32721c6e-0000-4000-8000-00000000c11a", {})
+    assert PASSWORD not in str(info.value)

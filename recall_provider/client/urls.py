@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
-from recall_provider.errors import Outcome, RecallConfigError
+from recall_provider.errors import REDACTED, Outcome, RecallConfigError
 from recall_provider.models import canonical_app_id, echoed
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "is_loopback",
     "page_path",
     "resolve_base_url",
+    "shown_url",
     "webhook_url",
 ]
 
@@ -30,37 +32,107 @@ APPS_PATH = "/api/v2/zoom-oauth-apps/"
 APP_LOGS_PATH = "/api/v2/zoom-oauth-app-logs/"
 
 
-def resolve_base_url(region: str | None = None, api_url: str | None = None) -> str:
-    """The API base URL: ``api_url`` when given, else the region's (default us-east-1)."""
+def resolve_base_url(
+    region: str | None = None, api_url: str | None = None, *, setting: str = "the Recall API URL"
+) -> str:
+    """The API base URL: ``api_url`` when given, else the region's (default us-east-1).
+
+    ``setting`` names where ``api_url`` came from (``recall:apiUrl``, ``RECALL_API_URL``, an
+    option), for the ``RecallConfigError`` that says why it cannot be used.
+    """
     if api_url:
-        parts = urlsplit(api_url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RecallConfigError(
-                f"Recall API URL {api_url!r} is not an http(s) URL; "
-                "give one like https://us-east-1.recall.ai"
-            )
-        if parts.query or parts.fragment:
-            raise RecallConfigError(
-                # The query is not shown: it may hold a token.
-                f"Recall API URL {api_url.split('?', 1)[0]!r} must not have a query string"
-            )
-        if parts.username or parts.password:
-            raise RecallConfigError(
-                "the Recall API URL must not carry a user name or password; "
-                "the API key authenticates (recall:apiKey)"
-            )
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise RecallConfigError(
-                f"Recall API URL {api_url!r} uses plain http to a remote host, which would send "
-                "the API key in clear text; use https (plain http is allowed only on loopback)"
-            )
-        return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+        return _base_url(api_url.strip(), setting)
     name = (region or DEFAULT_REGION).strip()
     if name not in REGION_URLS:
         raise RecallConfigError(
             f"unknown Recall region {echoed(name)}; use one of {', '.join(REGION_URLS)}"
         )
     return REGION_URLS[name]
+
+
+# The host and port of a URL's authority, as requests and urllib3 can connect to them: a name,
+# an IPv4 address or a bracketed IPv6 address (with a zone, percent-encoded), then ASCII digits.
+_HOST_PORT = re.compile(
+    r"(?P<host>\[[0-9A-Fa-f:.]+(?:%25[^\]]+)?\]|[^\[\]:]+)(?::(?P<port>[0-9]+))?"
+)
+_MAX_SHOWN = 120
+
+
+def shown_url(text: str) -> str:
+    """``text``, a URL a user gave, as an error may quote it: without what may be a credential
+    (everything between ``//`` and the last ``@``, the query, the fragment), at most 120
+    characters, in quotes and with its control characters escaped; whether or not it parses."""
+    scheme, slashes, rest = text.partition("//")
+    if not slashes or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:", scheme):
+        scheme, slashes, rest = "", "", text
+    if "@" in rest:
+        # Through the last @ of all: a password may hold "/", "?", "#", "@" or ":" itself.
+        rest = f"{REDACTED}@{rest.rpartition('@')[2]}"
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    rest, tail = rest[:cut], rest[cut:]
+    shown = f"{scheme}{slashes}{rest}{tail[:1]}{REDACTED if tail else ''}"
+    return repr(shown if len(shown) <= _MAX_SHOWN else shown[: _MAX_SHOWN - 1] + "…")
+
+
+def _base_url(text: str, setting: str, *, shown: str | None = None) -> str:
+    """``text`` as a base URL, or a RecallConfigError naming ``setting`` (and quoting ``shown``,
+    by default ``text`` itself) that never shows a credential ``text`` may hold: every URL the
+    user gives goes through here, so none fails later in the URL parser, or in urllib3 when it
+    connects."""
+    shown = shown or shown_url(text)
+    like = "give one like https://us-east-1.recall.ai"
+    if not text.isprintable() or any(c.isspace() for c in text):
+        raise RecallConfigError(f"{setting} {shown} has spaces or control characters; {like}")
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a bracket left open, or one around what is not an address
+        raise RecallConfigError(f"{setting} {shown} does not parse as a URL; {like}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RecallConfigError(f"{setting} {shown} is not an http(s) URL; {like}")
+    if parts.query or parts.fragment:
+        raise RecallConfigError(
+            # shown_url leaves the query out: it may hold a token.
+            f"{setting} {shown} must not have a query string or fragment"
+        )
+    if "@" in parts.netloc:
+        raise RecallConfigError(
+            f"{setting} {shown} must not carry a user name or password; "
+            "the API key authenticates (recall:apiKey)"
+        )
+    host = _host(parts.netloc)
+    if host is None:
+        raise RecallConfigError(
+            f"{setting} {shown} has a host or port that does not parse (a host name, an IP "
+            f"address or a bracketed IPv6 address, then a port from 1 to 65535); {like}"
+        )
+    if parts.scheme == "http" and not is_loopback(host.lower()):
+        raise RecallConfigError(
+            f"{setting} {shown} uses plain http to a remote host, which would send the API "
+            "key in clear text; use https (plain http is allowed only on loopback)"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def _host(netloc: str) -> str | None:
+    """The host of ``netloc`` (brackets and zone removed), or None when the host or port is
+    not one a connection can be made to."""
+    match = _HOST_PORT.fullmatch(netloc)
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) <= 65535):
+        return None
+    host = match["host"]
+    if host.startswith("["):
+        address = host[1:-1].partition("%25")[0]
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            return None
+        return address
+    try:
+        # What urllib3 does before it connects: an empty or overlong label fails there.
+        host.encode("idna")
+    except UnicodeError:
+        return None
+    return host
 
 
 def is_loopback(host: str) -> bool:
@@ -93,22 +165,19 @@ def webhook_url(base_url: str, app_id: str) -> str:
     return f"{base_url.rstrip('/')}{app_path(app_id)}webhook"
 
 
-def check_webhook_url(url: str) -> str:
+def check_webhook_url(url: str, setting: str = "the webhook URL") -> str:
     """``url`` as an app's Recall webhook URL (``webhook_url``'s form, its id in Recall's
-    spelling); RecallConfigError naming what is wrong when it is not one."""
+    spelling); RecallConfigError naming ``setting`` and what is wrong when it is not one."""
     text = url.strip()
     base, sep, rest = text.partition(APPS_PATH)
     app_id, slash, tail = rest.partition("/")
     if not sep or not slash or tail != "webhook" or canonical_app_id(app_id) is None:
         raise RecallConfigError(
-            f"{text[:120]!r} is not a Recall webhook URL: it ends in "
+            f"{setting} {shown_url(text)} is not a Recall webhook URL: it ends in "
             f"{APPS_PATH}<app id>/webhook, e.g. https://us-east-1.recall.ai{APPS_PATH}"
             "<app id>/webhook (the stack output webhook_url)"
         )
-    try:
-        return webhook_url(resolve_base_url(api_url=base), app_id)
-    except RecallConfigError as exc:
-        raise RecallConfigError(f"not a Recall webhook URL: {exc}") from None
+    return webhook_url(_base_url(base, setting, shown=shown_url(text)), app_id)
 
 
 def page_path(link: str, endpoint: str) -> str | None:
