@@ -8,6 +8,7 @@ import hmac
 import io
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,9 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.forwarder import Forwarder, SeenSignatures, ZoomEvent
+from recall_provider.forwarder.app import MAX_ANSWER
+from recall_provider.forwarder.command import EVENTS_LOST
+from recall_provider.forwarder.hooks import HOOK_THREADS, HookReport
 from tests.helpers import make_app
 
 SECRET = "zoom-secret-token-forwarder"
@@ -225,6 +229,125 @@ def test_a_failing_hook_does_not_fail_the_webhook(start: Start) -> None:
     forwarder.drain()
 
 
+def zoom_event(n: int) -> bytes:
+    """A distinct event (its own signature), numbered in its payload."""
+    return b'{"event":"meeting.created","payload":{"object":{"id":%d}}}' % n
+
+
+class BlockingHook:
+    """A hook whose calls block until released, counting the calls that began."""
+
+    def __init__(self) -> None:
+        self.got: list[int] = []
+        self.entered = threading.Semaphore(0)
+        self.released = threading.Event()
+
+    def __call__(self, event: ZoomEvent) -> None:
+        self.got.append(event.payload["object"]["id"])
+        self.entered.release()
+        self.released.wait(timeout=60)
+
+    def deliver(self, url: str, count: int) -> None:
+        """``count`` events, each acknowledged; the first calls have begun before more come."""
+        for n in range(1, count + 1):
+            body = zoom_event(n)
+            resp = requests.post(url, data=body, headers=signed(body), timeout=5)
+            assert resp.status_code == 200, "Zoom's delivery is acknowledged, hook or not"
+            if n <= HOOK_THREADS:
+                assert self.entered.acquire(timeout=10), "the hook was not called"
+
+
+def drop_counts(messages: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\((\d+) dropped so far\)", messages)]
+
+
+def test_a_blocked_hook_holds_at_most_its_queue_and_counts_what_it_drops(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    hook = BlockingHook()
+    url, forwarder = start(secret=SECRET, hook=hook, hook_queue=3)
+    try:
+        hook.deliver(url, HOOK_THREADS + 3 + 2)
+    finally:
+        hook.released.set()
+    forwarder.drain()
+    assert sorted(hook.got) == list(range(1, HOOK_THREADS + 3 + 1)), "the running and the queued"
+    drops = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert drops == [
+        f"hook queue full (--hook-queue 3): dropped a 'meeting.created' event ({n} dropped so far)"
+        for n in (1, 2)
+    ]
+    assert forwarder.close() == HookReport(dropped=2, left=0, abandoned=0)
+
+
+def test_a_stop_gives_up_on_a_blocked_hook_at_its_deadline(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    hook = BlockingHook()
+    url, forwarder = start(secret=SECRET, hook=hook, hook_queue=2)
+    reports: list[HookReport] = []
+    try:
+        hook.deliver(url, HOOK_THREADS + 2 + 1)
+        stopping = threading.Thread(
+            target=lambda: reports.append(forwarder.close(time.monotonic() + 0.1))
+        )
+        stopping.start()
+        stopping.join(timeout=10)
+        assert not stopping.is_alive(), "the stop waited for the hook past its deadline"
+        late = zoom_event(99)
+        resp = requests.post(url, data=late, headers=signed(late), timeout=5)
+        assert resp.status_code == 200, "still relayed to Recall, only not given to the hook"
+    finally:
+        hook.released.set()
+    (report,) = reports
+    assert report == HookReport(dropped=1, left=2, abandoned=HOOK_THREADS)
+    assert not report.complete
+    assert report.summary() == (
+        "verified events that did not go through the hook: 5 (1 dropped, the queue full or "
+        "the stop begun; 2 left queued at the stop; 2 in calls abandoned while still running)"
+    )
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "stopping: dropped a 'meeting.created' event instead of queueing it" in text
+    assert drop_counts(text) == [1, 2]
+    assert sorted(hook.got) == [1, 2], "what was queued at the stop never reaches the hook"
+
+
+@pytest.fixture
+def sized_recall() -> Iterator[str]:
+    """A Recall whose answer to ``POST /N`` is N bytes, streamed without a Content-Length."""
+
+    def app(environ: Any, start_response: Any) -> Iterator[bytes]:
+        size = int(environ["PATH_INFO"].strip("/"))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        chunk = b"x" * 65536
+        while size > 0:
+            yield chunk[:size]
+            size -= len(chunk)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_recall_s_answer_is_relayed_up_to_its_bound_and_never_buffered_beyond(
+    start: Start, sized_recall: str
+) -> None:
+    def status(size: int) -> int:
+        url, _ = start(secret=SECRET, target=f"{sized_recall}/{size}")
+        body = validation_body()
+        return requests.post(url, data=body, headers=signed(body), timeout=5).status_code
+
+    assert status(MAX_ANSWER) == 200
+    assert status(MAX_ANSWER + 1) == 502
+    assert status(64 * 1024 * 1024) == 502, "refused once past the bound, not read to the end"
+
+
 def test_a_hook_needs_the_secret() -> None:
     with pytest.raises(ValueError, match="ZOOM_WEBHOOK_SECRET"):
         Forwarder("http://127.0.0.1:1/x", hook=print)
@@ -392,8 +515,23 @@ class Command:
     banner: str
     url: str
     port: int
+    pid: int
+    errors: int
+    """The descriptor of the file its stderr goes to."""
     returncode: int | None = None
     stderr: str = ""
+
+    def stderr_so_far(self) -> str:
+        # pread: the offset is shared with the writer, which a seek would move.
+        return os.pread(self.errors, 1 << 20, 0).decode(errors="replace")
+
+    def wait_for_log(self, text: str) -> None:
+        """Wait until the command logs ``text``, failing after ten seconds."""
+        for _ in range(100):
+            if text in self.stderr_so_far():
+                return
+            time.sleep(0.1)
+        pytest.fail(f"the forwarder never logged {text!r}: {self.stderr_so_far()}")
 
 
 @contextlib.contextmanager
@@ -415,7 +553,8 @@ def serving(target: str, *options: str, command: tuple[str, ...] = FORWARDER) ->
                 errors.seek(0)
                 pytest.fail(f"the forwarder did not start: {errors.read()}")
             url = banner.split("listening on ")[1].split(",")[0]
-            running = Command(banner, url, int(url.split(":")[2].split("/")[0]))
+            port = int(url.split(":")[2].split("/")[0])
+            running = Command(banner, url, port, process.pid, errors.fileno())
             yield running
         finally:
             process.send_signal(signal.SIGTERM)
@@ -470,6 +609,53 @@ def test_the_command_serves_with_waitress_and_stops_on_sigterm(target: str) -> N
         assert "encryptedToken" in resp.json()
     assert running.returncode == 0
     assert SECRET not in running.stderr
+
+
+BLOCKING_HOOK = ("--hook", "tests.forwarder_hooks:block")
+
+
+def test_sigterm_ends_the_command_while_its_hook_blocks(target: str) -> None:
+    # serving() fails the test if the command has not ended ten seconds after SIGTERM.
+    with serving(target, *BLOCKING_HOOK, "--hook-queue", "1", "--stop-grace", "1") as running:
+        for n in range(1, 7):
+            body = zoom_event(n)
+            resp = requests.post(running.url, data=body, headers=signed(body), timeout=5)
+            assert resp.status_code == 200
+    assert running.returncode == EVENTS_LOST
+    assert "Traceback" not in running.stderr
+    assert "stopping on SIGTERM" in running.stderr
+    last = running.stderr.strip().splitlines()[-1]
+    # However the race between the calls and the queue went, none of the six went through.
+    assert "stopped: verified events that did not go through the hook: 6 (" in last
+    counts = drop_counts(running.stderr)
+    assert len(counts) >= 6 - HOOK_THREADS - 1, "at most the running calls and one queued"
+    assert counts == list(range(1, len(counts) + 1)), "a running count"
+    assert "hook queue full (--hook-queue 1)" in running.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("first", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_ends_the_command_at_once(target: str, first: signal.Signals) -> None:
+    with serving(target, *BLOCKING_HOOK, "--stop-grace", "600") as running:
+        body = zoom_event(1)
+        assert requests.post(running.url, data=body, headers=signed(body), timeout=5).ok
+        os.kill(running.pid, first)
+        running.wait_for_log(f"stopping on {first.name}")
+        # Leaving sends SIGTERM, the second signal, and waits ten seconds, not 600.
+    assert running.returncode == EVENTS_LOST
+    assert "stopping at once on a second signal" in running.stderr
+    assert "Traceback" not in running.stderr
+    # Abandoned in its call, or still queued if the signal came first.
+    last = running.stderr.strip().splitlines()[-1]
+    assert "stopped: verified events that did not go through the hook: 1 (1 " in last
+
+
+def test_threads_a_hook_leaves_behind_do_not_keep_the_command_alive(target: str) -> None:
+    with serving(target, "--hook", "tests.forwarder_hooks:leave_a_thread") as running:
+        body = zoom_event(1)
+        assert requests.post(running.url, data=body, headers=signed(body), timeout=5).ok
+    assert running.returncode == 0, "the hook went through every event"
+    assert running.stderr.strip().splitlines()[-1].endswith("stopped")
 
 
 def test_many_idle_connections_do_not_lock_zoom_out(target: str) -> None:
@@ -573,6 +759,8 @@ def test_a_port_in_use_is_one_line_and_a_failure() -> None:
         ("--connection-limit", "many"),
         ("--max-body-bytes", "-1"),
         ("--threads", "0"),
+        ("--hook-queue", "0"),
+        ("--stop-grace", "soon"),
     ],
 )
 def test_a_bad_option_is_one_line(option: tuple[str, str]) -> None:
@@ -607,6 +795,10 @@ def test_its_help_runs_without_its_server_installed() -> None:
     assert result.returncode == 0, result.stderr
     assert "--connection-limit" in result.stdout
     assert "(default 1000)" in " ".join(result.stdout.split())
+    words = " ".join(result.stdout.split())
+    assert "--hook-queue N" in words
+    assert "--stop-grace SECONDS" in words
+    assert "3 stopped, but verified events did not go through the hook" in words
 
 
 def test_without_its_server_it_says_what_to_install() -> None:
@@ -616,3 +808,21 @@ def test_without_its_server_it_says_what_to_install() -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert "pip install 'recall-zoom[forwarder]'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://[::1",
+        "ftp://user:pa55word@example.invalid/?token=t0ken-value",
+        "https://user:pa55word@[::1/x?token=t0ken-value",
+        "http://127.0.0.1:99999/x",
+    ],
+)
+def test_a_target_that_cannot_be_used_is_one_line_without_its_credentials(target: str) -> None:
+    with pytest.raises(ValueError, match=r"^--target must be an http") as info:
+        Forwarder(target)
+    shown = str(info.value)
+    assert "\n" not in shown
+    assert "pa55word" not in shown
+    assert "t0ken-value" not in shown

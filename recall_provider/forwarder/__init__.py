@@ -10,7 +10,9 @@ within its 3 seconds.
 Served by waitress, with connection limits and timeouts for a public endpoint. With
 ``ZOOM_WEBHOOK_SECRET`` set, the signature, the timestamp and that the signature was not seen
 before (against replay) are checked before anything is forwarded, and a ``--hook
-module:function`` receives each verified event.
+module:function`` receives each verified event from a bounded queue (what does not fit is dropped
+and counted in the log). SIGTERM or SIGINT stops it within a grace; the exit status says whether
+every verified event went through the hook.
 """
 
 from __future__ import annotations

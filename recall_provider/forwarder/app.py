@@ -8,9 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
@@ -18,13 +16,22 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from recall_provider import zoom
+from recall_provider.client.urls import shown_url
 from recall_provider.forwarder.endpoint import MAX_BODY, PATH
+from recall_provider.forwarder.hooks import (
+    HOOK_QUEUE,
+    STOP_GRACE,
+    Hook,
+    HookQueue,
+    HookReport,
+    ZoomEvent,
+)
 from recall_provider.forwarder.replay import SEEN_CAPACITY, SeenSignatures
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["MAX_BODY", "PATH", "Forwarder", "ZoomEvent", "load_hook"]
+__all__ = ["MAX_BODY", "PATH", "Forwarder", "HookReport", "ZoomEvent", "load_hook"]
 
 log = logging.getLogger("recall_provider.forwarder")
 
@@ -32,23 +39,9 @@ log = logging.getLogger("recall_provider.forwarder")
 CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 2.5
 FORWARDED_HEADERS = ("Content-Type", "User-Agent")
-
-
-@dataclass(frozen=True)
-class ZoomEvent:
-    """A verified Zoom webhook, as handed to the user's hook."""
-
-    event: str
-    """The event type, e.g. ``meeting.created``."""
-    payload: dict[str, Any]
-    """The event's ``payload`` object."""
-    body: bytes
-    """The raw body exactly as Zoom sent it."""
-    headers: dict[str, str]
-    """Zoom's ``x-zm-*`` headers."""
-
-
-Hook = Callable[[ZoomEvent], None]
+# Recall answers a webhook with a few bytes of JSON (the URL validation's is the longest); the
+# answer is held whole to be relayed, so a larger one is refused rather than buffered.
+MAX_ANSWER = 64 * 1024
 
 
 class Forwarder:
@@ -65,24 +58,27 @@ class Forwarder:
         tolerance: float = zoom.DEFAULT_TOLERANCE,
         clock: Callable[[], float] = time.time,
         seen_capacity: int = SEEN_CAPACITY,
+        hook_queue: int = HOOK_QUEUE,
     ) -> None:
-        parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"--target must be an http(s) URL, got {target!r}")
+        try:
+            parts = urlsplit(target)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # "http://[::1", a port out of range
+            usable = False
+        if not usable:
+            # Never repeated whole: a URL may carry a password or a token.
+            raise ValueError(f"--target must be an http(s) URL, got {shown_url(target)}")
         if hook is not None and not secret:
             raise ValueError("a hook only receives verified events: set ZOOM_WEBHOOK_SECRET")
         self.target = target
         self.secret = secret
-        self.hook = hook
         self.max_body = max_body
         self.timeout = timeout
         self.tolerance = tolerance
         self.clock = clock
         self.seen = SeenSignatures(seen_capacity)
         self._local = threading.local()
-        self._hooks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zoom-hook")
-        self._pending: set[Future[None]] = set()
-        self._pending_lock = threading.Lock()
+        self.hooks = HookQueue(hook, hook_queue) if hook is not None else None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -91,15 +87,18 @@ class Forwarder:
         return response(environ, start_response)
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait for the hooks still running (for tests and shutdown)."""
-        with self._pending_lock:
-            pending = list(self._pending)
-        for future in pending:
-            future.result(timeout=timeout)
+        """Wait until the hook has no event queued or running; TimeoutError after ``timeout``."""
+        if self.hooks is not None and not self.hooks.wait_idle(timeout):
+            raise TimeoutError(f"the hook was still busy after {timeout} s")
 
-    def close(self) -> None:
-        """Stop accepting hook work and wait for what runs."""
-        self._hooks.shutdown(wait=True)
+    def close(self, deadline: float | None = None) -> HookReport:
+        """Give the hook no more events and until ``deadline`` (``time.monotonic()``; by default
+        STOP_GRACE from now) for those it has; what the hook did not get or finish."""
+        if self.hooks is None:
+            return HookReport(dropped=0, left=0, abandoned=0)
+        if deadline is None:
+            deadline = time.monotonic() + STOP_GRACE
+        return self.hooks.stop(deadline)
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -118,21 +117,14 @@ class Forwarder:
             forwarded.update(
                 {k: request.headers[k] for k in FORWARDED_HEADERS if k in request.headers}
             )
-            answer = self._forward(body, forwarded)
-            if isinstance(answer, Response):
-                return answer
-            delivered = True
+            answer, delivered = self._forward(body, forwarded)
         finally:
             if claimed is not None and not delivered:
                 # Zoom retries what failed; its retry must not look like a replay.
                 self.seen.release(claimed)
-        if self.secret is not None and self.hook is not None and answer.status_code < 300:
-            self._run_hook(body, forwarded)
-        return Response(
-            answer.content,
-            status=answer.status_code,
-            content_type=answer.headers.get("Content-Type", "application/json"),
-        )
+        if self.hooks is not None and delivered and answer.status_code < 300:
+            self._run_hook(self.hooks, body, forwarded)
+        return answer
 
     def _accept(self, request: Request) -> tuple[bytes, str | None] | Response:
         """The raw body of an acceptable webhook and the signature it claimed, or a refusal."""
@@ -174,25 +166,41 @@ class Forwarder:
         except RequestEntityTooLarge:
             return too_large
 
-    def _forward(self, body: bytes, headers: dict[str, str]) -> requests.Response | Response:
-        """Recall's answer to the unchanged body, or a 5xx that makes Zoom retry later."""
+    def _forward(self, body: bytes, headers: dict[str, str]) -> tuple[Response, bool]:
+        """Recall's answer to the unchanged body and True, or a 5xx that makes Zoom retry later
+        and False."""
         try:
-            answer = self._session().post(
-                self.target, data=body, headers=headers, timeout=self.timeout, allow_redirects=False
-            )
+            with self._session().post(
+                self.target,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+            ) as answer:
+                content = _read_at_most(answer, MAX_ANSWER)
         except requests.Timeout:
             log.error("Recall did not answer within %.1f s", self.timeout[1])
-            return _json(504, {"error": "Recall did not answer in time"})
+            return _json(504, {"error": "Recall did not answer in time"}), False
         except requests.RequestException as exc:
             log.error("could not reach Recall: %s", type(exc).__name__)
-            return _json(502, {"error": "could not reach Recall"})
+            return _json(502, {"error": "could not reach Recall"}), False
         log.info("forwarded a webhook: Recall answered %s", answer.status_code)
         if answer.status_code >= 500:
             # Zoom retries only on 5xx; keep it a 5xx so the event is not lost.
-            return _json(502, {"error": f"Recall answered {answer.status_code}"})
-        return answer
+            return _json(502, {"error": f"Recall answered {answer.status_code}"}), False
+        if content is None:
+            log.error("Recall's answer was larger than %d bytes: not relayed", MAX_ANSWER)
+            error = f"Recall's answer was larger than {MAX_ANSWER} bytes"
+            return _json(502, {"error": error}), False
+        relayed = Response(
+            content,
+            status=answer.status_code,
+            content_type=answer.headers.get("Content-Type", "application/json"),
+        )
+        return relayed, True
 
-    def _run_hook(self, body: bytes, headers: dict[str, str]) -> None:
+    def _run_hook(self, hooks: HookQueue, body: bytes, headers: dict[str, str]) -> None:
         try:
             data = json.loads(body)
         except ValueError:
@@ -206,21 +214,19 @@ class Forwarder:
             body=body,
             headers={k: v for k, v in headers.items() if k.lower().startswith("x-zm-")},
         )
-        future = self._hooks.submit(self._call_hook, event)
-        with self._pending_lock:
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
+        hooks.put(event)
 
-    def _call_hook(self, event: ZoomEvent) -> None:
-        assert self.hook is not None
-        try:
-            self.hook(event)
-        except Exception:  # the user's code must not take the forwarder down
-            log.exception("the hook failed on a %s event", event.event)
 
-    def _forget(self, future: Future[None]) -> None:
-        with self._pending_lock:
-            self._pending.discard(future)
+def _read_at_most(answer: requests.Response, limit: int) -> bytes | None:
+    """The answer's body, or None if it is longer than ``limit`` bytes (not read past that)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_content(chunk_size=16 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response:

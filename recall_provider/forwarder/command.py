@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
-from typing import Any
+import threading
+import time
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from recall_provider.commandline import OneLineParser, at_least_one
 from recall_provider.forwarder.endpoint import MAX_BODY, PATH
+from recall_provider.forwarder.hooks import HOOK_QUEUE, STOP_GRACE
+
+if TYPE_CHECKING:
+    from recall_provider.forwarder.app import Forwarder
 
 if sys.platform != "win32":
     import resource
 
-__all__ = ["main"]
+__all__ = ["EVENTS_LOST", "main"]
+
+log = logging.getLogger("recall_provider.forwarder")
 
 # waitress's defaults (100 connections, 120 s idle) let 100 silent sockets lock Zoom out; an
 # honest client sends its request at once, so a few idle seconds is plenty.
@@ -24,6 +34,14 @@ THREADS = 8
 # Descriptors besides the connections: listening sockets, waitress's wake-up pipes, a
 # connection to Recall per thread, and whatever a hook opens.
 FD_HEADROOM = 64
+# The exit status of a stop after which some verified event, acknowledged to Zoom (which will
+# not send it again), did not go through the hook; 1 and 2 are a failed start.
+EVENTS_LOST = 3
+EXIT_STATUSES = (
+    "exit status: 0 stopped by SIGTERM or SIGINT, every verified event through the hook; 1 "
+    "cannot listen; 2 bad usage or setup; 3 stopped, but verified events did not go through the "
+    "hook (the last log line counts them)"
+)
 
 
 def _reserve_file_descriptors(needed: int) -> None:
@@ -48,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to "
         "a Recall app's webhook URL. Set ZOOM_WEBHOOK_SECRET (the Zoom app's Secret Token) to "
         "verify x-zm-signature first.",
+        epilog=EXIT_STATUSES,
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -84,6 +103,23 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help=f"waitress worker threads (default {THREADS})",
     )
+    parser.add_argument(
+        "--hook-queue",
+        type=at_least_one,
+        default=HOOK_QUEUE,
+        metavar="N",
+        help="most verified events waiting for the hook; one that arrives when they are this "
+        f"many is not given to the hook, and is logged with a count (default {HOOK_QUEUE})",
+    )
+    parser.add_argument(
+        "--stop-grace",
+        type=at_least_one,
+        default=STOP_GRACE,
+        metavar="SECONDS",
+        help="on SIGTERM or SIGINT, how long the hook may take over its queued and running "
+        "events before the forwarder exits without them; a second signal exits at once "
+        f"(default {STOP_GRACE})",
+    )
     args = parser.parse_args(argv)
     try:
         # Only now: --help and usage errors need neither.
@@ -106,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
             secret=secret,
             hook=load_hook(args.hook) if args.hook else None,
             max_body=args.max_body_bytes,
+            hook_queue=args.hook_queue,
         )
     except (ValueError, ImportError, AttributeError) as exc:
         parser.exit(2, f"error: {exc}\n")
@@ -137,18 +174,78 @@ def main(argv: list[str] | None = None) -> None:
     # Several addresses (a name with IPv4 and IPv6) make a server without effective_port.
     port = getattr(server, "effective_port", None) or server.effective_listen[0][1]
     check = "on" if secret else "off (ZOOM_WEBHOOK_SECRET not set)"
-    print(
+    banner = (
         f"Zoom webhook forwarder listening on http://{args.host}:{port}{PATH}, "
-        f"forwarding to {args.target}; signature check {check}",
-        flush=True,
+        f"forwarding to {args.target}; signature check {check}"
     )
-    # SIGTERM stops it like Ctrl-C: the exception leaves waitress's loop in this thread.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    _serve(server, app, banner, _Stop(args.stop_grace))
+
+
+def _serve(server: Any, app: Forwarder, banner: str, stop: _Stop) -> NoReturn:
+    """Serve until a signal, then stop within its grace; exit with what happened."""
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        print(banner, flush=True)
+        # The first signal's KeyboardInterrupt, if it comes before waitress's loop; in it,
+        # waitress takes it and waits for the deliveries being handled, so that Zoom gets
+        # their answers: at most 5 s (its own limit), which Recall's timeout makes shorter.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
         server.close()
-        app.close()
-    sys.exit(0)
+        # No deadline if waitress's loop ended by itself (it does not, short of a signal).
+        deadline = stop.deadline if stop.deadline is not None else time.monotonic() + stop.grace
+        report = app.close(deadline)
+    except KeyboardInterrupt:
+        # A second signal: whatever the hook has not done by now, it will not do.
+        report = app.close(time.monotonic())
+    if report.complete:
+        log.info("stopped")
+        _exit(0, abandoned=False)
+    log.error("stopped: %s", report.summary())
+    _exit(EVENTS_LOST, abandoned=report.abandoned > 0)
+
+
+class _Stop:
+    """The SIGTERM and SIGINT handler: the first signal starts the stop, with ``grace`` seconds
+    for the work in hand; the second ends the waiting."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self.deadline: float | None = None
+        self.signals = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signals += 1
+        name = signal.Signals(signum).name
+        if self.signals == 1:
+            self.deadline = time.monotonic() + self.grace
+            log.info(
+                "stopping on %s: up to %g s for the work in hand (a second signal stops at once)",
+                name,
+                self.grace,
+            )
+            raise KeyboardInterrupt
+        if self.signals == 2:
+            # The deadline too: this exception may land where the first one is caught.
+            self.deadline = time.monotonic()
+            log.warning("stopping at once on a second signal (%s)", name)
+            raise KeyboardInterrupt
+        # Later ones are ignored: the stop is already under way, and an exception raised in the
+        # middle of it would end it with a traceback. SIGKILL remains.
+
+
+def _exit(status: int, *, abandoned: bool) -> NoReturn:
+    """End the process with ``status``, even where a hook's call or threads still run."""
+    user_threads = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.current_thread() and not thread.daemon and thread.is_alive()
+    ]
+    if abandoned or user_threads:
+        # The interpreter's exit would wait for a hook's own threads, and its exit handlers may
+        # need what an abandoned call holds; only _exit is sure to end the process now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
