@@ -100,7 +100,9 @@ def judge(
     )
     if validated is None:
         return Verdict(app, Status.UNVALIDATED, "Zoom has never validated the URL", urls, recent)
-    if self_check_at is not None and validated <= self_check_at + SELF_CHECK_SLACK:
+    # Times are compared by their difference, never by adding a window to one: a time at the
+    # calendar's edge (year 9999, which a stack's output may hold) would overflow.
+    if self_check_at is not None and validated - self_check_at <= SELF_CHECK_SLACK:
         return Verdict(
             app,
             Status.UNVALIDATED,

@@ -13,7 +13,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SecretStr,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "KindField",
     "Page",
     "Secret",
+    "UtcTime",
     "ZoomOAuthApp",
     "ZoomOAuthAppCreate",
     "ZoomOAuthAppLog",
@@ -129,6 +137,18 @@ def _app_id(value: object) -> object:
     return canonical
 
 
+def _utc(value: datetime) -> datetime:
+    # Every time Recall sends is compared with ours and added to windows: one without a zone
+    # cannot be compared at all, and one that falls off the calendar once written in UTC
+    # cannot be shown; both are answers the client cannot use, not times to guess at.
+    if value.utcoffset() is None:
+        raise PydanticCustomError("timezone", "has no timezone (Recall writes UTC, with a Z)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("time_range", "is off the calendar once written in UTC") from None
+
+
 def _flag(value: object) -> object:
     if not isinstance(value, bool):
         raise PydanticCustomError("bool_type", "must be true or false, not {type}", _of(value))
@@ -149,6 +169,8 @@ AppId = Annotated[str, BeforeValidator(_app_id)]
 """A Recall app id (a UUID, in any of the spellings ``uuid.UUID`` reads), made canonical."""
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """A real boolean (no "yes" or 1)."""
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+"""A time of Recall's, with its timezone, as an aware UTC value."""
 
 
 class _Request(BaseModel):
@@ -218,9 +240,9 @@ class ZoomOAuthApp(_Response):
     """The Client Secret if the API returns it (it may omit or mask it)."""
     webhook_secret: SecretStr | None = None
     """The Secret Token if the API returns it (it may omit or mask it)."""
-    webhook_last_validation: datetime | None = None
+    webhook_last_validation: UtcTime | None = None
     """When Recall last answered Zoom's endpoint URL validation for this app, if ever."""
-    created_at: datetime | None = None
+    created_at: UtcTime | None = None
     """When the app was created."""
 
 
@@ -231,7 +253,7 @@ class ZoomOAuthAppLog(_Response):
     """Id of the app the entry is about."""
     message: str
     """What Recall logged (warnings and errors about the app)."""
-    created_at: datetime | None = None
+    created_at: UtcTime | None = None
     """When it was logged."""
 
 

@@ -325,9 +325,9 @@ def test_every_retry_takes_its_turn_in_the_pacing_bucket(
         taken: list[float] = []
         original = paced.acquire
 
-        def counting() -> float:
+        def counting(max_wait: float | None = None) -> float:
             taken.append(time.monotonic())
-            return original()
+            return original(max_wait)
 
         # Before the first request: the session's retries bind the bucket when it is made.
         paced.acquire = counting  # type: ignore[method-assign]

@@ -6,11 +6,15 @@ import json
 import socket
 import time
 import traceback
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from recall_provider.client import RecallClient, RetryPolicy, Timeout
+from recall_provider.client import RecallClient, RetryPolicy, Timeout, api
+from recall_provider.client.retry import RETRY_AFTER_LONGEST
 from recall_provider.emulator import Backend, EmulatorServer, Fault
 from recall_provider.errors import (
     Outcome,
@@ -27,6 +31,7 @@ from recall_provider.errors import (
     RecallValidationError,
 )
 from recall_provider.models import ZoomOAuthAppCreate, ZoomOAuthAppUpdate
+from tests.helpers import APPS_PATH, LOGS_PATH
 from tests.scripted_server import RawServer, Reply, ScriptedServer, http_answer
 
 API_KEY = "key-Abcdef0123456789-secret"
@@ -342,16 +347,6 @@ def test_unexpected_answers_become_response_errors(reply: Reply) -> None:
     assert_no_secret(info.value)
 
 
-def test_next_link_loop_is_detected() -> None:
-    page = {"next": "http://127.0.0.1:1/api/v2/zoom-oauth-apps/?cursor=same", "results": []}
-    with ScriptedServer(Reply(200, page)) as server:
-        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
-        with pytest.raises(RecallResponseError, match="pagination"):
-            list(client.list_apps())
-    assert len(server.seen) == 2
-    assert all(s.path.startswith("/api/v2/zoom-oauth-apps/") for s in server.seen)
-
-
 def test_server_errors_with_html_bodies_stay_readable() -> None:
     with ScriptedServer(Reply(502, b"<html><body>Bad gateway</body></html>")) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=RetryPolicy(max_retries=0))
@@ -489,3 +484,243 @@ def test_a_create_cut_mid_body_is_not_retried() -> None:
     assert info.value.outcome is Outcome.UNKNOWN
     assert server.connections == 1
     assert_no_secret(info.value)
+
+
+# -- listings that never end: every walk of Recall's pages stops ------------------------------
+
+LINK = "http://127.0.0.1:1{path}?cursor={cursor}"
+GUARD = Reply(404, {"detail": "the walk went on: no fix stopped it"})
+"""The answer after a test's hostile pages: a walk that is not stopped ends on this 404."""
+
+
+def app_item(i: int) -> dict[str, Any]:
+    return {"id": str(uuid.UUID(int=i + 1)), "kind": "user_level", "client_id": "zoomClientA"}
+
+
+def log_item(i: int) -> dict[str, Any]:
+    # Newest first, as Recall lists them: a larger i is older.
+    stamp = datetime(2026, 1, 2, tzinfo=UTC) - timedelta(minutes=i)
+    return {"oauth_app": APP_ID, "message": f"entry {i}", "created_at": stamp.isoformat()}
+
+
+Walk = tuple[str, Callable[[int], dict[str, Any]], Callable[[RecallClient], object]]
+"""A listing's path, how its items look, and a walk of it by the client."""
+A_DAY_AGO = datetime(2026, 1, 1, tzinfo=UTC)
+WALKS: dict[str, Walk] = {
+    "apps": (APPS_PATH, app_item, lambda c: list(c.list_apps())),
+    "apps of a client id": (APPS_PATH, app_item,
+                            lambda c: list(c.list_apps(client_id="zoomClientA"))),
+    "app pages": (APPS_PATH, app_item, lambda c: list(c.app_pages())),
+    "logs of an app": (LOGS_PATH, log_item, lambda c: list(c.list_app_logs(APP_ID))),
+    "logs of a day": (LOGS_PATH, log_item, lambda c: list(c.list_app_logs(since=A_DAY_AGO))),
+}  # fmt: skip
+
+
+def endless(path: str, item: Callable[[int], dict[str, Any]], how: str) -> list[Reply]:
+    """Ten pages of a listing that does not end, in one of the ways a server can loop."""
+    pages = []
+    for n in range(10):
+        cursor = "same" if how == "same cursor" else f"c{n}"
+        if how == "empty pages":
+            results = []
+        elif how == "first page again":
+            results = [item(0), item(1)]
+        else:  # the same cursor, or new pages that never end
+            results = [item(2 * n), item(2 * n + 1)]
+        pages.append({"next": LINK.format(path=path, cursor=cursor), "results": results})
+    return [*(Reply(200, page) for page in pages), GUARD]
+
+
+@pytest.mark.parametrize("walk", list(WALKS))
+@pytest.mark.parametrize(
+    ("how", "pages", "says"),
+    [
+        ("same cursor", 2, "page 2 links to a page it already gave"),
+        ("first page again", 2, "page 2 "),
+        ("empty pages", 1, "page 1 is empty yet links to a next page"),
+    ],
+)
+def test_a_listing_that_repeats_itself_stops_the_walk(
+    walk: str, how: str, pages: int, says: str
+) -> None:
+    path, item, run = WALKS[walk]
+    with ScriptedServer(*endless(path, item, how)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError) as info:
+            run(client)
+    assert says in str(info.value)
+    assert "returned HTTP 200" in str(info.value), "it names the request that looped"
+    assert len(server.seen) == pages, "stopped at the first page that repeats"
+
+
+@pytest.mark.parametrize("walk", list(WALKS))
+def test_a_listing_longer_than_the_ceiling_stops_the_walk(
+    walk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "MAX_PAGES", 3)
+    path, item, run = WALKS[walk]
+    with ScriptedServer(*endless(path, item, "never ends")) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError, match="goes on past 3 pages, the most one walk"):
+            run(client)
+    assert len(server.seen) == 3
+
+
+def test_the_ceiling_is_far_above_any_workspace() -> None:
+    # 60 list calls a minute: the ceiling is a quarter of an hour of pages, no real limit.
+    assert api.MAX_PAGES >= 1000
+
+
+def test_log_entries_alike_are_not_taken_for_a_repeat() -> None:
+    # Entries have no id: two alike (one app, one message, one time) are two entries.
+    same = log_item(0)
+    pages: list[dict[str, Any]] = [
+        {"next": LINK.format(path=LOGS_PATH, cursor="p2"), "results": [same, same]},
+        {"next": None, "results": [same, log_item(1)]},
+    ]
+    with ScriptedServer(*(Reply(200, p) for p in pages)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        assert len(list(client.list_app_logs(APP_ID))) == 4
+
+
+# -- answers about another app: every answer about an app is the one asked for --------------
+
+OTHER_ID = "9f1d2c3b-0000-4000-8000-0000000000ff"
+
+
+def about(app_id: str, client_id: str = "zoomClientA", kind: str = "user_level") -> Reply:
+    return Reply(200, {"id": app_id, "kind": kind, "client_id": client_id},
+                 {"X-Request-Id": "req-other"})  # fmt: skip
+
+
+ASKING: dict[str, Callable[[RecallClient, str], object]] = {
+    "get": lambda c, app_id: c.get_app(app_id),
+    "update": lambda c, app_id: c.update_app(
+        app_id, ZoomOAuthAppUpdate(webhook_secret=WEBHOOK_SECRET)
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(ASKING))
+def test_an_answer_about_another_app_fails_naming_both_ids(call: str) -> None:
+    with ScriptedServer(about(OTHER_ID)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError) as info:
+            ASKING[call](client, APP_ID)
+    text = str(info.value)
+    assert f"it is about app {OTHER_ID}, not {APP_ID}" in text
+    assert "request id req-other" in text
+    assert "\n" not in text
+    assert info.value.outcome is Outcome.UNKNOWN, "whatever it did, it did not say"
+    assert len(server.seen) == 1, "a wrong answer is no reason to ask again"
+    assert_no_secret(info.value)
+
+
+@pytest.mark.parametrize("call", list(ASKING))
+@pytest.mark.parametrize(
+    ("asked", "answered"),
+    [(APP_ID.upper(), APP_ID), (APP_ID, APP_ID.upper()),
+     ("{" + APP_ID + "}", APP_ID.replace("-", ""))],
+    ids=["asked-upper", "answered-upper", "braces-and-no-dashes"],
+)  # fmt: skip
+def test_ids_compare_in_recalls_spelling(call: str, asked: str, answered: str) -> None:
+    with ScriptedServer(about(answered)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        assert ASKING[call](client, asked) is not None
+
+
+@pytest.mark.parametrize("call", list(ASKING))
+@pytest.mark.parametrize("answered", ["", "not-a-uuid", "\x1b]0;evil\x07" + "x" * 500])
+def test_an_answer_whose_id_is_no_app_id_is_another_app(call: str, answered: str) -> None:
+    with ScriptedServer(about(answered)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError, match=f"not {APP_ID}") as info:
+            ASKING[call](client, APP_ID)
+    assert "\x1b" not in str(info.value)
+    assert len(str(info.value)) < 600
+
+
+@pytest.mark.parametrize(
+    ("client_id", "kind"), [("zoomClientB", "user_level"), ("zoomClientA", "account_level")]
+)
+def test_a_create_answered_with_another_app_may_have_made_ours(client_id: str, kind: str) -> None:
+    with ScriptedServer(Reply(201, about(OTHER_ID, client_id, kind).body)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        with pytest.raises(RecallResponseError) as info:
+            client.create_app(new_app())
+    assert "it is about an app of Zoom client id" in str(info.value)
+    assert info.value.outcome is Outcome.UNKNOWN
+    assert info.value.outcome.may_have_acted, "the caller looks before it creates again"
+    assert "look for it" in str(info.value)
+    assert len(server.seen) == 1
+
+
+def test_one_apps_logs_never_hold_another_apps_entries() -> None:
+    ours, theirs = log_item(0), {**log_item(1), "oauth_app": OTHER_ID}
+    upper = {**log_item(2), "oauth_app": APP_ID.upper()}
+    with ScriptedServer(Reply(200, {"next": None, "results": [ours, theirs, upper]})) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
+        shown = [entry.message for entry in client.list_app_logs(APP_ID)]
+    assert shown == ["entry 0", "entry 2"]
+
+
+# -- Retry-After as Recall (or anything on the way) may send it -------------------------------
+
+# On the wire: the bytes of other scripts' digits (which str.isdigit() and int() take), a byte
+# that is a digit in latin-1 (as http.client decodes headers), a date off the calendar, and
+# more ASCII digits than int() reads.
+RETRY_AFTERS = [
+    "\u0663".encode(),
+    "\uff11\uff12".encode(),
+    b"\xb3",
+    b"Wed, 21 Oct 99999 07:28:00 GMT",
+    b"9" * 5000,
+]
+ONE_RETRY = RetryPolicy(
+    max_retries=1, backoff_base=0.01, backoff_max=0.02, retry_after_max=0, rate_limit_deadline=0
+)
+
+
+def retry_after_answer(status: int, value: bytes) -> bytes:
+    body = b'{"detail": "not now"}'
+    head = (
+        f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: "
+    )
+    return head.encode() + value + b"\r\n\r\n" + body
+
+
+CALLS: dict[str, Callable[[RecallClient], object]] = {
+    "get": lambda c: c.get_app(APP_ID),
+    "create": lambda c: c.create_app(new_app()),
+    "list": lambda c: list(c.list_apps()),
+}
+
+
+Case = tuple[int, str, type[RecallAPIError], Outcome, int]
+"""A status, the call that gets it, the error and outcome it ends in, and its attempts."""
+CASES: list[Case] = [
+    (429, "get", RecallRateLimitError, Outcome.REFUSED, 1),
+    (429, "create", RecallRateLimitError, Outcome.REFUSED, 1),
+    (429, "list", RecallRateLimitError, Outcome.REFUSED, 1),
+    (503, "get", RecallServerError, Outcome.FAILED, 2),  # urllib3's retry reads it
+    (503, "list", RecallServerError, Outcome.FAILED, 2),
+    (503, "create", RecallServerError, Outcome.FAILED, 1),
+    (400, "get", RecallValidationError, Outcome.REFUSED, 1),
+]
+
+
+@pytest.mark.parametrize("value", RETRY_AFTERS, ids=lambda v: repr(v[:12]))
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}")
+def test_every_reader_of_retry_after_takes_ascii_digits_or_a_date_only(
+    value: bytes, case: Case
+) -> None:
+    status, call, error, outcome, attempts = case
+    with RawServer(lambda _: retry_after_answer(status, value)) as server:
+        client = RecallClient(API_KEY, base_url=server.url, retry=ONE_RETRY)
+        with pytest.raises(error) as info:
+            CALLS[call](client)
+    assert info.value.outcome is outcome, "an answered request was sent"
+    assert server.connections == attempts
+    ascii_digits = value.isdigit()
+    assert info.value.retry_after == (RETRY_AFTER_LONGEST if ascii_digits else None)

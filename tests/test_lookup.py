@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.emulator import EmulatorServer
+from recall_provider.errors import RecallResponseError
 from recall_provider.lookup import MAX_AGE, AppIndex
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate
 from tests.helpers import APPS, Clock, make_app
+from tests.scripted_server import Reply, ScriptedServer
 
 API_KEY = "lookup-api-key-0123456789"
 
@@ -167,3 +172,39 @@ def _create(client_id: str) -> ZoomOAuthAppCreate:
             "webhook_secret": "ws-0001",
         }
     )
+
+
+def _app(i: int) -> dict[str, Any]:
+    return {"id": str(uuid.UUID(int=i + 1)), "kind": "user_level", "client_id": "zoomClient"}
+
+
+@pytest.mark.parametrize(
+    ("items", "says"),
+    [([_app(0), _app(1)], "lists app"), ([], "is empty yet links to a next page")],
+    ids=["the-same-page-again", "empty-pages"],
+)
+def test_a_listing_that_never_ends_stops_the_look(items: list[Any], says: str) -> None:
+    # Each answer links to a new cursor, so only what the pages hold shows the loop; after
+    # fifty pages the listing ends, so a look that is not stopped is seen, not waited for.
+    count = itertools.count()
+
+    def page(_: bytes) -> dict[str, Any]:
+        n = next(count)
+        link = f"http://127.0.0.1:1/api/v2/zoom-oauth-apps/?cursor=c{n}"
+        return {"next": link, "results": items} if n < 50 else {"next": None, "results": []}
+
+    with (
+        ScriptedServer(Reply(200, page)) as server,
+        RecallClient(API_KEY, base_url=server.url) as c,
+    ):
+        index = AppIndex(c)
+        with pytest.raises(RecallResponseError, match=says):
+            _look(index, times=5)
+        assert len(server.seen) <= 3
+        assert not index.complete
+
+
+def _look(index: AppIndex, *, times: int) -> None:
+    """Look as ``times`` creates of one command do, one after the other."""
+    for _ in range(times):
+        index.apps_for("zoomClient")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
+from datetime import UTC, datetime
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from recall_provider import models
 from recall_provider.models import (
     MAX_FIELD_LENGTH,
     Page,
@@ -14,6 +16,7 @@ from recall_provider.models import (
     ZoomOAuthAppCreate,
     ZoomOAuthAppUpdate,
     describe_validation_errors,
+    iso,
 )
 
 CLIENT_SECRET = "cs-Very-Secret-0123456789"
@@ -120,3 +123,75 @@ def test_page_parses_items() -> None:
     assert page.next is not None
     with pytest.raises(ValidationError):
         Page[ZoomOAuthApp].model_validate({"next": None})
+
+
+# -- every time Recall sends: an aware UTC value, or a bad answer -----------------------------
+
+
+def _time_fields() -> list[tuple[type[BaseModel], str]]:
+    """Every field of every wire model that holds a time: a new one is covered by itself."""
+    found = []
+    for model in vars(models).values():
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or model is BaseModel:
+            continue
+        for name, field in model.model_fields.items():
+            if "datetime" in str(field.annotation):
+                found.append((model, name))
+    return found
+
+
+TIME_FIELDS = _time_fields()
+REQUIRED = {
+    models.ZoomOAuthApp: {"id": "a1", "kind": "user_level", "client_id": "c"},
+    models.ZoomOAuthAppLog: {"oauth_app": "a1", "message": "m"},
+}
+
+
+def test_the_time_fields_are_the_three_known() -> None:
+    assert {(m.__name__, f) for m, f in TIME_FIELDS} == {
+        ("ZoomOAuthApp", "created_at"),
+        ("ZoomOAuthApp", "webhook_last_validation"),
+        ("ZoomOAuthAppLog", "created_at"),
+    }
+
+
+@pytest.mark.parametrize(("model", "field"), TIME_FIELDS, ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize(
+    ("sent", "says"),
+    [
+        ("2026-01-02T03:04:05", "has no timezone"),
+        ("2026-01-02T03:04:05.123456", "has no timezone"),
+        ("2026-01-02", "has no timezone"),
+        ("0001-01-01T00:00:00+01:00", "off the calendar once written in UTC"),
+        ("9999-12-31T23:59:59-00:01", "off the calendar once written in UTC"),
+        ("10000-01-01T00:00:00Z", "datetime"),
+        ("yesterday", "datetime"),
+    ],
+)
+def test_a_time_that_cannot_be_an_aware_utc_value_is_refused(
+    model: type[BaseModel], field: str, sent: str, says: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        model.model_validate({**REQUIRED[model], field: sent})
+    ((where, message),) = describe_validation_errors(info.value.errors())
+    assert where == field
+    assert says in message
+
+
+@pytest.mark.parametrize(("model", "field"), TIME_FIELDS, ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize(
+    ("sent", "moment"),
+    [
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.999999Z", datetime.max.replace(tzinfo=UTC)),
+        ("0001-01-01T00:00:00-01:00", datetime(1, 1, 1, 1, tzinfo=UTC)),
+        ("2026-01-02T08:04:05+05:00", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+    ],
+)
+def test_every_time_is_held_in_utc(
+    model: type[BaseModel], field: str, sent: str, moment: datetime
+) -> None:
+    value = getattr(model.model_validate({**REQUIRED[model], field: sent}), field)
+    assert value == moment
+    assert value.tzinfo is UTC, "UTC itself: iso() and every sum or difference work on it"
+    assert iso(value) is not None

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
+from urllib3 import HTTPResponse
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    InvalidHeader,
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
@@ -22,6 +26,7 @@ from recall_provider.client import (
     TokenBucket,
     backoff_delay,
 )
+from recall_provider.client.retry import RETRY_AFTER_LONGEST, retry_after_seconds
 
 POLICY = RetryPolicy(max_retries=3, backoff_base=0.5, backoff_max=8.0, retry_after_max=60)
 
@@ -110,6 +115,62 @@ def test_backoff_starts_with_the_first_retry_and_stays_in_its_jitter_range() -> 
 @pytest.mark.parametrize(("header", "seconds"), [("0", 0), ("7", 7), ("60", 60), ("3600", 60)])
 def test_retry_after_is_honoured_up_to_the_cap(header: str, seconds: int) -> None:
     assert RecallRetry.from_policy(POLICY).parse_retry_after(header) == seconds
+
+
+def _http_date(offset: timedelta) -> str:
+    return format_datetime(datetime.now(UTC) + offset, usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        (" 7\t", 7.0),
+        ("007", 7.0),
+        ("9" * 12, RETRY_AFTER_LONGEST),
+        ("9" * 5000, RETRY_AFTER_LONGEST),  # int() refuses more than 4300 digits
+        (_http_date(-timedelta(hours=1)), 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),
+    ],
+)
+def test_retry_after_in_the_forms_http_allows(header: str, seconds: float) -> None:
+    assert retry_after_seconds(header) == seconds
+
+
+def test_retry_after_as_a_date_to_come() -> None:
+    assert retry_after_seconds(_http_date(timedelta(seconds=90))) == pytest.approx(90, abs=2)
+    assert retry_after_seconds(_http_date(timedelta(days=3))) == RETRY_AFTER_LONGEST
+
+
+NOT_HTTP = [
+    "\u0663",  # Arabic-Indic three: str.isdigit() and int() take it
+    "\u00b3",  # superscript three: isdigit() takes it, int() and float() raise ValueError
+    "\uff11\uff12",  # full-width 12
+    "\u0663 ",
+    "Wed, \u0662\u0661 Oct 2015 07:28:00 GMT",  # email.utils reads other scripts' digits
+    "Wed, 21 Oct 99999 07:28:00 GMT",  # off the calendar: ValueError in urllib3's parser
+    "1e3",
+    "-1",
+    "3.5",
+    "soon",
+    "",
+    " ",
+    None,
+]
+
+
+@pytest.mark.parametrize("header", NOT_HTTP)
+def test_retry_after_in_any_other_form_is_none(header: str | None) -> None:
+    assert retry_after_seconds(header) is None
+
+
+@pytest.mark.parametrize("header", [h for h in NOT_HTTP if h])
+def test_urllib3s_retries_back_off_when_retry_after_is_not_http(header: str) -> None:
+    retry = RecallRetry.from_policy(POLICY)
+    response = HTTPResponse(status=503, headers={"Retry-After": header})
+    assert retry.get_retry_after(response) is None, "the usual backoff, not an exception"
+    with pytest.raises(InvalidHeader):
+        retry.parse_retry_after(header)
 
 
 class FakeClock:

@@ -18,7 +18,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from recall_provider.client.retry import IDEMPOTENT
+from recall_provider.client.retry import IDEMPOTENT, retry_after_seconds
 from recall_provider.errors import (
     Outcome,
     RecallAPIError,
@@ -91,7 +91,6 @@ def status_error(
         hint = "The list or its cursor was not found at this base URL."
     elif status == 400 and not field_errors:
         hint = "Recall named no field; check the values against its limits and try again."
-    retry_after = resp.headers.get("Retry-After")
     return cls(
         operation=operation,
         method=method,
@@ -101,7 +100,7 @@ def status_error(
         detail=detail,
         hint=hint,
         field_errors=field_errors,
-        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
     )
 
 

@@ -11,15 +11,25 @@ and tries again, until ``rate_limit_deadline``.
 
 from __future__ import annotations
 
+import email.utils
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Self
 
+from urllib3.exceptions import InvalidHeader
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-__all__ = ["RecallRetry", "RetryPolicy", "backoff_delay"]
+__all__ = [
+    "RETRY_AFTER_LONGEST",
+    "RecallRetry",
+    "RetryPolicy",
+    "backoff_delay",
+    "retry_after_seconds",
+]
 
 IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE"})
 # Recall's errors page asks for a retry on 409 (with backoff), 429 and 502/503/504; 500 is
@@ -41,6 +51,39 @@ class RetryPolicy:
     """Longest ``Retry-After`` of a 5xx honoured; a longer one is cut to this."""
     rate_limit_deadline: float = 300.0
     """Seconds a request keeps waiting out 429s before it fails with ``RecallRateLimitError``."""
+
+
+RETRY_AFTER_LONGEST = float(Retry.DEFAULT_RETRY_AFTER_MAX)
+"""The longest wait a ``Retry-After`` is read as (six hours, urllib3's bound); a longer one is
+read as this."""
+# Seconds of more digits than this are far beyond any bound, and int() of thousands of digits
+# is slow (Python refuses more than 4300): such a value is simply "longer than the bound".
+_MAX_DIGITS = 12
+_HEADER_SPACE = " \t"
+
+
+def retry_after_seconds(value: str | None, *, cap: float = RETRY_AFTER_LONGEST) -> float | None:
+    """The seconds a ``Retry-After`` value asks for (at most ``cap``), or None when there is none
+    or it is neither form HTTP allows: ASCII digits, or an HTTP date.
+
+    ``str.isdigit`` and ``int`` also take other scripts' digits (Arabic-Indic, superscripts,
+    full-width) and ``email.utils`` reads them in dates: none of that is HTTP, and some of it
+    made ``float`` or ``datetime`` raise ValueError, so the header's text must be ASCII first.
+    """
+    text = (value or "").strip(_HEADER_SPACE)
+    if not text or not text.isascii():
+        return None
+    if text.isdigit():
+        seconds = float(int(text)) if len(text) <= _MAX_DIGITS else math.inf
+        return min(seconds, cap)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # not a date, or one off the calendar (year 99999)
+    if moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)  # "-0000": an HTTP date is in GMT by definition
+    # A difference of two times, never a sum: it cannot overflow.
+    return min(max(0.0, (moment - datetime.now(UTC)).total_seconds()), cap)
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, rand: float) -> float:
@@ -99,6 +142,19 @@ class RecallRetry(Retry):
             raise_on_status=False,
             raise_on_redirect=False,
         )
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """urllib3's parser, under ``retry_after_seconds``'s rule and this retry's cap."""
+        seconds = retry_after_seconds(retry_after, cap=self.retry_after_max)
+        if seconds is None:
+            raise InvalidHeader(f"Invalid Retry-After header: {retry_after[:40]!r}")
+        return seconds
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        """The wait a transient answer asks for; None (so the usual backoff) when it asks for
+        none in a form HTTP allows. urllib3's own raises on such a value, and the exchange
+        would fail as if the request were never sent."""
+        return retry_after_seconds(response.headers.get("Retry-After"), cap=self.retry_after_max)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" or status_code == 429:
