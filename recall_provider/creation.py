@@ -102,17 +102,20 @@ def make(
     journal: CreateJournal,
     *,
     fresh: bool = False,
+    owner: str | None = None,
 ) -> Made:
     """The app of a create: the adopted one, or one that is provably this stack's, or a new
     one; never a second for one Zoom app. ``fresh``: ask Recall even when the command's
-    listing shows no app (another process's create may have made one meanwhile)."""
+    listing shows no app (another process's create may have made one meanwhile). ``owner``:
+    the stack and resource the create is for; only it may take over its interrupted create's
+    app."""
     if adopt_id:
         return Made(adopt(client, adopt_id, request), Origin.ADOPTED)
     existing = index.apps_for(request.client_id, fresh=fresh)
     if existing:
-        made = _take_over(client, request, existing, journal)
+        made = _take_over(client, request, existing, journal, owner)
     else:
-        entry = journal.begin(request.client_id, request.kind)
+        entry = journal.begin(request.client_id, request.kind, owner)
         try:
             made = _post(client, request)
         except RecallError as failure:
@@ -129,11 +132,15 @@ def _take_over(
     request: ZoomOAuthAppCreate,
     existing: list[ZoomOAuthApp],
     journal: CreateJournal,
+    owner: str | None,
 ) -> Made:
     entry = journal.find(request.client_id)
+    if entry is not None and entry.owner != owner:
+        # Another stack's (or resource's) interrupted create: its app is not this one's to take.
+        raise _exists(request, existing, entry, owner)
     app = _interrupted(entry, existing, request)
     if entry is None or app is None:
-        raise _exists(request, existing, entry)
+        raise _exists(request, existing, entry, owner)
     app = _take(client, app, request, taking="take over")
     journal.made(entry, app.id, answered=entry.answered)
     return Made(app, Origin.RECORDED if entry.answered else Origin.FOUND)
@@ -157,10 +164,12 @@ def _interrupted(
 
 def _stamped_while(entry: Entry, app: ZoomOAuthApp) -> bool:
     """Whether Recall stamped ``app`` while the create ``entry`` records could have made it."""
-    started = entry.started_at
-    return app.created_at is not None and (
-        started - _CLOCK_SKEW <= app.created_at <= started + _INTERRUPTED_WINDOW + _CLOCK_SKEW
-    )
+    if app.created_at is None:
+        return False
+    # By the difference of the two times, never by adding a window to one: either may be at the
+    # calendar's edge (a record's year 9999), where the sum would overflow.
+    after_start = app.created_at - entry.started_at
+    return -_CLOCK_SKEW <= after_start <= _INTERRUPTED_WINDOW + _CLOCK_SKEW
 
 
 def _holds_ours(app: ZoomOAuthApp, request: ZoomOAuthAppCreate) -> bool:
@@ -176,6 +185,13 @@ def _listed(apps: list[ZoomOAuthApp]) -> str:
                      for a in apps)  # fmt: skip
 
 
+def _apps_for(request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp]) -> str:
+    plural = "s" if len(existing) > 1 else ""
+    return (
+        f"{len(existing)} app{plural} for Zoom client id {request.client_id!r}: {_listed(existing)}"
+    )
+
+
 def _adopt_or_delete(app_id: str) -> str:
     return (
         f"If it is this stack's, adopt it: set adopt_app_id (recall-zoom:adoptAppId, or "
@@ -185,9 +201,22 @@ def _adopt_or_delete(app_id: str) -> str:
 
 
 def _exists(
-    request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp], entry: Entry | None
+    request: ZoomOAuthAppCreate,
+    existing: list[ZoomOAuthApp],
+    entry: Entry | None,
+    owner: str | None = None,
 ) -> RecallAppExistsError:
     first = existing[0].id
+    if entry is not None and entry.owner != owner:
+        made_for = entry.owner or "a resource of an earlier recall-zoom version"
+        return RecallAppExistsError(
+            f"create Zoom OAuth app stopped before posting: Recall already has "
+            f"{_apps_for(request, existing)}, and this machine's record says an interrupted "
+            f"`pulumi up` of {made_for} made it",
+            hint=f"Only that stack's resource takes it over (its next `pulumi up` does). Two "
+            "stacks cannot each have an app for one Zoom app: give this one its own Zoom app, or "
+            f"adopt {first} here (adopt_app_id) only once {made_for} no longer needs it.",
+        )
     probably = (
         entry is not None
         and not entry.answered
@@ -208,9 +237,7 @@ def _exists(
         )
     return RecallAppExistsError(
         f"create Zoom OAuth app stopped before posting: Recall already has "
-        f"{len(existing)} app{'s' if len(existing) > 1 else ''} for Zoom client id "
-        f"{request.client_id!r}: {_listed(existing)}; a second one would claim the same Zoom "
-        "app",
+        f"{_apps_for(request, existing)}; a second one would claim the same Zoom app",
         hint=f"{why}{_adopt_or_delete(first)} After an interrupted `pulumi up`, `pulumi "
         "refresh --clear-pending-creates` drops the create Pulumi left pending.",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Self
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "RecallConnectionError",
     "RecallError",
     "RecallNotFoundError",
+    "RecallPacingError",
     "RecallRateLimitError",
     "RecallResponseError",
     "RecallServerError",
@@ -215,6 +217,29 @@ class RecallRateLimitError(RecallAPIError):
         "exceeded after retries; lower recall:requestsPerMinute (the client's pacing) if "
         "other tools share the workspace's limit, or retry later."
     )
+
+
+class RecallPacingError(RecallError):
+    """A request not sent: this machine's window of the workspace holds it too long."""
+
+    hint = (
+        "A 429's Retry-After (or this machine's own requests) holds the workspace: run again "
+        "after that time. If nothing explains it (a clock that ran ahead), delete this "
+        "machine's window files: recall-zoom/pacing in the user's cache directory, or in "
+        "$RECALL_ZOOM_CACHE_DIR."
+    )
+
+    def __init__(self, operation: str, method: str, path: str, wait: float, until: float) -> None:
+        when = datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
+        super().__init__(
+            f"{operation} not sent: {method} {path} would wait {wait:.0f} s for Recall's rate "
+            f"limit (until {when}), longer than a request waits out 429s",
+            operation=operation,
+            method=method,
+            path=path,
+            outcome=Outcome.NOT_SENT,
+        )
+        self.wait = wait
 
 
 class RecallServerError(RecallAPIError):

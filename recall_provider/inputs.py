@@ -31,6 +31,7 @@ __all__ = [
     "IMMUTABLE",
     "MUTABLE",
     "NAMES",
+    "OWNER",
     "PROVIDER_KEY",
     "REQUIRED",
     "SECRETS",
@@ -49,6 +50,11 @@ class AppInputs(ZoomOAuthAppCreate):
     validate_webhook: Flag = True
     """Whether the webhook self-check runs after each create or webhook-secret change."""
 
+
+OWNER = "owner"
+"""Set by the resource, not by a user: the stack and resource the app is for
+(``organization/project/stack/name``). This machine's record of a create names it, and only
+that owner may take over the app of its interrupted create."""
 
 NAMES: tuple[str, ...] = tuple(AppInputs.model_fields)
 """Every input, in the order errors list them."""
@@ -108,7 +114,8 @@ def judge(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
     given = {
         key: value
         for key, value in inputs.items()
-        if key != PROVIDER_KEY and (key not in NAMES or (value is not None and key not in unknown))
+        if key not in (PROVIDER_KEY, OWNER)
+        and (key not in NAMES or (value is not None and key not in unknown))
     }
     try:
         AppInputs.model_validate(given)

@@ -12,19 +12,20 @@ cannot be written keeps no record, so an interrupted create is reported instead 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import filelock
 import platformdirs
+
+from recall_provider.files import exclusive_lock, read_own, replace_file
 
 __all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry"]
 
@@ -52,6 +53,9 @@ class Entry:
     answered: bool = False
     """Whether ``app_id`` came in the answer to this create's own POST (so it is provably the
     create's app), rather than from a listing after the answer was lost."""
+    owner: str | None = None
+    """The stack and resource the create was for (``organization/project/stack/name``): only
+    that owner may take over its app; None in records of earlier versions."""
 
     @property
     def started_at(self) -> datetime:
@@ -69,22 +73,22 @@ class CreateJournal:
         )
         self.directory = base / "creates" / workspace
 
-    def begin(self, client_id: str, kind: str) -> Entry:
-        """Record that a create for ``client_id`` is about to POST."""
-        entry = Entry(client_id, kind, datetime.now(UTC).isoformat())
+    def begin(self, client_id: str, kind: str, owner: str | None = None) -> Entry:
+        """Record that ``owner``'s create for ``client_id`` is about to POST."""
+        entry = Entry(client_id, kind, datetime.now(UTC).isoformat(), owner=owner)
         self._write(entry)
         return entry
 
     def made(self, entry: Entry, app_id: str, *, answered: bool) -> Entry:
         """Record the app the create made (``answered``: its POST's answer named it) or found."""
-        entry = Entry(entry.client_id, entry.kind, entry.started, app_id, answered)
+        entry = Entry(entry.client_id, entry.kind, entry.started, app_id, answered, entry.owner)
         self._write(entry)
         return entry
 
     def find(self, client_id: str) -> Entry | None:
         """The record an interrupted create left for ``client_id``, if a recent one is here."""
         try:
-            data = json.loads(self._path(client_id).read_text(encoding="utf-8"))
+            data = json.loads(read_own(self._path(client_id)).decode("utf-8"))
             entry = Entry(**data)
             if entry.client_id != client_id:
                 return None
@@ -102,24 +106,18 @@ class CreateJournal:
     def creating(self, client_id: str) -> Iterator[bool]:
         """Hold ``client_id`` on this machine for one create (another process's create for it
         waits); yields whether this one had to wait, so that it asks Recall afresh."""
+        held = contextlib.ExitStack()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            lock = filelock.FileLock(str(self._path(client_id).with_suffix(".lock")))
-            waited = False
-            try:
-                lock.acquire(timeout=0)
-            except filelock.Timeout:
-                waited = True
-                lock.acquire(timeout=_LONGEST_CREATE)
-        except (OSError, filelock.Timeout) as exc:
+            lock = self._path(client_id).with_suffix(".lock")
+            waited = held.enter_context(exclusive_lock(lock, timeout=_LONGEST_CREATE))
+        except OSError as exc:  # TimeoutError and UnsafeFileError (a planted link) included
             # Unheld, the create still looks before it posts; it asks Recall itself.
             log.debug("creating without this machine's lock: %s", type(exc).__name__)
             yield True
             return
-        try:
+        with held:
             yield waited
-        finally:
-            lock.release()
 
     def done(self, client_id: str) -> None:
         """Forget ``client_id``'s record: its create ended, with its app kept or deleted."""
@@ -133,15 +131,10 @@ class CreateJournal:
         return self.directory / f"{digest}.json"
 
     def _write(self, entry: Entry) -> None:
-        # Write-then-rename: a run killed mid-write leaves the old record or none, never half.
-        temp: str | None = None
+        # Whole or not at all (a run killed mid-write leaves the old record or none), and
+        # never through a link planted at its path.
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".record-")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(asdict(entry), out)
-            os.replace(temp, self._path(entry.client_id))
+            replace_file(self._path(entry.client_id), json.dumps(asdict(entry)).encode())
         except OSError as exc:
             log.debug("could not record a create: %s", type(exc).__name__)
-            if temp is not None:
-                Path(temp).unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
 from recall_provider.creation import Origin
 from recall_provider.errors import RecallConfigError, RecallNotFoundError, RecallWebhookCheckError
-from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, SECRETS, judge
+from recall_provider.inputs import DEFAULTS, IMMUTABLE, MUTABLE, NAMES, OWNER, SECRETS, judge
 from recall_provider.journal import CreateJournal
 from recall_provider.lookup import AppIndex
 from recall_provider.models import (
@@ -169,6 +169,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             run.claims.creating(request.client_id),
             run.journal.creating(request.client_id) as waited,
         ):
+            owner = props.get(OWNER)
             made = creation.make(
                 client,
                 request,
@@ -176,6 +177,7 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
                 run.index,
                 run.journal,
                 fresh=waited,
+                owner=owner if isinstance(owner, str) else None,
             )
             app = made.app
             if made.origin is not Origin.POSTED:

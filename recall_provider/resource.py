@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.dynamic import Resource
 
-from recall_provider.inputs import DEFAULTS, SECRETS
+from recall_provider.inputs import DEFAULTS, OWNER, SECRETS
 from recall_provider.models import DEFAULT_KIND
 from recall_provider.outputs import OUTPUT_ONLY
 from recall_provider.provider import RecallZoomOAuthAppProvider
@@ -74,6 +74,13 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
             props[name] = pulumi.Output.secret(props[name])
         # Output-only properties must be named (as None) to exist on the resource.
         props.update(dict.fromkeys(OUTPUT_ONLY))
+        # Who the app is for: only this resource may take over the app of its own interrupted
+        # create (the provider host is told nothing of stacks or resource names).
+        # (A program run without an organization, under mocks, is the DIY backends' default.)
+        organization = pulumi.get_organization() or "organization"
+        props[OWNER] = "/".join(
+            (organization, pulumi.get_project(), pulumi.get_stack(), resource_name)
+        )
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRETS))
         super().__init__(
             RecallZoomOAuthAppProvider(),

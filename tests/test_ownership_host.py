@@ -43,7 +43,11 @@ def on_machine(start_host: StartHost, tmp_path: Path) -> StartHost:
 
 
 def killed_mid_create(
-    host: ProviderHost, host_emulator: EmulatorServer, hang: Fault, records: Path
+    host: ProviderHost,
+    host_emulator: EmulatorServer,
+    hang: Fault,
+    records: Path,
+    **overrides: Any,
 ) -> None:
     """Start a create, wait until Recall holds the app (and, for a hanging self-check, until
     the create has recorded its id), then kill the host, as a CI timeout or a second Ctrl-C
@@ -54,7 +58,7 @@ def killed_mid_create(
 
     def run() -> None:
         try:
-            engine.up("app", props())
+            engine.up("app", props(**overrides))
         except HostError as exc:
             crashed.append(exc)
 
@@ -102,6 +106,32 @@ def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
     # The record is gone with the create: the app is the stack's like any other.
     assert list((tmp_path / "this machine").rglob("*.json")) == []
     assert engine.preview("app", props()).op == "same"
+
+
+PROD = "organization/recall-zoom/prod/zoom"
+STAGING = "organization/recall-zoom/staging/zoom"
+
+
+@pytest.mark.parametrize("hang", HANGS)
+def test_another_stacks_interrupted_create_is_named_not_taken_over(
+    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+) -> None:
+    # prod and staging share a Zoom client id and a CI runner; prod's up was killed mid-create.
+    killed_mid_create(on_machine(), host_emulator, hang, tmp_path / "this machine", owner=PROD)
+    (made,) = host_emulator.backend.apps()
+    staging = Engine(on_machine())
+    with pytest.raises(HostError) as info:
+        staging.up("app", props(owner=STAGING, client_secret="client-secret-of-staging"))
+    line = info.value.last_line
+    assert line.startswith("RecallAppExistsError: ")
+    assert made["id"] in line
+    assert PROD in line, "the error names the owner"
+    assert host_emulator.backend.apps() == [made], "not taken over: its secrets are prod's"
+    # prod's own next up takes its app over.
+    prod = Engine(on_machine())
+    assert prod.up("app", props(owner=PROD)).op == "create"
+    assert prod.state["app"].id == made["id"]
+    assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
 
 
 @pytest.mark.parametrize("mode", ["masked", "omit"])

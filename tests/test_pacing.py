@@ -8,14 +8,22 @@ import os
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from recall_provider.client import Pacing, RecallClient, RetryPolicy
-from recall_provider.client.pacing import CACHE_DIR_ENV, SlidingWindow, _File, shared_bucket
+from recall_provider.client.pacing import (
+    CACHE_DIR_ENV,
+    SlidingWindow,
+    WindowTooLong,
+    _File,
+    _State,
+    shared_bucket,
+)
 from recall_provider.emulator import Fault, RateLimits
-from recall_provider.errors import RecallRateLimitError
+from recall_provider.errors import RecallPacingError, RecallRateLimitError
 from tests.helpers import Clock, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,9 +215,10 @@ def test_a_file_that_fails_mid_run_leaves_the_window_as_last_seen(tmp_path: Path
 def test_a_429_given_up_on_holds_the_scope_and_gives_its_slot_back(
     emulator_factory: object,
 ) -> None:
-    # Recall asks for 2 s, more than the client waits: the request fails at once. The next ones
-    # of the scope wait the 2 s out rather than draw another 429, and then find the window of
-    # two with room for both: Recall did not count the refused one.
+    # Recall asks for 2 s, more than the client waits: the request fails at once. The next one
+    # of the scope, held as long, fails at once too without being sent (the window's wait is
+    # bounded as the 429's is); once the 2 s are out, the window of two has room for two:
+    # Recall did not count the refused one.
     emulator = emulator_factory()  # type: ignore[operator]
     app_id = make_app(emulator)["id"]
     emulator.app.add_fault(Fault(method="GET", status=429, retry_after=2))
@@ -220,6 +229,10 @@ def test_a_429_given_up_on_holds_the_scope_and_gives_its_slot_back(
     ) as client:
         with pytest.raises(RecallRateLimitError):
             client.get_app(app_id)
+        with pytest.raises(RecallPacingError) as held:
+            client.get_app(app_id)
+        assert 1.0 < held.value.wait <= 2 + Pacing().margin
+        time.sleep(held.value.wait)
         client.get_app(app_id)
         client.get_app(app_id)
     refused, *answered = [r for r in emulator.app.requests if r.method == "GET"]
@@ -236,3 +249,76 @@ def test_the_margin_is_five_hundredths_and_a_hundredth_of_the_period() -> None:
     paced.acquire()
     paced.acquire()
     assert paced.acquire() == pytest.approx(60.65), "the third waits the minute and the margin"
+
+
+# -- what the window may make a command wait (issue 19, class 3) ------------------------------
+
+
+def filed_window(tmp_path: Path, clock: Clock, times: list[float], hold: float) -> SlidingWindow:
+    """A window whose shared file another process left with ``times`` and ``hold``."""
+    path = tmp_path / "ws-crud-60.window"
+    path.write_bytes(_File._encode(_State(times, hold)))
+    return SlidingWindow(3, 60.0, 0.5, _File(path), clock=clock, sleep=clock.sleep)
+
+
+def test_a_hold_longer_than_a_request_waits_fails_at_once_without_sleeping(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    paced = filed_window(tmp_path, clock, [], hold=clock.now + 3600)
+    with pytest.raises(WindowTooLong) as held:
+        paced.acquire(max_wait=300)
+    assert held.value.wait == pytest.approx(3600)
+    assert held.value.until == pytest.approx(clock.now + 3600)
+    assert clock.now == 1000.0, "nothing slept"
+    # The refused turn was given back: within the limit, the scope's next turns are the hold's.
+    assert paced.acquire() == pytest.approx(3600)
+
+
+def test_times_no_request_of_ours_could_write_are_not_waited_for(tmp_path: Path) -> None:
+    # A run with the clock an hour ahead, and a well-formed time far in the future.
+    clock = Clock()
+    ahead = [clock.now + 3600 + i for i in range(3)]
+    assert filed_window(tmp_path, clock, ahead, hold=0.0).acquire(max_wait=300) == 0.0
+    far = filed_window(tmp_path, clock, [], hold=1e300)
+    assert far.acquire(max_wait=300) == 0.0
+    assert clock.now == 1000.0
+
+
+def test_a_long_wait_is_said_on_stderr(caplog: pytest.LogCaptureFixture) -> None:
+    paced, _ = window(1, period=60, margin=0.0)
+    paced.acquire()
+    with caplog.at_level("WARNING", logger="recall_provider.client.pacing"):
+        assert paced.acquire(max_wait=300) == pytest.approx(60)
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith("waiting 60 s for Recall's rate limit")
+    short, _ = window(2, period=5, margin=0.0)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="recall_provider.client.pacing"):
+        short.acquire()
+        short.acquire()
+        short.acquire()  # 5 s: under the threshold, said nowhere
+    assert caplog.records == []
+
+
+def test_a_later_command_is_not_stalled_by_an_hour_long_retry_after(
+    emulator_factory: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first command's request draws a 429 asking for an hour and fails at once; the next
+    # command, a process sharing the window file, fails at once too, not sending anything.
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    emulator = emulator_factory()  # type: ignore[operator]
+    app_id = make_app(emulator)["id"]
+    emulator.app.add_fault(Fault(method="GET", status=429, retry_after=3600))
+    pacing = Pacing(period=60.0)
+    started = time.monotonic()
+    for command in ("first", "next"):
+        # One workspace (the same key and URL), a client per command.
+        with RecallClient("pacing-key-stall", base_url=emulator.url, pacing=pacing) as c:
+            expected = RecallRateLimitError if command == "first" else RecallPacingError
+            with pytest.raises(expected) as info:
+                c.get_app(app_id)
+        assert "Traceback" not in str(info.value)
+    assert time.monotonic() - started < 30, "nobody slept the hour"
+    assert [r.status for r in emulator.app.requests] == [429], "the next one was not sent"
+    assert "until" in str(info.value)

@@ -85,6 +85,9 @@ def test_registration(monitor: RecordingMonitor) -> pulumi.Output[Any]:
                 rpc._special_secret_sig
             ), f"{key} is sent as a secret"
         assert fields["kind"].string_value == "user_level", "kind defaults to user_level"
+        # Who the app is for, which the provider host cannot know: the record of an
+        # interrupted create names it, and only it may take that create's app over.
+        assert fields["owner"].string_value == "organization/recall-zoom/dev/zoom"
         assert app_id == "zoom-id"
         assert url.endswith("/zoom-id/webhook")
         assert kind == "user_level"

@@ -30,8 +30,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-import filelock
 import platformdirs
+
+from recall_provider.files import exclusive_lock, open_for_update
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -47,6 +48,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "RECALL_ZOOM_CACHE_DIR"
+SAY_WAITS_FROM = 10.0
+"""A wait for the window this long or longer is said on stderr (the terminal of `pulumi`)."""
+HOLD_TRUSTED = 24 * 3600.0
+"""The longest hold a 429 of ours may have set; a later one is no Retry-After of Recall's."""
 MODELS = ("sliding", "bucket")
 
 
@@ -85,11 +90,22 @@ class Pacing:
         return (limit - capacity) / self.period, float(capacity)
 
 
+class WindowTooLong(Exception):
+    """The window would make a request wait longer than it may: the request is not sent."""
+
+    def __init__(self, wait: float, until: float) -> None:
+        super().__init__(f"the window holds the request {wait:.0f} s")
+        self.wait = wait
+        self.until = until
+        """When the request could have gone (a wall-clock time)."""
+
+
 class Window(Protocol):
     """Admission of a workspace's requests of one scope."""
 
-    def acquire(self) -> float:
-        """Wait for this thread's next request's turn; return the seconds waited."""
+    def acquire(self, max_wait: float | None = None) -> float:
+        """Wait for this thread's next request's turn; return the seconds waited. A turn
+        further off than ``max_wait`` seconds is not taken: ``WindowTooLong``."""
 
     def release(self) -> None:
         """Give back this thread's last turn: Recall refused the request (429)."""
@@ -131,8 +147,7 @@ class _File(_Memory):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self._path = path
-        # A lock held longer than this is a stuck process's: pace alone rather than wait.
-        self._file_lock = filelock.FileLock(str(path) + ".lock", timeout=10)
+        self._lock_path = path.with_name(path.name + ".lock")
         self._file: BinaryIO | None = None
         self._broken = False
 
@@ -141,7 +156,8 @@ class _File(_Memory):
             return super().transact(change)
         with self._lock:
             try:
-                with self._file_lock:
+                # A lock held longer than this is a stuck process's: pace alone, not wait.
+                with exclusive_lock(self._lock_path, timeout=10):
                     file = self._open()
                     file.seek(0)
                     state = self._decode(file.read())
@@ -153,7 +169,7 @@ class _File(_Memory):
                     # saw, not from an empty window.
                     self._state = _State(list(state.times), state.hold)
                     return result
-            except (OSError, filelock.Timeout) as exc:
+            except OSError as exc:  # TimeoutError and UnsafeFileError included
                 # Another process's window cannot be seen: keep this one's, not none.
                 log.debug("pacing on this process's own window: %s", type(exc).__name__)
                 self._broken = True
@@ -165,8 +181,8 @@ class _File(_Memory):
             self._file.close()
             self._file = None
         if self._file is None:
-            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
-            self._file = os.fdopen(fd, "r+b", buffering=0)
+            # Never through a link planted at the path, never into a file not ours.
+            self._file = os.fdopen(open_for_update(self._path), "r+b", buffering=0)
         return self._file
 
     @classmethod
@@ -211,14 +227,25 @@ class SlidingWindow:
         self._sleep = sleep
         self._local = threading.local()
 
-    def acquire(self) -> float:
-        """Reserve the first slot the window allows, and sleep until it comes."""
+    def acquire(self, max_wait: float | None = None) -> float:
+        """Reserve the first slot the window allows, and sleep until it comes; a slot further
+        off than ``max_wait`` is given back and ``WindowTooLong`` raised (nothing sleeps)."""
         waited = 0.0
         while True:
-            slot = self._store.transact(self._reserve)
+            slot = self._store.transact(partial(self._reserve, max_wait=max_wait))
             wait = slot - self._clock()
             if wait <= 0:
                 break
+            if max_wait is not None and waited + wait > max_wait:
+                self._store.transact(partial(_remove, slot=slot))
+                raise WindowTooLong(waited + wait, slot)
+            if wait >= SAY_WAITS_FROM:
+                # A plugin's stderr reaches the `pulumi` terminal: nobody waits in silence.
+                log.warning(
+                    "waiting %.0f s for Recall's rate limit (this machine's window of the "
+                    "workspace, or a 429's Retry-After)",
+                    wait,
+                )
             self._sleep(wait)
             waited += wait
             # A 429 meanwhile holds the workspace past this slot: queue again behind it.
@@ -243,9 +270,15 @@ class SlidingWindow:
 
         self._store.transact(change)
 
-    def _reserve(self, state: _State) -> float:
+    def _reserve(self, state: _State, max_wait: float | None = None) -> float:
         now = self._clock()
-        state.times = [t for t in state.times if t > now - self.span]
+        # Times no request of ours could have written (a clock that ran ahead, a damaged
+        # file) are dropped, not waited for: no slot is taken further ahead than a request
+        # may wait, and no Retry-After holds longer than HOLD_TRUSTED.
+        ahead = now + self.span + (max_wait if max_wait is not None else math.inf)
+        state.times = [t for t in state.times if now - self.span < t <= ahead]
+        if state.hold > now + HOLD_TRUSTED:
+            state.hold = 0.0
         slot = max(now, state.hold, state.times[-1] if state.times else now)
         if len(state.times) >= self.limit:
             # The request `limit` back must have left the window before this one goes.
@@ -285,8 +318,9 @@ class TokenBucket:
         self._hold = 0.0
         self._lock = threading.Lock()
 
-    def acquire(self) -> float:
-        """Take one token, sleeping as long as needed; return the seconds slept."""
+    def acquire(self, max_wait: float | None = None) -> float:
+        """Take one token, sleeping as long as needed; return the seconds slept. A token
+        further off than ``max_wait`` is given back and ``WindowTooLong`` raised."""
         with self._lock:
             now = self._clock()
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
@@ -296,6 +330,9 @@ class TokenBucket:
             self._tokens -= 1
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
             wait = max(wait, self._hold - now)
+            if max_wait is not None and wait > max_wait:
+                self._tokens += 1
+                raise WindowTooLong(wait, time.time() + wait)
         if wait > 0:
             self._sleep(wait)
         return max(wait, 0.0)

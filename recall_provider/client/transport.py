@@ -15,17 +15,29 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import requests
-from urllib3.exceptions import InvalidHeader, ReadTimeoutError
-from urllib3.util.retry import Retry
+from urllib3.exceptions import ReadTimeoutError
 
 from recall_provider.client.deadline import DeadlineAdapter, Watch, watching
 from recall_provider.client.failures import status_error, transport_error
-from recall_provider.client.pacing import Pacing, Window, shared_bucket, workspace_key
-from recall_provider.client.retry import IDEMPOTENT, RecallRetry, RetryPolicy, backoff_delay
-from recall_provider.errors import redact
+from recall_provider.client.pacing import (
+    Pacing,
+    Window,
+    WindowTooLong,
+    shared_bucket,
+    workspace_key,
+)
+from recall_provider.client.retry import (
+    IDEMPOTENT,
+    RecallRetry,
+    RetryPolicy,
+    backoff_delay,
+    retry_after_seconds,
+)
+from recall_provider.errors import RecallPacingError, redact
 
 __all__ = ["Timeout", "Transport"]
 
@@ -126,7 +138,9 @@ class Transport:
             paced = self.bucket(bucket) if bucket is not None else None
             session = requests.Session()
             _read_environment(session, self.base_url)
-            retry = RecallRetry.from_policy(self.retry, paced.acquire if paced else None)
+            # A retry's turn is bounded like any request's: see _take_turn.
+            pace = partial(paced.acquire, self.retry.rate_limit_deadline) if paced else None
+            retry = RecallRetry.from_policy(self.retry, pace)
             adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
@@ -166,7 +180,7 @@ class Transport:
         attempt = 0
         while True:
             if paced is not None:
-                paced.acquire()
+                self._take_turn(paced, operation, method, path, throttled_until)
             watch = Watch(self.timeout.read)
             try:
                 with watching(watch):
@@ -180,6 +194,9 @@ class Transport:
                         timeout=(self.timeout.connect, self.timeout.read),
                         allow_redirects=False,
                     )
+            except WindowTooLong as exc:
+                # A retry of urllib3's (after a 5xx) found the window closed for too long.
+                raise RecallPacingError(operation, method, path, exc.wait, exc.until) from None
             except requests.RequestException as exc:
                 if _body_lost(exc) and method in IDEMPOTENT and attempt < self.retry.max_retries:
                     attempt += 1
@@ -224,6 +241,15 @@ class Transport:
             )
         return resp
 
+    def _take_turn(
+        self, paced: Window, operation: str, method: str, path: str, throttled_until: float
+    ) -> None:
+        """Wait for the window, as long as a 429 may make this request wait and no longer."""
+        try:
+            paced.acquire(max_wait=max(0.0, throttled_until - time.monotonic()))
+        except WindowTooLong as exc:
+            raise RecallPacingError(operation, method, path, exc.wait, exc.until) from None
+
     def _backoff(self, attempt: int) -> float:
         return backoff_delay(
             attempt,
@@ -245,12 +271,10 @@ def _read_environment(session: requests.Session, base_url: str) -> None:
 
 
 def _retry_after(resp: requests.Response) -> float:
-    """The wait a 429 asks for: its ``Retry-After`` (seconds or a date), else one second."""
-    value = resp.headers.get("Retry-After")
-    try:
-        return max(0.0, Retry(0).parse_retry_after(value)) if value else 1.0
-    except InvalidHeader:
-        return 1.0
+    """The wait a 429 asks for: its ``Retry-After`` (seconds or a date, see
+    ``retry_after_seconds``), else one second."""
+    seconds = retry_after_seconds(resp.headers.get("Retry-After"))
+    return 1.0 if seconds is None else seconds
 
 
 def _body_lost(exc: requests.RequestException) -> bool:
