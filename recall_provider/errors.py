@@ -229,7 +229,16 @@ class RecallPacingError(RecallError):
         "$RECALL_ZOOM_CACHE_DIR."
     )
 
-    def __init__(self, operation: str, method: str, path: str, wait: float, until: float) -> None:
+    def __init__(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        wait: float,
+        until: float,
+        *,
+        outcome: Outcome = Outcome.NOT_SENT,
+    ) -> None:
         when = datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
         super().__init__(
             f"{operation} not sent: {method} {path} would wait {wait:.0f} s for Recall's rate "
@@ -237,7 +246,7 @@ class RecallPacingError(RecallError):
             operation=operation,
             method=method,
             path=path,
-            outcome=Outcome.NOT_SENT,
+            outcome=outcome,
         )
         self.wait = wait
 

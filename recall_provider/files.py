@@ -48,6 +48,7 @@ def open_for_update(path: Path, mode: int = 0o600) -> int:
     """A descriptor open read-write on ``path``, made when missing (with ``mode``); a link, a
     file that is not regular or one of another user is refused with ``UnsafeFileError``."""
     flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY | getattr(os, "O_CLOEXEC", 0)
+    _refuse_open_folder(path.parent)
     try:
         fd = os.open(path, flags, mode)
     except OSError as exc:
@@ -77,19 +78,36 @@ def read_own(path: Path) -> bytes:
         return file.read()
 
 
+def _refuse_open_folder(folder: Path) -> None:
+    """A folder whose entries others may swap (writable by them, without the sticky bit that
+    keeps each user's own), or a link in place of the folder, is no place to write in."""
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFileError(f"{folder} is not a folder of its own (a link?): refused")
+    open_to_others = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    getuid = getattr(os, "getuid", None)
+    ours = getuid is None or info.st_uid == getuid()
+    if open_to_others and not info.st_mode & stat.S_ISVTX and not ours:
+        raise UnsafeFileError(f"{folder} is writable by others: refused")
+
+
 def replace_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Put ``data`` at ``path`` whole or not at all (a new file beside it, then a rename),
-    refusing a ``path`` that exists as a link, a file that is not regular or another user's."""
+    refusing a ``path`` that exists as a link, a file that is not regular or another user's,
+    and a folder others may swap entries in."""
+    _refuse_open_folder(path.parent)
     with contextlib.suppress(FileNotFoundError):
         _refuse_unless_ours(os.lstat(path), path)
     # mkstemp creates its file exclusively: it never opens what a link points at.
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
+            # On the open file, not by name: the name may be swapped for a link meanwhile.
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

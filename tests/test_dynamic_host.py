@@ -43,3 +43,11 @@ def test_an_error_is_one_line_with_its_class() -> None:
     assert dynamic_host.one_line(error) == (
         "RecallConfigError: recall:region is not a region. Use us-east-1."
     )
+
+
+def test_recalls_words_in_an_error_cannot_act_on_the_terminal() -> None:
+    error = RecallConfigError("Recall said \x1b]0;owned\x07\x1b[2J\x1b[32mok\u202egnp.exe")
+    shown = dynamic_host.one_line(error)
+    assert "\x1b" not in shown
+    assert "\u202e" not in shown
+    assert "\\x1b]0;owned\\x07" in shown

@@ -127,3 +127,27 @@ def test_files_are_written_whole_and_private(tmp_path: Path) -> None:
     assert path.read_text() == "{}"
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"], "no temp file left"
+
+
+def test_another_users_file_and_a_folder_others_may_swap_in_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text(PRECIOUS)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    # Everything here is this test's: seen as another user, it is theirs.
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(tmp_path).st_uid + 1)
+    with pytest.raises(UnsafeFileError, match="belongs to another user"):
+        replace_file(theirs, b"x")
+    with pytest.raises(UnsafeFileError, match="belongs to another user"):
+        open_for_update(theirs)
+    assert theirs.read_text() == PRECIOUS
+    with pytest.raises(UnsafeFileError, match="writable by others"):
+        replace_file(shared / "new.json", b"x")
+    replace_file(sticky / "new.json", b"x")  # /tmp's rule: each keeps their own
+    assert (sticky / "new.json").read_bytes() == b"x"

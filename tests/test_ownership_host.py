@@ -14,7 +14,7 @@ import pytest
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.journal import STATE_DIR_ENV
 from tests.conftest import StartHost
-from tests.helpers import APPS, WEBHOOK, make_app
+from tests.helpers import APPS, APPS_PATH, WEBHOOK, make_app
 from tests.host_harness import Engine, HostError, ProviderHost, program_props
 
 pytestmark = pytest.mark.host
@@ -131,6 +131,21 @@ def test_another_stacks_interrupted_create_is_named_not_taken_over(
     prod = Engine(on_machine())
     assert prod.up("app", props(owner=PROD)).op == "create"
     assert prod.state["app"].id == made["id"]
+    assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
+
+
+def test_a_record_of_an_earlier_version_names_no_owner_and_is_taken_over_as_before(
+    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # Written before records named their owner; the stack's next up (which names one) takes
+    # the app over by the first round's rules, rather than being blocked for a week.
+    records = tmp_path / "this machine"
+    killed_mid_create(on_machine(), host_emulator, DURING_THE_POST, records)
+    assert all('"owner": null' in p.read_text() for p in records.rglob("*.json"))
+    (made,) = host_emulator.backend.apps()
+    engine = Engine(on_machine())
+    assert engine.up("app", props(owner=PROD)).op == "create"
+    assert engine.state["app"].id == made["id"]
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
 
 
@@ -313,7 +328,10 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
     (refused,) = [line for line in outcomes.values() if line != "created"]
     assert "RecallAppExistsError" in refused
     assert made["id"] in refused
-    assert host_emulator.app.count("POST", APPS) == 1
+    posts = [
+        r.status for r in host_emulator.app.requests if r.method == "POST" and r.path == APPS_PATH
+    ]
+    assert posts.count(201) == 1, posts
 
 
 def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(

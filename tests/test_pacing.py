@@ -17,6 +17,7 @@ from recall_provider.client import Pacing, RecallClient, RetryPolicy
 from recall_provider.client.pacing import (
     CACHE_DIR_ENV,
     SlidingWindow,
+    Trust,
     WindowTooLong,
     _File,
     _State,
@@ -254,11 +255,15 @@ def test_the_margin_is_five_hundredths_and_a_hundredth_of_the_period() -> None:
 # -- what the window may make a command wait (issue 19, class 3) ------------------------------
 
 
+TRUST = Trust(ahead=300.0, hold=6 * 3600.0)
+"""What the transport tells its windows: a request waits 300 s at most, a hold is 6 h at most."""
+
+
 def filed_window(tmp_path: Path, clock: Clock, times: list[float], hold: float) -> SlidingWindow:
     """A window whose shared file another process left with ``times`` and ``hold``."""
     path = tmp_path / "ws-crud-60.window"
     path.write_bytes(_File._encode(_State(times, hold)))
-    return SlidingWindow(3, 60.0, 0.5, _File(path), clock=clock, sleep=clock.sleep)
+    return SlidingWindow(3, 60.0, 0.5, _File(path), clock=clock, sleep=clock.sleep, trust=TRUST)
 
 
 def test_a_hold_longer_than_a_request_waits_fails_at_once_without_sleeping(
@@ -282,7 +287,21 @@ def test_times_no_request_of_ours_could_write_are_not_waited_for(tmp_path: Path)
     assert filed_window(tmp_path, clock, ahead, hold=0.0).acquire(max_wait=300) == 0.0
     far = filed_window(tmp_path, clock, [], hold=1e300)
     assert far.acquire(max_wait=300) == 0.0
+    # A hold past the longest Retry-After read is no 429's of ours either.
+    assert filed_window(tmp_path, clock, [], hold=clock.now + 7 * 3600).acquire() == 0.0
     assert clock.now == 1000.0
+
+
+def test_a_caller_in_a_hurry_leaves_the_turns_others_took(tmp_path: Path) -> None:
+    # Another process queued turns well ahead (each within its own 300 s); a request that may
+    # not wait at all must neither take them nor drop them from the shared window.
+    clock = Clock()
+    queued = [clock.now, clock.now, clock.now + 60.5, clock.now + 60.5, clock.now + 121]
+    hurried = filed_window(tmp_path, clock, queued, hold=0.0)
+    with pytest.raises(WindowTooLong):
+        hurried.acquire(max_wait=0)
+    state = _File._decode((tmp_path / "ws-crud-60.window").read_bytes())
+    assert state.times == queued, "the others' turns are all still there"
 
 
 def test_a_long_wait_is_said_on_stderr(caplog: pytest.LogCaptureFixture) -> None:

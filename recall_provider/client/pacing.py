@@ -40,6 +40,7 @@ __all__ = [
     "Pacing",
     "SlidingWindow",
     "TokenBucket",
+    "Trust",
     "Window",
     "shared_bucket",
     "workspace_key",
@@ -50,8 +51,19 @@ log = logging.getLogger(__name__)
 CACHE_DIR_ENV = "RECALL_ZOOM_CACHE_DIR"
 SAY_WAITS_FROM = 10.0
 """A wait for the window this long or longer is said on stderr (the terminal of `pulumi`)."""
-HOLD_TRUSTED = 24 * 3600.0
-"""The longest hold a 429 of ours may have set; a later one is no Retry-After of Recall's."""
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a window believes of the times in its shared file: what requests of ours can have
+    written. Fixed per window, never a caller's own budget (that would drop others' turns)."""
+
+    ahead: float = math.inf
+    """The furthest ahead a request of ours takes a turn: the longest it may wait."""
+    hold: float = math.inf
+    """The longest hold a 429 of ours sets: the longest Retry-After that is read."""
+
+
 MODELS = ("sliding", "bucket")
 
 
@@ -218,10 +230,12 @@ class SlidingWindow:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        trust: Trust = Trust(),
     ) -> None:
         self.limit = limit
         self.span = period + margin
         self._margin = margin
+        self._trust = trust
         self._store = store or _Memory()
         self._clock = clock
         self._sleep = sleep
@@ -232,7 +246,7 @@ class SlidingWindow:
         off than ``max_wait`` is given back and ``WindowTooLong`` raised (nothing sleeps)."""
         waited = 0.0
         while True:
-            slot = self._store.transact(partial(self._reserve, max_wait=max_wait))
+            slot = self._store.transact(self._reserve)
             wait = slot - self._clock()
             if wait <= 0:
                 break
@@ -270,14 +284,14 @@ class SlidingWindow:
 
         self._store.transact(change)
 
-    def _reserve(self, state: _State, max_wait: float | None = None) -> float:
+    def _reserve(self, state: _State) -> float:
         now = self._clock()
         # Times no request of ours could have written (a clock that ran ahead, a damaged
         # file) are dropped, not waited for: no slot is taken further ahead than a request
-        # may wait, and no Retry-After holds longer than HOLD_TRUSTED.
-        ahead = now + self.span + (max_wait if max_wait is not None else math.inf)
+        # may wait, and no Retry-After holds longer than the longest one read.
+        ahead = now + self.span + self._trust.ahead
         state.times = [t for t in state.times if now - self.span < t <= ahead]
-        if state.hold > now + HOLD_TRUSTED:
+        if state.hold > now + self._trust.hold + self._margin:
             state.hold = 0.0
         slot = max(now, state.hold, state.times[-1] if state.times else now)
         if len(state.times) >= self.limit:
@@ -348,7 +362,7 @@ class TokenBucket:
             self._hold = max(self._hold, self._clock() + seconds)
 
 
-_WINDOWS: dict[tuple[str, str, Pacing], Window] = {}
+_WINDOWS: dict[tuple[str, str, Pacing, Trust], Window] = {}
 _WINDOWS_LOCK = threading.Lock()
 
 
@@ -357,18 +371,20 @@ def workspace_key(base_url: str, api_key: str) -> str:
     return hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()[:16]
 
 
-def shared_bucket(base_url: str, api_key: str, name: str, pacing: Pacing) -> Window:
+def shared_bucket(
+    base_url: str, api_key: str, name: str, pacing: Pacing, trust: Trust = Trust()
+) -> Window:
     """The window of scope ``name`` (``crud`` or ``list``) of one workspace: one per process,
     and, for the sliding model, one per machine."""
     workspace = workspace_key(base_url, api_key)
-    key = (workspace, name, pacing)
+    key = (workspace, name, pacing, trust)
     with _WINDOWS_LOCK:
         if key not in _WINDOWS:
-            _WINDOWS[key] = _window(workspace, name, pacing)
+            _WINDOWS[key] = _window(workspace, name, pacing, trust)
         return _WINDOWS[key]
 
 
-def _window(workspace: str, name: str, pacing: Pacing) -> Window:
+def _window(workspace: str, name: str, pacing: Pacing, trust: Trust) -> Window:
     if pacing.model == "bucket":
         return TokenBucket(*pacing.bucket(name))
     store: _Memory = _Memory()
@@ -385,4 +401,4 @@ def _window(workspace: str, name: str, pacing: Pacing) -> Window:
             store = _File(directory / f"{workspace}-{name}-{pacing.period:g}.window")
         except OSError as exc:
             log.debug("pacing on this process's own window: %s", type(exc).__name__)
-    return SlidingWindow(pacing.limit(name), pacing.period, pacing.margin, store)
+    return SlidingWindow(pacing.limit(name), pacing.period, pacing.margin, store, trust=trust)

@@ -25,6 +25,7 @@ from recall_provider.client.deadline import DeadlineAdapter, Watch, watching
 from recall_provider.client.failures import status_error, transport_error
 from recall_provider.client.pacing import (
     Pacing,
+    Trust,
     Window,
     WindowTooLong,
     shared_bucket,
@@ -32,12 +33,13 @@ from recall_provider.client.pacing import (
 )
 from recall_provider.client.retry import (
     IDEMPOTENT,
+    RETRY_AFTER_LONGEST,
     RecallRetry,
     RetryPolicy,
     backoff_delay,
     retry_after_seconds,
 )
-from recall_provider.errors import RecallPacingError, redact
+from recall_provider.errors import Outcome, RecallPacingError, redact
 
 __all__ = ["Timeout", "Transport"]
 
@@ -125,7 +127,10 @@ class Transport:
         is off."""
         if self.pacing is None:
             return None
-        return shared_bucket(self.base_url, self._api_key, name, self.pacing)
+        # What the window trusts of its shared file is bounded by what our requests can write:
+        # a turn at most a request's longest wait ahead, a hold at most the longest Retry-After.
+        trust = Trust(ahead=self.retry.rate_limit_deadline, hold=RETRY_AFTER_LONGEST)
+        return shared_bucket(self.base_url, self._api_key, name, self.pacing, trust)
 
     def session(self, bucket: str | None) -> requests.Session:
         """This thread's session for a pacing bucket (None: not paced)."""
@@ -138,8 +143,8 @@ class Transport:
             paced = self.bucket(bucket) if bucket is not None else None
             session = requests.Session()
             _read_environment(session, self.base_url)
-            # A retry's turn is bounded like any request's: see _take_turn.
-            pace = partial(paced.acquire, self.retry.rate_limit_deadline) if paced else None
+            # A retry's turn is bounded by what is left of its request's time: see _take_turn.
+            pace = partial(self._retry_turn, paced) if paced else None
             retry = RecallRetry.from_policy(self.retry, pace)
             adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
@@ -177,6 +182,7 @@ class Transport:
         # A 429 means Recall did nothing: it is retried until this deadline, apart from the
         # few retries other failures get.
         throttled_until = started + self.retry.rate_limit_deadline
+        self._local.throttled_until = throttled_until  # for urllib3's retries of this request
         attempt = 0
         while True:
             if paced is not None:
@@ -195,8 +201,11 @@ class Transport:
                         allow_redirects=False,
                     )
             except WindowTooLong as exc:
-                # A retry of urllib3's (after a 5xx) found the window closed for too long.
-                raise RecallPacingError(operation, method, path, exc.wait, exc.until) from None
+                # A retry of urllib3's (after a 5xx) found the window closed for too long: an
+                # earlier attempt was sent, and its 5xx may have done the work.
+                raise RecallPacingError(
+                    operation, method, path, exc.wait, exc.until, outcome=Outcome.UNKNOWN
+                ) from None
             except requests.RequestException as exc:
                 if _body_lost(exc) and method in IDEMPOTENT and attempt < self.retry.max_retries:
                     attempt += 1
@@ -240,6 +249,11 @@ class Transport:
                 operation, method, path, resp, base_url=self.base_url, secrets=secret_values
             )
         return resp
+
+    def _retry_turn(self, paced: Window) -> None:
+        """A retry's turn, within what is left of its request's time (``request`` sets it)."""
+        until = getattr(self._local, "throttled_until", None)
+        paced.acquire(max_wait=None if until is None else max(0.0, until - time.monotonic()))
 
     def _take_turn(
         self, paced: Window, operation: str, method: str, path: str, throttled_until: float

@@ -12,6 +12,7 @@ import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from recall_provider.client.urls import shown_url
 from recall_provider.commandline import OneLineParser, at_least_one
 from recall_provider.forwarder.endpoint import MAX_BODY, PATH
 from recall_provider.forwarder.hooks import HOOK_QUEUE, STOP_GRACE
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     check = "on" if secret else "off (ZOOM_WEBHOOK_SECRET not set)"
     banner = (
         f"Zoom webhook forwarder listening on http://{args.host}:{port}{PATH}, "
-        f"forwarding to {args.target}; signature check {check}"
+        f"forwarding to {shown_url(args.target)}; signature check {check}"
     )
     _serve(server, app, banner, _Stop(args.stop_grace))
 
