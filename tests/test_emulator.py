@@ -1303,3 +1303,20 @@ def test_its_help_runs_without_werkzeug_and_a_run_says_what_to_install() -> None
     assert "Traceback" not in run.stderr
     assert run.stderr.count("\n") == 1
     assert "pip install 'recall-zoom[emulator]'" in run.stderr
+
+
+def test_a_request_in_flight_when_the_log_is_cleared_is_not_logged(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    # A request is logged when it ends: a slow one that began before a clear (a test's client
+    # long gone) must not turn up in the next test's log.
+    fresh_emulator.app.add_fault(Fault(method="GET", path=APPS_PATH, delay=3))
+    slow = threading.Thread(
+        target=requests.get, args=(fresh_emulator.url + APPS_PATH,), kwargs={"headers": AUTH}
+    )
+    slow.start()
+    time.sleep(1)  # the GET arrived and is held
+    fresh_emulator.app.clear_requests()
+    slow.join(10)
+    requests.get(fresh_emulator.url + APPS_PATH, headers=AUTH, timeout=5)
+    assert [(r.method, r.faulted) for r in fresh_emulator.app.requests] == [("GET", False)]

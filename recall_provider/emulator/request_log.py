@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 
@@ -27,11 +28,15 @@ class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: list[RequestRecord] = []
+        self._since = float("-inf")
 
     def append(self, record: RequestRecord) -> None:
-        """Log one request."""
+        """Log one request (unless it arrived before the log was last cleared)."""
         with self._lock:
-            self._records.append(record)
+            # A request is logged when it ends: one that came before a clear and ends after it
+            # (a slow answer whose client is long gone) belongs to the log that was cleared.
+            if record.started >= self._since:
+                self._records.append(record)
 
     def records(self) -> list[RequestRecord]:
         """A copy of the log."""
@@ -39,9 +44,10 @@ class RequestLog:
             return list(self._records)
 
     def clear(self) -> None:
-        """Empty the log."""
+        """Empty the log, and forget the requests still in flight."""
         with self._lock:
             self._records.clear()
+            self._since = time.time()
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
         """Logged requests with this method and a path matching this regex (re.search)."""
