@@ -135,7 +135,7 @@ def _take_over(
     owner: str | None,
 ) -> Made:
     entry = journal.find(request.client_id)
-    if _another_owners(entry, owner):
+    if _other_owner(entry, owner) is not None:
         # Another stack's (or resource's) interrupted create: its app is not this one's to take.
         raise _exists(request, existing, entry, owner)
     app = _interrupted(entry, existing, request)
@@ -185,10 +185,11 @@ def _listed(apps: list[ZoomOAuthApp]) -> str:
                      for a in apps)  # fmt: skip
 
 
-def _another_owners(entry: Entry | None, owner: str | None) -> bool:
-    """Whether ``entry`` names an owner other than ``owner``. A record of an earlier version
-    names none: it is taken over by the first round's rules alone, as it was written for."""
-    return entry is not None and entry.owner is not None and entry.owner != owner
+def _other_owner(entry: Entry | None, owner: str | None) -> str | None:
+    """The owner ``entry`` names when it is not ``owner``. A record of an earlier version names
+    none: it is taken over by the first round's rules alone, as it was written for."""
+    named = entry.owner if entry is not None else None
+    return named if named != owner else None
 
 
 def _apps_for(request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp]) -> str:
@@ -213,8 +214,8 @@ def _exists(
     owner: str | None = None,
 ) -> RecallAppExistsError:
     first = existing[0].id
-    if entry is not None and entry.owner is not None and _another_owners(entry, owner):
-        made_for = entry.owner
+    made_for = _other_owner(entry, owner)
+    if made_for is not None:
         return RecallAppExistsError(
             f"create Zoom OAuth app stopped before posting: Recall already has "
             f"{_apps_for(request, existing)}, and this machine's record says an interrupted "

@@ -44,17 +44,21 @@ def _refuse_unless_ours(info: os.stat_result, path: Path) -> None:
         raise UnsafeFileError(f"{path} belongs to another user: refused")
 
 
-def open_for_update(path: Path, mode: int = 0o600) -> int:
-    """A descriptor open read-write on ``path``, made when missing (with ``mode``); a link, a
-    file that is not regular or one of another user is refused with ``UnsafeFileError``."""
-    flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY | getattr(os, "O_CLOEXEC", 0)
-    _refuse_open_folder(path.parent)
+def _open_no_link(path: Path, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` that never follows a link at ``path`` (a link is ``UnsafeFileError``)."""
     try:
-        fd = os.open(path, flags, mode)
+        return os.open(path, flags | _NOFOLLOW | _BINARY | getattr(os, "O_CLOEXEC", 0), mode)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeFileError(f"{path} is a symbolic link: refused") from None
         raise
+
+
+def open_for_update(path: Path, mode: int = 0o600) -> int:
+    """A descriptor open read-write on ``path``, made when missing (with ``mode``); a link, a
+    file that is not regular or one of another user is refused with ``UnsafeFileError``."""
+    _refuse_open_folder(path.parent)
+    fd = _open_no_link(path, os.O_RDWR | os.O_CREAT, mode)
     try:
         _refuse_unless_ours(os.fstat(fd), path)
     except BaseException:
@@ -66,13 +70,7 @@ def open_for_update(path: Path, mode: int = 0o600) -> int:
 def read_own(path: Path) -> bytes:
     """The bytes of ``path``, a regular file of this user reached without a link (what a
     planted link points at is no file of ours; a FIFO is refused, not waited on)."""
-    flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFileError(f"{path} is a symbolic link: refused") from None
-        raise
+    fd = _open_no_link(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as file:
         _refuse_unless_ours(os.fstat(file.fileno()), path)
         return file.read()

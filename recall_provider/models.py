@@ -138,7 +138,7 @@ def _app_id(value: object) -> object:
 
 
 def _utc(value: datetime) -> datetime:
-    # Every time Recall sends is compared with ours and added to windows: one without a zone
+    # Every time Recall sends is compared with ours: one without a zone
     # cannot be compared at all, and one that falls off the calendar once written in UTC
     # cannot be shown; both are answers the client cannot use, not times to guess at.
     if value.utcoffset() is None:

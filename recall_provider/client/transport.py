@@ -182,11 +182,11 @@ class Transport:
         # A 429 means Recall did nothing: it is retried until this deadline, apart from the
         # few retries other failures get.
         throttled_until = started + self.retry.rate_limit_deadline
-        self._local.throttled_until = throttled_until  # for urllib3's retries of this request
+        self._local.throttled_until = throttled_until  # its turns, urllib3's retries included
         attempt = 0
         while True:
             if paced is not None:
-                self._take_turn(paced, operation, method, path, throttled_until)
+                self._take_turn(paced, operation, method, path)
             watch = Watch(self.timeout.read)
             try:
                 with watching(watch):
@@ -251,16 +251,15 @@ class Transport:
         return resp
 
     def _retry_turn(self, paced: Window) -> None:
-        """A retry's turn, within what is left of its request's time (``request`` sets it)."""
+        """Wait for the window, as long as a 429 may make this thread's request wait (from its
+        start, which ``request`` notes) and no longer; urllib3's retries come here too."""
         until = getattr(self._local, "throttled_until", None)
         paced.acquire(max_wait=None if until is None else max(0.0, until - time.monotonic()))
 
-    def _take_turn(
-        self, paced: Window, operation: str, method: str, path: str, throttled_until: float
-    ) -> None:
-        """Wait for the window, as long as a 429 may make this request wait and no longer."""
+    def _take_turn(self, paced: Window, operation: str, method: str, path: str) -> None:
+        """The request's own turn: a window closed too long means it is not sent."""
         try:
-            paced.acquire(max_wait=max(0.0, throttled_until - time.monotonic()))
+            self._retry_turn(paced)
         except WindowTooLong as exc:
             raise RecallPacingError(operation, method, path, exc.wait, exc.until) from None
 
