@@ -329,11 +329,12 @@ def up_to_date(home: Path, component: Component) -> bool:
     return isinstance(refused_at, float) and time.time() - refused_at < REFUSAL_TTL
 
 
-def ensure(component: Component, sdk: str, home: Path) -> str | None:
-    """Build the component unless it is there; None when it is, else why it is not."""
+def ensure(component: Component, sdk: str, home: Path) -> tuple[bool, str | None]:
+    """Build the component unless it is there: whether this run built it, and None when it
+    is there, else why it is not."""
     if up_to_date(home, component):
         stamp = read_stamp(home, component)
-        return None if stamp.get("built") else str(stamp.get("why"))
+        return False, None if stamp.get("built") else str(stamp.get("why"))
     scratch = home / "src"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
@@ -345,9 +346,9 @@ def ensure(component: Component, sdk: str, home: Path) -> str | None:
         # (a required one, a network fault, a compile error) is tried again next time.
         if not component.required and str(exc).startswith("the Go module proxy"):
             write_stamp(home, component, refused_at=time.time(), why=str(exc))
-        return str(exc)
+        return False, str(exc)
     write_stamp(home, component, built=recipe(component, version), version=version)
-    return None
+    return True, None
 
 
 def build(only: list[str]) -> int:
@@ -368,8 +369,7 @@ def build(only: list[str]) -> int:
     failed = False
     with locked(home):
         for component in chosen:
-            fresh = not up_to_date(home, component)
-            why = ensure(component, sdk, home)
+            fresh, why = ensure(component, sdk, home)
             if why is None:
                 state = "built" if fresh else "up to date"
                 say(f"{component.name}: {state} ({read_stamp(home, component).get('version')})")
