@@ -106,8 +106,13 @@ class Sandbox:
     _port: int | None = None
 
     def __post_init__(self) -> None:
-        (self.root / "home").mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
         (self.root / "state").mkdir(exist_ok=True)
+
+    @property
+    def home(self) -> Path:
+        """The ``PULUMI_HOME`` of every command (and so the mark of what they leave running)."""
+        return self.root / "home"
 
     @property
     def backend_url(self) -> str:
@@ -120,7 +125,7 @@ class Sandbox:
             env.pop(name, None)
         env.update(
             PATH=os.pathsep.join([str(self.cli.bin_dir), env.get("PATH", "")]),
-            PULUMI_HOME=str(self.root / "home"),
+            PULUMI_HOME=str(self.home),
             PULUMI_BACKEND_URL=self.backend_url,
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK="true",
@@ -197,7 +202,7 @@ class Sandbox:
         """Processes still running in this sandbox's environment: after a CLI was killed, the
         provider hosts it started (the CLI runs each in a process group of its own, and the
         Python dynamic host waits forever once its engine is gone)."""
-        mark = f"PULUMI_HOME={self.root / 'home'}".encode()
+        mark = f"PULUMI_HOME={self.home}".encode()
         found = []
         for entry in Path("/proc").glob("[0-9]*"):
             try:

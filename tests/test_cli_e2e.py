@@ -216,7 +216,7 @@ def test_no_secret_in_the_state_the_outputs_or_anything_the_cli_printed(stack: S
     stack.pulumi("destroy", "--yes")
     printed = "\n".join(r.output for r in stack.box.transcript)
     logs = "\n".join(
-        p.read_text(errors="replace") for p in (stack.box.root / "home").rglob("*") if p.is_file()
+        p.read_text(errors="replace") for p in stack.box.home.rglob("*") if p.is_file()
     )
     secrets = [API_KEY, CLIENT_SECRET, WEBHOOK_SECRET, "e2e-webhook-secret-0002"]
     for where, text in (("stack export", exported), ("CLI output", printed), ("home", logs)):
