@@ -20,15 +20,16 @@ import yaml
 from pulumi.runtime.config import is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
-from recall_provider.inputs import DEFAULTS, NAMES, SECRETS, config_key, trim
+from recall_provider.core.check import trim
+from recall_provider.core.spec import DEFAULTS, NAMES, SECRETS, camel
 from recall_provider.models import DEFAULT_KIND, canonical_app_id
 from recall_provider.placeholder import Placeholder
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
 """The resource name of the app that the top-level keys describe."""
-SECRET_KEYS = tuple(config_key(name) for name in SECRETS)
-ENTRY_KEYS = ("name", *(config_key(name) for name in NAMES), "scopeStyle")
+SECRET_KEYS = tuple(camel(name) for name in SECRETS)
+ENTRY_KEYS = ("name", *(camel(name) for name in NAMES), "scopeStyle")
 """The keys of one app: an entry of ``recall-zoom:apps``, or the top-level keys."""
 _BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
@@ -228,7 +229,7 @@ def _flag(value: Any, key: str) -> bool:
 
 
 def _scope_style(value: Any, key: str) -> str:
-    style = value or "granular"
+    style = value or zoom.DEFAULT_SCOPE_STYLE
     if style not in zoom.SCOPES:
         raise pulumi.RunError(f"{key} must be one of {', '.join(zoom.SCOPES)}, not {style!r}")
     return str(style)
@@ -248,7 +249,7 @@ def resolve_credentials(app: AppConfig, placeholders: bool) -> RecallZoomOAuthAp
         if given is not None:
             return given
         if not placeholders:
-            raise missing(app.key(config_key(name)), secret=name in SECRETS)
+            raise missing(app.key(camel(name)), secret=name in SECRETS)
         return _placeholder(app.name, name)
 
     return RecallZoomOAuthAppArgs(
@@ -278,7 +279,15 @@ def main() -> None:
     configured = [a for a in (top_level_app(config, defaults), *listed) if a is not None]
     refuse_duplicates(configured)
     apps = {
-        app.name: (app, RecallZoomOAuthApp(app.name, resolve_credentials(app, placeholders)))
+        app.name: (
+            app,
+            RecallZoomOAuthApp(
+                app.name,
+                resolve_credentials(app, placeholders),
+                # The provider's errors then name the config keys this stack's user sets.
+                argument_keys={name: app.key(camel(name)) for name in NAMES},
+            ),
+        )
         for app in configured
     }
     first_config, first = next(iter(apps.values()))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bench import calls, coldstart, footprint, guard, machine, overhead, ratelimit
 from bench.common import bypass_proxies_for_loopback
 from bench.report import Table
+from recall_provider.limits import MINUTE
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ def _parse() -> tuple[Settings, set[int]]:
         type=float,
         default=FULL.scale,
         metavar="S",
-        help="time scale of the rate-limit runs: a Recall minute lasts 60/S s (default 5)",
+        help=f"time scale of the rate-limit runs: a Recall minute lasts {MINUTE:g}/S s "
+        "(default %(default)g)",
     )
     parser.add_argument(
         "--only",
@@ -45,8 +47,8 @@ def _parse() -> tuple[Settings, set[int]]:
         help="run only these benchmarks (default all)",
     )
     args = parser.parse_args()
-    if args.scale <= 0 or round(300 * args.scale) < 5:
-        parser.error("--scale must make 300*S at least 5")
+    if args.scale <= 0 or round(ratelimit.PER_MINUTE * args.scale) < 5:
+        parser.error(f"--scale must make {ratelimit.PER_MINUTE}*S at least 5")
     try:
         only = {int(part) for part in args.only.split(",") if part.strip()}
     except ValueError:

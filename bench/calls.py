@@ -30,12 +30,13 @@ Step = tuple[str, Callable[[Engine, int], object], Counter[str] | None, str, Cou
 NONE: Counter[str] = Counter()
 # Before its creates post, a command looks for apps of their Zoom apps: one listing of a small
 # workspace serves them all (issue 11's duplicate guard).
-PER_COMMAND = {"create (up, new app)": Counter({f"GET {APPS_PATH}": 1})}
+CREATE = "create (up, new app)"
+PER_COMMAND = {CREATE: Counter({f"GET {APPS_PATH}": 1})}
 BY_DESIGN = "by design (+validation)"
 
 STEPS: list[Step] = [
     (
-        "create (up, new app)",
+        CREATE,
         lambda e, i: e.up(f"app{i}", app_props(i)),
         Counter({f"POST {APPS_PATH}": 1, WEBHOOK: 1}),
         "1 POST + validation (+1 GET a command)",

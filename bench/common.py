@@ -8,16 +8,17 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from recall_provider.client import urls
 from recall_provider.emulator import RequestRecord
 from tests.host_harness import program_props
 
 API_KEY = "bench-api-key-0123456789abcdef"
-APPS_PATH = "/api/v2/zoom-oauth-apps/"
+APPS_PATH = urls.APPS_PATH
 # High enough that the provider's client-side pacing never sleeps: pacing is a deliberate
 # throttle, measured by the rate-limit benchmark, not per-call overhead.
 UNPACED = 1_000_000
 
-_ONE_APP = re.compile(r"^/api/v2/zoom-oauth-apps/[^/]+/")
+_ONE_APP = re.compile(f"^{re.escape(APPS_PATH)}[^/]+/")
 
 
 def bypass_proxies_for_loopback() -> None:

@@ -1,19 +1,21 @@
-"""Benchmark 5: commands of 1 to 600 apps at the floor Recall's rate limit allows.
+"""Benchmark 5: commands of 1 to two minutes' worth of apps at the floor Recall's rate limit
+allows.
 
-Recall throttles as Django REST Framework does: at most 300 accepted requests of a workspace
-(60 lists) in any trailing minute, so 300 may go at once into an empty window. The emulator
-throttles the same way here, its minute lasting 60/S real seconds, and takes 100 ms over every
+Recall throttles as Django REST Framework does: at most ``PER_MINUTE`` accepted requests of a
+workspace (``LISTS_PER_MINUTE`` lists) in any trailing minute, so ``PER_MINUTE`` may go at once
+into an empty window (``recall_provider.limits`` holds the numbers). The emulator throttles the
+same way here, its minute lasting ``MINUTE``/S real seconds, and takes ``LATENCY`` over every
 answer, as a distant server does; the provider is told the same limit and minute. Each command
 is a fresh host (one command, as on the CLI), fed by the engine's four threads, with a fresh
 window on both sides. The floor of K operations is the time the four threads need for their
 round trips (a create is a POST and the webhook self-check, after the command's one listing),
-or, when that is shorter, a full minute for each further 300 POSTs plus the last batch's
-round trips: no client can beat it.
+or, when that is shorter, a full minute for each further ``PER_MINUTE`` POSTs plus the last
+batch's round trips: no client can beat it.
 
-5b runs the same commands with the token bucket the client paced with before (5 at once, then a
-steady refill to 300 a minute), against the same window, to show the difference. 5c runs 600
-creates in one stack, and two stacks of 300 side by side in one workspace (the window shared
-through this machine's pacing file).
+5b runs the same commands with the token bucket the client paced with before (a few at once,
+then a steady refill to ``PER_MINUTE`` a minute), against the same window, to show the
+difference. 5c runs two minutes' worth of creates in one stack, and two stacks of a minute's
+worth side by side in one workspace (the window shared through this machine's pacing file).
 """
 
 from __future__ import annotations
@@ -29,22 +31,26 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from bench.common import API_KEY, app_props
+from bench.common import app_props, host_config
 from bench.report import Table, ratio, verdict
-from recall_provider.client.pacing import CACHE_DIR_ENV
+from recall_provider.client.pacing import CACHE_DIR_ENV, Pacing
+from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import EmulatorServer, RateLimits
-from recall_provider.journal import STATE_DIR_ENV
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
 from tests.host_harness import CheckFailed, Engine, HostError, ProviderHost, ResourceState
 
-# Recall's limits, as the emulator enforces them.
-PER_MINUTE = RateLimits().per_minute
-LISTS_PER_MINUTE = RateLimits().list_per_minute
+PER_MINUTE = REQUESTS_PER_MINUTE
+LISTS_PER_MINUTE = LIST_REQUESTS_PER_MINUTE
 LATENCY = 0.1
 WORKERS = 4
 GOAL = 1.15
 GOAL_OVER_A_MINUTE = 1.1
-SIZES = (1, 10, 100, 300)
+# Up to a minute's worth: the most one window admits at once.
+SIZES = (1, 10, 100, PER_MINUTE)
 QUICK_SIZES = (1, 10)
+BEYOND_A_MINUTE = 2 * PER_MINUTE
+# A smoke run's 5c: small enough to be quick, so within a minute's worth.
+QUICK_BEYOND_A_MINUTE = 60
 # A command under a second is a few round trips, where one scheduling hiccup of this
 # two-process setup is a tenth of the floor: such sizes report the median of a few runs.
 REPEATS_UNDER_A_SECOND = 3
@@ -70,7 +76,7 @@ def floor(op: str, apps: int, minute: float, threads: int = WORKERS, stacks: int
     total = apps * stacks
     if total <= PER_MINUTE:
         return round_trips
-    # Beyond 300 requests, the window admits the rest a minute after the first went.
+    # Beyond a minute's worth of requests, the window admits the rest a minute after the first.
     minutes, last = divmod(total - 1, PER_MINUTE)
     window = minutes * minute + listing + per_op * math.ceil((last + 1) / (threads * stacks))
     return max(round_trips, window)
@@ -78,12 +84,12 @@ def floor(op: str, apps: int, minute: float, threads: int = WORKERS, stacks: int
 
 def run(scale: float, quick: bool = False) -> list[Table]:
     """Benchmark 5 as three tables."""
-    minute = 60 / scale
+    minute = MINUTE / scale
     sizes = QUICK_SIZES if quick else SIZES
     return [
         _per_size(scale, minute, sizes, "sliding"),
         _per_size(scale, minute, sizes[1:], "bucket"),
-        _beyond_a_minute(scale, minute, 60 if quick else 600),
+        _beyond_a_minute(scale, minute, QUICK_BEYOND_A_MINUTE if quick else BEYOND_A_MINUTE),
     ]
 
 
@@ -115,15 +121,17 @@ def _per_size(scale: float, minute: float, sizes: tuple[int, ...], model: str) -
         table.notes.append(
             f"floor: the {WORKERS} threads' round trips of {LATENCY * 1000:g} ms each (a create "
             "is a POST and the self-check, after its command's one listing: the duplicate "
-            "guard), as no more than 300 requests are due within a minute; a command whose "
-            f"floor is under a second shows the median of {REPEATS_UNDER_A_SECOND} runs (429s: "
-            "their sum)"
+            f"guard), as no more than {PER_MINUTE} requests are due within a minute; a command "
+            f"whose floor is under a second shows the median of {REPEATS_UNDER_A_SECOND} runs "
+            "(429s: their sum)"
         )
     else:
+        rate, capacity = Pacing().bucket("crud")
         table.notes.append(
-            "the token bucket lets 5 go at once, then one every 60/295 of Recall's minute, "
-            "whatever the window holds; at S=1 that is 60 s for 300 requests where the window "
-            "admits them at once"
+            f"the token bucket lets {capacity:g} go at once, then one every "
+            f"1/{PER_MINUTE - capacity:g} of Recall's minute, whatever the window holds; at S=1 "
+            f"that is {(PER_MINUTE - capacity) / rate:g} s for {PER_MINUTE} requests where the "
+            "window admits them at once"
         )
     return table
 
@@ -139,9 +147,10 @@ def _beyond_a_minute(scale: float, minute: float, apps: int) -> Table:
     low = floor("create", apps // 2, minute, stacks=2)
     _add(table, f"2 stacks x {apps // 2} creates, side by side", two, low)
     table.notes.append(
-        "floor: a minute for each further 300 POSTs, after which the last batch's round trips "
-        "(or the threads' round trips alone, when they take longer); the two stacks are two "
-        "hosts of one workspace, which share the window through this machine's pacing file"
+        f"floor: a minute for each further {PER_MINUTE} POSTs, after which the last batch's "
+        "round trips (or the threads' round trips alone, when they take longer); the two "
+        "stacks are two hosts of one workspace, which share the window through this machine's "
+        "pacing file"
     )
     for failure in (one.failures + two.failures)[:3]:
         table.notes.append(f"failure: {failure}")
@@ -185,11 +194,8 @@ def _machine() -> Iterator[dict[str, str]]:
 
 
 def _host(emu: EmulatorServer, scale: float, model: str, env: dict[str, str]) -> ProviderHost:
-    config = {
-        "recall:apiKey": API_KEY,
-        "recall:apiUrl": emu.url,
-        "recall:requestsPerMinute": str(PER_MINUTE),
-        "recall:rateLimitPeriod": f"{60 / scale:g}",
+    config = host_config(emu.url, PER_MINUTE) | {
+        "recall:rateLimitPeriod": f"{MINUTE / scale:g}",
         "recall:pacing": model,
     }
     return ProviderHost(config, env=env)

@@ -127,7 +127,13 @@ def _scope_style(checklist: dict[str, Any], kind: str) -> str:
     for style, scopes in zoom.SCOPES.items():
         if list(scopes[kind]) == checklist.get("scopes"):
             return style
-    return "granular"
+    return zoom.DEFAULT_SCOPE_STYLE
+
+
+def _kind(checklist: dict[str, Any]) -> str | None:
+    # The checklist names the Zoom app type of the stack's kind.
+    types = {app_type: kind for kind, app_type in zoom.APP_TYPES.items()}
+    return types.get(checklist.get("app_type", ""))
 
 
 def manifest_command(args: argparse.Namespace) -> None:
@@ -136,13 +142,13 @@ def manifest_command(args: argparse.Namespace) -> None:
         found = stack_app(args.stack, args.app)
         url = url or found.get("webhook_url")
         checklist = found.get("zoom_checklist") or {}
-        kind = kind or ("account_level" if checklist.get("app_type") == "admin-managed" else None)
+        kind = kind or _kind(checklist)
         style = style or _scope_style(checklist, kind or DEFAULT_KIND)
     if not isinstance(url, str) or not url:
         raise CommandError("give --webhook-url, or --stack to read it from a stack's outputs")
     setting = "--webhook-url" if args.webhook_url else f"stack {args.stack}'s webhook_url"
     webhook = check_webhook_url(url, setting)
-    manifest = zoom.manifest(kind or DEFAULT_KIND, webhook, style or "granular")
+    manifest = zoom.manifest(kind or DEFAULT_KIND, webhook, style or zoom.DEFAULT_SCOPE_STYLE)
     text = json.dumps(manifest, indent=2) + "\n"
     if args.output:
         try:
@@ -176,13 +182,7 @@ def logs_command(args: argparse.Namespace) -> None:
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
     with command_settings(args.stack, args.api_url).client() as client:
-        try:
-            client.get_app(app_id)  # Recall lists no logs for an app it does not have either
-        except RecallNotFoundError:
-            raise CommandError(
-                f"Recall has no app {app_id} (in this workspace and region); check the id, "
-                "the API key and recall:region or RECALL_REGION"
-            ) from None
+        _get(client, app_id)  # Recall lists no logs for an app it does not have either
         entries = _redacted(
             client, list(itertools.islice(client.list_app_logs(app_id), args.limit))
         )
@@ -280,7 +280,7 @@ def _table(verdicts: list[Verdict], out: TextIO) -> None:
 
 
 # Up to this many apps, their logs cost a call each; beyond, one listing of the workspace's
-# logs of the last day (Recall allows 60 list calls a minute).
+# logs of the last day (lists have the smaller of Recall's limits: LIST_REQUESTS_PER_MINUTE).
 _APPS_A_LOGS_CALL_EACH = 5
 
 
@@ -317,6 +317,10 @@ class _Progress:
             self._out.flush()
 
 
+_APP_HELP = "with --stack: the app's name in recall-zoom:apps"
+_API_URL_HELP = "Recall base URL (default: RECALL_API_URL or region)"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run one command; errors become one line and exit code 1."""
     parser = OneLineParser(
@@ -327,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     manifest = commands.add_parser("manifest", help="write the Zoom app manifest fragment")
     manifest.add_argument("--stack", help="read the webhook URL and kind from this stack")
-    manifest.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
+    manifest.add_argument("--app", help=_APP_HELP)
     manifest.add_argument(
         "--kind",
         choices=KINDS,
@@ -341,17 +345,20 @@ def main(argv: list[str] | None = None) -> None:
     manifest.add_argument(
         "--scope-style",
         choices=tuple(zoom.SCOPES),
-        help="granular or legacy (default: the stack's, else granular)",
+        help=f"{' or '.join(zoom.SCOPES)} (default: the stack's, else {zoom.DEFAULT_SCOPE_STYLE})",
     )
     manifest.add_argument("--output", "-o", help="file to write (default: standard output)")
     manifest.set_defaults(run=manifest_command)
     logs = commands.add_parser("logs", help="print Recall's recent logs of an app")
     logs.add_argument("--stack", help="read the app id and Recall settings from this stack")
-    logs.add_argument("--app", help="with --stack: the app's name in recall-zoom:apps")
+    logs.add_argument("--app", help=_APP_HELP)
     logs.add_argument("--app-id", help="the Recall app id")
-    logs.add_argument("--api-url", help="Recall base URL (default: RECALL_API_URL or region)")
+    logs.add_argument("--api-url", help=_API_URL_HELP)
     logs.add_argument(
-        "--limit", type=at_least_one, default=20, help="newest entries to print (default 20)"
+        "--limit",
+        type=at_least_one,
+        default=20,
+        help="newest entries to print (default %(default)s)",
     )
     logs.set_defaults(run=logs_command)
     health = commands.add_parser(
@@ -368,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     which.add_argument("--all", action="store_true", help="every app of the workspace")
     health.add_argument("--json", action="store_true", help="print a JSON list, one per app")
-    health.add_argument("--api-url", help="Recall base URL (default: RECALL_API_URL or region)")
+    health.add_argument("--api-url", help=_API_URL_HELP)
     # A check that cannot run is 2, apart from an app that is not ok (1).
     health.set_defaults(run=health_command, failure=2)
     args = parser.parse_args(argv)

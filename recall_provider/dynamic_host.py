@@ -51,9 +51,9 @@ def engine_alive() -> bool:
 
 
 def one_line(error: RecallError) -> str:
-    """What the engine shows for ``error``: its class and its message, on one line, with
-    nothing a terminal would act on (Recall's words may carry escape sequences)."""
-    return for_terminal(" ".join(f"{type(error).__name__}: {error}".split()))
+    """What the engine shows for ``error``: its class, its code and its message, on one line,
+    with nothing a terminal would act on (Recall's words may carry escape sequences)."""
+    return for_terminal(" ".join(f"{type(error).__name__}[{error.code}]: {error}".split()))
 
 
 class _OneLineTraceback(types.ModuleType):

@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Self
+from typing import ClassVar, Self
+
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE
 
 __all__ = [
+    "ErrorCode",
     "Outcome",
     "RecallAPIError",
     "RecallAppExistsError",
@@ -87,17 +90,85 @@ def outcome_of_status(status: int) -> Outcome:
     return Outcome.UNKNOWN
 
 
+class ErrorCode(enum.StrEnum):
+    """The stable, machine-readable name of what went wrong: what tests, scripts and the docs'
+    troubleshooting table go by, whatever the wording of the message."""
+
+    description: str
+    """What the code means, for the docs."""
+
+    def __new__(cls, value: str, description: str) -> ErrorCode:
+        """A member whose value is ``value``, described by ``description``."""
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
+
+    ERROR = "error", "Something the client could not do, of no more particular kind."
+    CONFIG = "config", "A setting or input that cannot be used."
+    API_KEY_MISSING = "api_key_missing", "No Recall API key is set."
+    BAD_ID = "bad_id", "An app id that is not one of Recall's (a UUID)."
+    ADOPT_NOT_FOUND = "adopt_not_found", "`adopt_app_id` names an app Recall does not have (here)."
+    ADOPT_MISMATCH = (
+        "adopt_mismatch",
+        "The app to adopt or take over has another kind or client id.",
+    )
+    REPLACE_OF_ADOPTED = (
+        "replace_of_adopted",
+        "A replace would delete the very app its replacement adopts.",
+    )
+    IMPORT_NOT_FOUND = "import_not_found", "The id to import names no app Recall has (here)."
+    GONE = "gone", "The app to update no longer exists in Recall."
+    APP_EXISTS = (
+        "app_exists",
+        "Recall already has an app for the create's Zoom client id that the create cannot "
+        "prove it made.",
+    )
+    APP_OF_ANOTHER_OWNER = (
+        "app_of_another_owner",
+        "The app an interrupted create made is another stack's (or resource's).",
+    )
+    CREATE_UNCONFIRMED = (
+        "create_unconfirmed",
+        "A create whose POST may have made the app, which no listing shows yet.",
+    )
+    WEBHOOK_CHECK_FAILED = (
+        "webhook_check_failed",
+        "The webhook URL answered Zoom's URL validation wrongly.",
+    )
+    WEBHOOK_UNANSWERED = (
+        "webhook_unanswered",
+        "The webhook URL gave no answer to Zoom's URL validation.",
+    )
+    API_ERROR = "api_error", "Recall answered with an unexpected error status."
+    UNAUTHORIZED = "unauthorized", "Recall refused the API key (401 or 403)."
+    NOT_FOUND = "not_found", "Recall has no such object (404)."
+    INVALID_REQUEST = "invalid_request", "Recall refused the request's fields (400)."
+    RATE_LIMITED = "rate_limited", "429s outlasted the time a request waits them out."
+    PACED_OUT = (
+        "paced_out",
+        "Not sent: this machine's window of the workspace would hold it too long.",
+    )
+    SERVER_ERROR = "server_error", "Recall could not serve the request (5xx) after every retry."
+    BAD_RESPONSE = "bad_response", "An answer that is not Recall's documented API."
+    CONNECTION_FAILED = "connection_failed", "The HTTP exchange did not complete."
+    TIMEOUT = "timeout", "No answer within the timeout."
+
+
 class RecallError(Exception):
     """Base class of every error raised by the Recall client."""
 
     hint: str = ""
     """What to do next: the class's default, unless given at construction or by ``with_hint``."""
+    default_code: ClassVar[ErrorCode] = ErrorCode.ERROR
+    """The code of this class's errors, unless one is given at construction."""
 
     def __init__(
         self,
         summary: str,
         *,
         hint: str | None = None,
+        code: ErrorCode | None = None,
         operation: str | None = None,
         method: str | None = None,
         path: str | None = None,
@@ -109,6 +180,8 @@ class RecallError(Exception):
         self.summary = summary
         if hint is not None:
             self.hint = hint
+        self.code = code or self.default_code
+        """What went wrong, by its stable name."""
         self.operation = operation
         self.method = method
         self.path = path
@@ -117,9 +190,12 @@ class RecallError(Exception):
         self.outcome = outcome
         """What the request may have done; None when the error is not about one request."""
 
-    def with_hint(self, hint: str) -> Self:
-        """Replace the hint (for ``raise error.with_hint(...)``) and return this error."""
+    def with_hint(self, hint: str, *, code: ErrorCode | None = None) -> Self:
+        """Replace the hint (and the code, when given: the caller knows better what went wrong)
+        for ``raise error.with_hint(...)``, and return this error."""
         self.hint = hint
+        if code is not None:
+            self.code = code
         return self
 
     def __str__(self) -> str:
@@ -131,6 +207,7 @@ class RecallError(Exception):
         # The parts that identify the request, never its text: server text is redacted but
         # not guaranteed to be short or tidy.
         parts = {
+            "code": str(self.code),
             "operation": self.operation,
             "method": self.method,
             "path": self.path,
@@ -145,14 +222,23 @@ class RecallError(Exception):
 class RecallConfigError(RecallError):
     """Settings or inputs that cannot be used (region, URL, API key, an app id)."""
 
+    default_code = ErrorCode.CONFIG
+
     def __init__(
-        self, summary: str, *, hint: str | None = None, outcome: Outcome | None = None
+        self,
+        summary: str,
+        *,
+        hint: str | None = None,
+        code: ErrorCode | None = None,
+        outcome: Outcome | None = None,
     ) -> None:
-        super().__init__(summary, hint=hint, outcome=outcome)
+        super().__init__(summary, hint=hint, code=code, outcome=outcome)
 
 
 class RecallAPIError(RecallError):
     """Recall answered with an error status."""
+
+    default_code = ErrorCode.API_ERROR
 
     hint = "Recall answered with an unexpected error; retry later or contact Recall support."
 
@@ -191,6 +277,8 @@ class RecallAPIError(RecallError):
 class RecallAuthenticationError(RecallAPIError):
     """401 or 403: the API key was refused."""
 
+    default_code = ErrorCode.UNAUTHORIZED
+
     hint = (
         "Check the Recall API key. Keys are region-specific: a key from another region "
         "also gets 401, so check that the key belongs to the region of this base URL."
@@ -200,11 +288,15 @@ class RecallAuthenticationError(RecallAPIError):
 class RecallNotFoundError(RecallAPIError):
     """404: the object does not exist (deleted, or it lives in another region)."""
 
+    default_code = ErrorCode.NOT_FOUND
+
     hint = "It was deleted, or it lives in another Recall region than this base URL."
 
 
 class RecallValidationError(RecallAPIError):
     """400: Recall rejected the request's fields; ``field_errors`` maps each field to its errors."""
+
+    default_code = ErrorCode.INVALID_REQUEST
 
     hint = "Fix the fields named above and try again."
 
@@ -212,15 +304,20 @@ class RecallValidationError(RecallAPIError):
 class RecallRateLimitError(RecallAPIError):
     """429 after every retry: the workspace's rate limit was exceeded."""
 
+    default_code = ErrorCode.RATE_LIMITED
+
     hint = (
-        "Recall's rate limit (300 requests/min per workspace, 60/min for lists) was still "
-        "exceeded after retries; lower recall:requestsPerMinute (the client's pacing) if "
-        "other tools share the workspace's limit, or retry later."
+        f"Recall's rate limit ({REQUESTS_PER_MINUTE} requests/min per workspace, "
+        f"{LIST_REQUESTS_PER_MINUTE}/min for lists) was still exceeded after retries; lower "
+        "recall:requestsPerMinute (the client's pacing) if other tools share the workspace's "
+        "limit, or retry later."
     )
 
 
 class RecallPacingError(RecallError):
     """A request not sent: this machine's window of the workspace holds it too long."""
+
+    default_code = ErrorCode.PACED_OUT
 
     hint = (
         "A 429's Retry-After (or this machine's own requests) holds the workspace: run again "
@@ -254,6 +351,8 @@ class RecallPacingError(RecallError):
 class RecallServerError(RecallAPIError):
     """5xx after every retry: Recall could not serve the request."""
 
+    default_code = ErrorCode.SERVER_ERROR
+
     hint = (
         "Recall could not serve the request (requests that are safe to repeat were retried "
         "first); retry later."
@@ -263,6 +362,8 @@ class RecallServerError(RecallAPIError):
 class RecallResponseError(RecallAPIError):
     """Recall answered with something the client cannot understand."""
 
+    default_code = ErrorCode.BAD_RESPONSE
+
     hint = "The response did not match the documented Recall API; report it with the request id."
 
 
@@ -270,13 +371,19 @@ class RecallAppExistsError(RecallError):
     """Recall has an app for a create's Zoom client id that the create cannot prove it made:
     the create stops, naming it."""
 
+    default_code = ErrorCode.APP_EXISTS
+
 
 class RecallWebhookCheckError(RecallError):
     """The app's webhook URL did not answer Zoom's URL validation with the expected token."""
 
+    default_code = ErrorCode.WEBHOOK_CHECK_FAILED
+
 
 class RecallConnectionError(RecallError):
     """The HTTP exchange did not complete (connection refused, reset, TLS failure)."""
+
+    default_code = ErrorCode.CONNECTION_FAILED
 
     def __init__(
         self,
@@ -300,6 +407,8 @@ class RecallConnectionError(RecallError):
 
 class RecallTimeoutError(RecallConnectionError):
     """No answer within the connect or read timeout."""
+
+    default_code = ErrorCode.TIMEOUT
 
 
 _STATUS_CLASSES: dict[int, type[RecallAPIError]] = {

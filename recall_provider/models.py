@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, overload
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from recall_provider.limits import MAX_FIELD_LENGTH
 
 __all__ = [
     "DEFAULT_KIND",
@@ -48,11 +50,9 @@ __all__ = [
 
 Kind = Literal["user_level", "account_level"]
 KINDS: tuple[str, ...] = get_args(Kind)
-DEFAULT_KIND: str = KINDS[0]
+DEFAULT_KIND: Kind = get_args(Kind)[0]
 """``user_level`` (Zoom's user-managed apps, the common case): the kind the resource and the
 program use when none is given. Recall itself has no default."""
-MAX_FIELD_LENGTH = 200
-"""Recall's limit on ``client_id``, ``client_secret`` and ``webhook_secret``."""
 # A wrong kind is echoed when it is this short, so a typo is recognised; a longer value may be a
 # secret pasted into the wrong field (Zoom's are 22 and 32 characters) and is described instead.
 _MAX_ECHOED = 16
@@ -162,7 +162,7 @@ def _of(value: object) -> dict[str, str]:
 KindField = Annotated[Kind, BeforeValidator(_kind)]
 """``user_level`` or ``account_level``."""
 ClientId = Annotated[str, BeforeValidator(_text)]
-"""A Zoom Client ID: 1 to 200 printable characters, no spaces."""
+"""A Zoom Client ID: 1 to ``MAX_FIELD_LENGTH`` printable characters, no spaces."""
 Secret = Annotated[SecretStr, BeforeValidator(_secret)]
 """A Zoom secret, under the same rules as a Client ID, never shown."""
 AppId = Annotated[str, BeforeValidator(_app_id)]
@@ -285,6 +285,12 @@ def same_secret(returned: SecretStr | None, expected: str) -> bool | None:
     return None if shown is None else shown == expected
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     """A time as ISO 8601 in UTC with a ``Z``, as Recall writes it."""
     if moment is None:

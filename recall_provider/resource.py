@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from recall_provider.inputs import DEFAULTS, OWNER, SECRETS
-from recall_provider.models import DEFAULT_KIND
-from recall_provider.outputs import OUTPUT_ONLY
-from recall_provider.provider import RecallZoomOAuthAppProvider
+from recall_provider.core.spec import DEFAULTS, OUTPUT_ONLY, SECRETS
+from recall_provider.provider import ARGUMENT_KEYS, OWNER, RecallZoomOAuthAppProvider
 
 __all__ = ["RecallZoomOAuthApp", "RecallZoomOAuthAppArgs"]
 
@@ -26,7 +25,7 @@ class RecallZoomOAuthAppArgs:
     """The Zoom app's Client Secret. Always secret; changing it updates the app in place."""
     webhook_secret: pulumi.Input[str]
     """The Zoom app's Secret Token (Features > Access). Always secret; updated in place."""
-    kind: pulumi.Input[str] = DEFAULT_KIND
+    kind: pulumi.Input[str] = DEFAULTS["kind"]
     """``user_level`` (Zoom user-managed app) or ``account_level`` (admin-managed). Replaces."""
     adopt_app_id: pulumi.Input[str] | None = None
     """Id of an app made outside Pulumi (by curl or the dashboard) to manage instead of creating
@@ -66,7 +65,11 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
         resource_name: str,
         args: RecallZoomOAuthAppArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        argument_keys: Mapping[str, str] | None = None,
     ) -> None:
+        """``argument_keys``: where the program's user sets each argument (for example its
+        config key, by argument name), for the provider's errors to name instead."""
         props: dict[str, object] = {
             field.name: getattr(args, field.name) for field in dataclasses.fields(args)
         }
@@ -81,6 +84,8 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
         props[OWNER] = "/".join(
             (organization, pulumi.get_project(), pulumi.get_stack(), resource_name)
         )
+        if argument_keys:
+            props[ARGUMENT_KEYS] = dict(argument_keys)
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRETS))
         super().__init__(
             RecallZoomOAuthAppProvider(),

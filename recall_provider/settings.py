@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 
 from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
 from recall_provider.client.pacing import MODELS
-from recall_provider.errors import RecallConfigError
+from recall_provider.errors import ErrorCode, RecallConfigError
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE
 from recall_provider.models import echoed
 
-__all__ = ["ENVIRONMENT", "Settings"]
+__all__ = ["ENVIRONMENT", "Lookup", "Settings"]
 
 ENVIRONMENT: dict[str, str] = {
     "recall:apiKey": "RECALL_API_KEY",
@@ -33,6 +34,7 @@ _MAX_TIMEOUT = 600.0
 _MIN_PER_MINUTE = 5
 
 Lookup = Callable[[str], object]
+"""Where settings are read: a setting's key to its value, None when it is not set."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class Settings:
         if not self.api_key:
             raise RecallConfigError(
                 "the Recall API key is not set: run `pulumi config set --secret "
-                "recall:apiKey <key>` or set RECALL_API_KEY"
+                "recall:apiKey <key>` or set RECALL_API_KEY",
+                code=ErrorCode.API_KEY_MISSING,
             )
         return RecallClient(
             self.api_key, base_url=self.base_url, timeout=self.timeout, pacing=self.pacing
@@ -117,8 +120,9 @@ def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
                 f"recall:requestsPerMinute must be a whole number of at least "
                 f"{_MIN_PER_MINUTE}, not {echoed(value)}"
             )
-        # Recall's list endpoints allow a fifth of the others (60 against 300 per minute).
-        pacing = replace(pacing, per_minute=limit, list_per_minute=max(1, limit // 5))
+        # Recall's list endpoints allow a fraction of the others: keep the same share.
+        share = max(1, limit * LIST_REQUESTS_PER_MINUTE // REQUESTS_PER_MINUTE)
+        pacing = replace(pacing, per_minute=limit, list_per_minute=share)
     if period is not None:
         try:
             seconds = float(period)

@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 __all__ = [
+    "APP_TYPES",
+    "DEFAULT_SCOPE_STYLE",
     "EVENT_TYPES",
     "FAILED_VALIDATIONS_TO_DISABLE",
     "REVALIDATION_INTERVAL",
@@ -69,7 +71,13 @@ SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
-"""The Zoom scopes Recall's guides ask for, by scope style and app kind."""
+"""The Zoom scopes Recall's guides ask for, by scope style and app kind (the default first)."""
+DEFAULT_SCOPE_STYLE: str = next(iter(SCOPES))
+"""``granular`` (the scopes of Zoom apps made since 2024): the scope style used when none is
+given."""
+
+APP_TYPES: dict[str, str] = {"user_level": "user-managed", "account_level": "admin-managed"}
+"""The Zoom app type (how the Marketplace calls its management) of each Recall app kind."""
 
 EVENT_TYPES: tuple[str, ...] = ("meeting.created", "user.updated")
 """The event subscriptions Recall needs: "Meeting has been created" and "User's profile info
@@ -127,7 +135,9 @@ def signed_url_validation(secret: str, now: float) -> tuple[bytes, str, dict[str
     return body, token, headers
 
 
-def checklist(kind: str, webhook_url: str, scope_style: str = "granular") -> dict[str, Any]:
+def checklist(
+    kind: str, webhook_url: str, scope_style: str = DEFAULT_SCOPE_STYLE
+) -> dict[str, Any]:
     """What to set in the Zoom Marketplace for one app, as Recall's guide lists it."""
     return {
         "scopes": list(SCOPES[scope_style][kind]),
@@ -135,11 +145,11 @@ def checklist(kind: str, webhook_url: str, scope_style: str = "granular") -> dic
         "event_notification_url_development": webhook_url,
         "event_notification_url_production": webhook_url,
         "deauthorization_url": webhook_url,
-        "app_type": "user-managed" if kind == "user_level" else "admin-managed",
+        "app_type": APP_TYPES[kind],
     }
 
 
-def manifest(kind: str, webhook_url: str, scope_style: str = "granular") -> dict[str, Any]:
+def manifest(kind: str, webhook_url: str, scope_style: str = DEFAULT_SCOPE_STYLE) -> dict[str, Any]:
     """A Zoom app manifest fragment: OAuth usage, scopes and the event subscription.
 
     Zoom's manifest has no field for the Secret Token; it stays a manual step in the UI.

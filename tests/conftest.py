@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from recall_provider.client.pacing import CACHE_DIR_ENV
+from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import Backend, EmulatorServer
-from recall_provider.journal import STATE_DIR_ENV
 from tests.helpers import EmulatorFactory, unreachable
 from tests.host_harness import Engine, ProviderHost
 from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli

@@ -20,6 +20,7 @@ import base64
 import contextlib
 import itertools
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -79,7 +80,7 @@ def from_struct(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[
 
 class HostError(Exception):
     """The host answered an RPC with an error: for an error of ours its one line
-    (``RecallNotFoundError: ...``), for anything else the provider's traceback."""
+    (``RecallNotFoundError[not_found]: ...``), for anything else the provider's traceback."""
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.code = error.code()
@@ -90,6 +91,22 @@ class HostError(Exception):
     def last_line(self) -> str:
         lines = [line for line in self.details.strip().splitlines() if line.strip()]
         return lines[-1] if lines else ""
+
+    @property
+    def error_class(self) -> str | None:
+        """The class of an error of ours (``RecallNotFoundError``), None for a traceback."""
+        match = _ONE_LINE.match(self.last_line)
+        return match["cls"] if match else None
+
+    @property
+    def error_code(self) -> str | None:
+        """The stable code of an error of ours (``not_found``), None for a traceback."""
+        match = _ONE_LINE.match(self.last_line)
+        return match["code"] if match else None
+
+
+# What the host answers for an error of ours: ``RecallNotFoundError[not_found]: ...``.
+_ONE_LINE = re.compile(r"^(?P<cls>Recall\w+)\[(?P<code>\w+)\]: ")
 
 
 @dataclass(frozen=True)

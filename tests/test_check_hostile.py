@@ -23,8 +23,9 @@ from tests.host_harness import PROVIDER_KEY, UNKNOWN, CheckFailed, Engine, Provi
 
 API_KEY = "hostile-api-key-0123456789abcdef"
 KINDS = ("user_level", "account_level")
-REQUIRED = ("kind", "client_id", "client_secret", "webhook_secret")
-INPUTS = (*REQUIRED, "adopt_app_id", "validate_webhook")
+REQUIRED = ("client_id", "client_secret", "webhook_secret")
+# kind is optional: user_level unless given (the resource always sends it).
+INPUTS = ("kind", *REQUIRED, "adopt_app_id", "validate_webhook")
 SECRET_FIELDS = ("client_secret", "webhook_secret")
 LIMIT = 200  # Recall's documented limit on client_id and both secrets
 MAX_REASON = 300

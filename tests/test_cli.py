@@ -85,6 +85,26 @@ def test_manifest_from_a_stack_follows_its_scope_style(
     assert [s["scope"] for s in manifest["oauth_information"]["scopes"]] == legacy
 
 
+def test_manifest_without_a_style_takes_the_default_and_says_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = list(zoom.SCOPES[zoom.DEFAULT_SCOPE_STYLE]["account_level"])
+    main(["manifest", "--kind", "account_level", "--webhook-url", URL])
+    manifest = json.loads(capsys.readouterr().out)
+    assert [s["scope"] for s in manifest["oauth_information"]["scopes"]] == default
+    # A stack whose checklist lists no style's scopes: the default again, and its app type
+    # gives the kind.
+    checklist = {"app_type": zoom.APP_TYPES["account_level"], "scopes": []}
+    fake_pulumi(tmp_path, {"webhook_url": URL, "zoom_checklist": checklist}, monkeypatch)
+    main(["manifest", "--stack", "prod"])
+    manifest = json.loads(capsys.readouterr().out)
+    assert [s["scope"] for s in manifest["oauth_information"]["scopes"]] == default
+    monkeypatch.setenv("COLUMNS", "400")  # one line per option, so each phrase stays whole
+    with pytest.raises(SystemExit):
+        main(["manifest", "--help"])
+    assert f"(default: the stack's, else {zoom.DEFAULT_SCOPE_STYLE})" in capsys.readouterr().out
+
+
 def logged_app(emulator: EmulatorServer) -> str:
     """An app with one entry in Recall's logs (an unsigned webhook, refused)."""
     app_id = str(make_app(emulator)["id"])

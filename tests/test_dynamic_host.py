@@ -9,7 +9,7 @@ import traceback
 import pytest
 
 from recall_provider import dynamic_host
-from recall_provider.errors import RecallConfigError
+from recall_provider.errors import ErrorCode, RecallConfigError
 
 
 @pytest.mark.parametrize(
@@ -38,11 +38,13 @@ def test_outside_the_host_nothing_is_patched_and_the_engine_counts_as_alive() ->
     assert dynamic_host.engine_alive()
 
 
-def test_an_error_is_one_line_with_its_class() -> None:
+def test_an_error_is_one_line_with_its_class_and_code() -> None:
     error = RecallConfigError("recall:region is\nnot a region", hint="Use  us-east-1.")
     assert dynamic_host.one_line(error) == (
-        "RecallConfigError: recall:region is not a region. Use us-east-1."
+        "RecallConfigError[config]: recall:region is not a region. Use us-east-1."
     )
+    error = RecallConfigError("no key", code=ErrorCode.API_KEY_MISSING)
+    assert dynamic_host.one_line(error) == "RecallConfigError[api_key_missing]: no key"
 
 
 def test_recalls_words_in_an_error_cannot_act_on_the_terminal() -> None:

@@ -25,6 +25,7 @@ import requests
 
 from recall_provider.emulator import Backend, EmulatorServer, Fault, RateLimits
 from recall_provider.emulator.errors import StateFileError
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MAX_FIELD_LENGTH, MINUTE
 from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory
 
 AUTH = {"Authorization": "Token test-key"}
@@ -32,7 +33,8 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 NOT_FOUND = {"detail": "Not found."}
 REQUIRED = ["This field is required."]
 BLANK = ["This field may not be blank."]
-TOO_LONG = ["Ensure this field has no more than 200 characters."]
+TOO_LONG = [f"Ensure this field has no more than {MAX_FIELD_LENGTH} characters."]
+OVER = MAX_FIELD_LENGTH + 1
 NOT_STRING = ["Not a valid string."]
 NULL = ["This field may not be null."]
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,9 +142,12 @@ def test_duplicate_client_ids_are_allowed(fresh_emulator: EmulatorServer) -> Non
     assert len(fresh_emulator.backend.apps()) == 2
 
 
-def test_200_characters_are_fine_and_strings_are_trimmed(fresh_emulator: EmulatorServer) -> None:
-    app = create(fresh_emulator, client_id="x" * 200, client_secret="  padded  ", webhook_secret=42)
-    assert app["client_id"] == "x" * 200
+def test_the_longest_field_is_fine_and_strings_are_trimmed(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    longest = "x" * MAX_FIELD_LENGTH
+    app = create(fresh_emulator, client_id=longest, client_secret="  padded  ", webhook_secret=42)
+    assert app["client_id"] == longest
     assert app["client_secret"] == "padded"
     assert app["webhook_secret"] == "42"
     assert create(fresh_emulator, webhook_secret=1.5)["webhook_secret"] == "1.5"
@@ -159,7 +164,7 @@ def test_200_characters_are_fine_and_strings_are_trimmed(fresh_emulator: Emulato
         ),
         pytest.param(body(client_id=""), {"client_id": BLANK}, id="blank"),
         pytest.param(body(client_secret="   "), {"client_secret": BLANK}, id="whitespace"),
-        pytest.param(body(webhook_secret="w" * 201), {"webhook_secret": TOO_LONG}, id="201"),
+        pytest.param(body(webhook_secret="w" * OVER), {"webhook_secret": TOO_LONG}, id="too-long"),
         pytest.param(body(kind="foo"), {"kind": ['"foo" is not a valid choice.']}, id="kind"),
         pytest.param(body(kind=""), {"kind": ['"" is not a valid choice.']}, id="kind-blank"),
         pytest.param(body(kind=None), {"kind": NULL}, id="kind-null"),
@@ -171,7 +176,7 @@ def test_200_characters_are_fine_and_strings_are_trimmed(fresh_emulator: Emulato
             body(client_id="a\x00b"), {"client_id": ["Null characters are not allowed."]}, id="nul"
         ),
         pytest.param(
-            {"kind": "foo", "client_secret": "s" * 201, "webhook_secret": ""},
+            {"kind": "foo", "client_secret": "s" * OVER, "webhook_secret": ""},
             {
                 "client_id": REQUIRED,
                 "kind": ['"foo" is not a valid choice.'],
@@ -347,7 +352,7 @@ def test_patch_ignores_an_invalid_kind(fresh_emulator: EmulatorServer) -> None:
     ("data", "errors"),
     [
         ({"client_secret": ""}, {"client_secret": BLANK}),
-        ({"webhook_secret": "w" * 201}, {"webhook_secret": TOO_LONG}),
+        ({"webhook_secret": "w" * OVER}, {"webhook_secret": TOO_LONG}),
         ({"client_secret": None}, {"client_secret": NULL}),
         ([1], {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
     ],
@@ -902,7 +907,7 @@ def test_cli_options_reach_the_backend(tmp_path: Path) -> None:
         limits = requests.get(url + "/_emulator/rate-limits", timeout=5).json()
         assert limits == {
             "per_minute": 1,
-            "list_per_minute": 60,
+            "list_per_minute": LIST_REQUESTS_PER_MINUTE,
             "burst": 1,
             "time_scale": 1.0,
             "algorithm": "sliding",
@@ -1089,7 +1094,7 @@ def test_retry_after_is_a_whole_number_of_seconds(fresh_emulator: EmulatorServer
     )
     response = requests.post(fresh_emulator.url + APPS_PATH, json=body(), headers=AUTH)
     assert response.status_code == 429
-    assert response.headers["Retry-After"] in ("59", "60")
+    assert response.headers["Retry-After"] in (f"{MINUTE - 1:g}", f"{MINUTE:g}")
     wait = response.headers["Retry-After"]
     assert response.json() == {
         "detail": f"Request was throttled. Expected available in {wait} seconds."
@@ -1252,6 +1257,18 @@ def test_the_command_takes_the_algorithm(tmp_path: Path) -> None:
     args = build_parser().parse_args(["--port", "0", "--algorithm", "bucket", "--burst", "4"])
     assert _rate_limits(args) == RateLimits(burst=4, algorithm="bucket")
     assert _rate_limits(build_parser().parse_args(["--port", "0", "--rate-limit"])) == RateLimits()
+
+
+def test_the_commands_help_says_recalls_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from recall_provider.emulator.__main__ import build_parser
+    from recall_provider.limits import REQUESTS_PER_MINUTE
+
+    monkeypatch.setenv("COLUMNS", "400")  # one line per option, so each phrase stays whole
+    text = build_parser().format_help()
+    assert f"create/retrieve/update/delete per minute (default {REQUESTS_PER_MINUTE})" in text
+    assert f"list requests per minute (default {LIST_REQUESTS_PER_MINUTE})" in text
+    assert f"Recall's minute lasts {MINUTE:g}/X real seconds" in text
+    assert f"items per list page (default {Backend().page_size})" in text
 
 
 def test_connections_are_kept_alive_between_requests(fresh_emulator: EmulatorServer) -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from recall_provider.client.pacing import SlidingWindow, _File
+from recall_provider.core.journal import CreateJournal
 from recall_provider.emulator.state_file import save_state
 from recall_provider.files import UnsafeFileError, exclusive_lock, open_for_update, replace_file
-from recall_provider.journal import CreateJournal
 from tests.helpers import Clock
 from tests.real_cli import ROOT
 

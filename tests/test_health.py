@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from recall_provider.client import RecallClient
+from recall_provider.core.webhook_check import self_check
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.health import GRACE, LOG_WINDOW, Status, judge
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppLog
-from recall_provider.webhook_check import self_check
 from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -197,8 +197,8 @@ def test_an_app_only_the_self_check_validated_is_unvalidated_with_the_stack(
 ) -> None:
     made = make_app(fresh_emulator, webhook_secret="health-webhook-secret")
     with RecallClient("health-key", base_url=fresh_emulator.url) as client:
-        checked = self_check(client, made["id"], {"webhook_secret": "health-webhook-secret"})
-    outputs = {"zoom_oauth_app_id": made["id"], **checked}
+        checked = self_check(client, made["id"], "health-webhook-secret")
+    outputs = {"zoom_oauth_app_id": made["id"], "webhook_self_check_at": checked}
     config = {"recall:apiKey": "health-key", "recall:apiUrl": fresh_emulator.url}
     fake_pulumi(tmp_path, outputs, monkeypatch, config=config)
     result = run_health("--stack", "prod", "--json", PATH=os.environ["PATH"])

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from recall_provider import creation
 from recall_provider.client import RecallClient, RetryPolicy
+from recall_provider.core import creation
+from recall_provider.core.journal import CreateJournal, Entry
+from recall_provider.core.lookup import AppIndex
 from recall_provider.errors import RecallAppExistsError, RecallResponseError
 from recall_provider.health import judge
-from recall_provider.journal import CreateJournal, Entry
-from recall_provider.lookup import AppIndex
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate, ZoomOAuthAppLog
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.scripted_server import Reply, ScriptedServer

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from recall_provider.claims import Claims
 from recall_provider.client import RecallClient
+from recall_provider.core.claims import Claims
+from recall_provider.core.lookup import MAX_AGE, AppIndex
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import RecallResponseError
-from recall_provider.lookup import MAX_AGE, AppIndex
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate
 from tests.helpers import APPS, Clock, make_app
 from tests.scripted_server import Reply, ScriptedServer

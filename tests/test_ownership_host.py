@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import EmulatorServer, Fault
-from recall_provider.journal import STATE_DIR_ENV
 from tests.conftest import StartHost
 from tests.helpers import APPS, APPS_PATH, WEBHOOK, make_app
 from tests.host_harness import Engine, HostError, ProviderHost, program_props
@@ -123,7 +123,7 @@ def test_another_stacks_interrupted_create_is_named_not_taken_over(
     with pytest.raises(HostError) as info:
         staging.up("app", props(owner=STAGING, client_secret="client-secret-of-staging"))
     line = info.value.last_line
-    assert line.startswith("RecallAppExistsError: ")
+    assert info.value.error_code == "app_of_another_owner"
     assert made["id"] in line
     assert PROD in line, "the error names the owner"
     assert host_emulator.backend.apps() == [made], "not taken over: its secrets are prod's"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from recall_provider import inputs
+from recall_provider.core import spec as inputs
 from recall_provider.models import DEFAULT_KIND
 from tests.host_harness import ROOT
 from tests.pulumi_passphrase import encryption_salt, passphrase_opens

@@ -14,6 +14,8 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
 from recall_provider.client import RecallClient
+from recall_provider.core import AppInputs, AppService
+from recall_provider.core.webhook_check import self_check
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import (
     RecallAuthenticationError,
@@ -21,7 +23,6 @@ from recall_provider.errors import (
     RecallWebhookCheckError,
 )
 from recall_provider.provider import RecallZoomOAuthAppProvider
-from recall_provider.webhook_check import self_check
 from tests.helpers import EmulatorFactory, make_app
 from tests.scripted_server import Reply, ScriptedServer
 
@@ -175,8 +176,8 @@ def test_pickle_drops_runtime_state(
 def test_self_check_passes_on_the_right_secret(fresh_emulator: EmulatorServer) -> None:
     app_id = make_app(fresh_emulator, webhook_secret="the-real-secret-token")["id"]
     with RecallClient("k", base_url=fresh_emulator.url) as client:
-        outs = self_check(client, app_id, {"webhook_secret": "the-real-secret-token"})
-    assert outs["webhook_self_check_at"].endswith("Z")
+        passed_at = self_check(client, app_id, "the-real-secret-token")
+    assert passed_at.endswith("Z")
     (delivery,) = fresh_emulator.backend.webhook_deliveries(app_id)
     assert delivery.accepted
     assert "authorization" not in delivery.headers, "the API key never goes to the webhook"
@@ -188,7 +189,7 @@ def test_self_check_fails_on_a_wrong_secret_naming_it(fresh_emulator: EmulatorSe
         RecallClient("k", base_url=fresh_emulator.url) as client,
         pytest.raises(RecallWebhookCheckError) as info,
     ):
-        self_check(client, app_id, {"webhook_secret": "a-wrong-secret-token"})
+        self_check(client, app_id, "a-wrong-secret-token")
     text = str(info.value)
     assert "webhook_secret" in text
     assert "Secret Token" in text
@@ -204,7 +205,7 @@ def test_self_check_fails_on_a_wrong_answer() -> None:
         RecallClient("k", base_url=server.url) as client,
         pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
     ):
-        self_check(client, APP_ID, {"webhook_secret": "s3cret-token"})
+        self_check(client, APP_ID, "s3cret-token")
     (seen,) = server.seen
     stamp = seen.headers["x-zm-request-timestamp"]
     expected = hmac.new(b"s3cret-token", f"v0:{stamp}:".encode() + seen.body, hashlib.sha256)
@@ -225,13 +226,16 @@ def test_self_check_fails_on_a_token_that_is_not_hex(token: str) -> None:
         RecallClient("k", base_url=server.url) as client,
         pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
     ):
-        self_check(client, APP_ID, {"webhook_secret": "s3cret-token"})
+        self_check(client, APP_ID, "s3cret-token")
 
 
-def test_self_check_is_skipped_when_turned_off() -> None:
-    with ScriptedServer() as server, RecallClient("k", base_url=server.url) as client:
-        assert self_check(client, APP_ID, {"validate_webhook": False}) == {}
-    assert server.seen == [], "nothing is sent"
+def test_self_check_is_skipped_when_turned_off(fresh_emulator: EmulatorServer) -> None:
+    service = AppService()
+    service.configure({"recall:apiKey": "k", "recall:apiUrl": fresh_emulator.url}.get)
+    inputs = AppInputs.model_validate({**NEWS, "validate_webhook": False})
+    state = service.create(inputs)
+    assert state.webhook_self_check_at is None
+    assert fresh_emulator.backend.webhook_deliveries(state.id) == [], "nothing is sent"
 
 
 def test_a_wrong_kind_is_echoed_only_when_short() -> None:

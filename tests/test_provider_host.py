@@ -228,11 +228,11 @@ def test_update_of_a_vanished_app_tells_the_user_to_refresh(
     host_emulator.backend.reset()
     with pytest.raises(HostError) as info:
         engine.up("app", app_props(client_secret="client-secret-host-0002"))
-    assert "RecallNotFoundError" in info.value.last_line
+    assert info.value.error_code == "gone"
     assert "pulumi refresh" in info.value.last_line
     assert "client-secret-host-0002" not in info.value.details
     # What `pulumi up` prints: the error's one line, not the host's traceback of it.
-    assert info.value.details.startswith("RecallNotFoundError: ")
+    assert info.value.details.startswith("RecallNotFoundError[gone]: ")
     assert "\n" not in info.value.details.strip()
 
 
@@ -519,8 +519,19 @@ def made_by_hand(emulator: EmulatorServer, webhook_secret: str) -> dict[str, Any
 @pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
 @pytest.mark.parametrize("kind", ["user_level", "account_level"])
 @pytest.mark.parametrize("validate", [True, False], ids=["checked", "unchecked"])
+@pytest.mark.parametrize(
+    "adopt_key",
+    # A library user sets the argument; this repository's program says where its user does.
+    [None, "recall-zoom:apps[2].adoptAppId"],
+    ids=["library", "program"],
+)
 def test_an_app_made_by_hand_for_the_zoom_app_stops_the_create_before_it_posts(
-    engine: Engine, host_emulator: EmulatorServer, mode: str, kind: str, validate: bool
+    engine: Engine,
+    host_emulator: EmulatorServer,
+    mode: str,
+    kind: str,
+    validate: bool,
+    adopt_key: str | None,
 ) -> None:
     # Same Zoom app (of either kind), made by hand a moment ago: whatever Recall shows of its
     # secrets, and whether or not the self-check would run, it is a colleague's until the
@@ -528,13 +539,15 @@ def test_an_app_made_by_hand_for_the_zoom_app_stops_the_create_before_it_posts(
     host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
     by_hand = make_app(host_emulator, kind=kind, client_id="zoomClientHost")
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=502))
+    spoken = {"argument_keys": {"adopt_app_id": adopt_key}} if adopt_key else {}
     with pytest.raises(HostError) as info:
-        engine.up("app", app_props(validate_webhook=validate))
+        engine.up("app", {**app_props(validate_webhook=validate), **spoken})
     line = info.value.last_line
-    assert "RecallAppExistsError" in line
+    assert info.value.error_code == "app_exists"
     assert f"{by_hand['id']} ({kind}," in line
-    assert "set adopt_app_id (recall-zoom:adoptAppId" in line
-    assert "delete it in Recall" in line
+    assert f"set {adopt_key or 'adopt_app_id'} to {by_hand['id']}" in line
+    if adopt_key:
+        assert "adopt_app_id" not in line, "the program's user is told the key they set"
     assert host_emulator.app.count("POST", APPS) == 0, "nothing posted"
     (kept,) = host_emulator.backend.apps()
     assert kept["id"] == by_hand["id"]

@@ -18,6 +18,7 @@ from functools import cache
 
 import pytest
 
+from recall_provider.errors import ErrorCode
 from tests.host_harness import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -121,3 +122,10 @@ def test_every_pulumi_line_is_run_by_the_end_to_end_walk() -> None:
     pulumi = [line for line in LINES if words(line)[0] == "pulumi"]
     assert pulumi
     assert [line for line in pulumi if re.sub(r"\s+#.*$", "", line) not in walked] == []
+
+
+def test_the_error_code_table_is_the_declared_codes() -> None:
+    # The codes and their meanings are declared once, in ErrorCode; README's table is theirs.
+    section = README.split("### Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.+?) \|$", section, re.M)
+    assert rows == [(code.value, code.description) for code in ErrorCode]

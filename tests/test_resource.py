@@ -13,7 +13,8 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, inputs
+from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs
+from recall_provider.core import spec as inputs
 from recall_provider.models import DEFAULT_KIND
 
 CLIENT_SECRET = "mock-client-secret-0123456789"
@@ -135,8 +136,7 @@ def test_the_args_are_the_providers_inputs() -> None:
     fields = {f.name: f for f in dataclasses.fields(RecallZoomOAuthAppArgs)}
     assert tuple(sorted(fields)) == tuple(sorted(inputs.NAMES))
     required = {name for name, f in fields.items() if f.default is dataclasses.MISSING}
-    # The provider also requires a kind, which the resource always sends (its default).
-    assert required | {"kind"} == set(inputs.REQUIRED)
+    assert required == set(inputs.REQUIRED)
     assert fields["kind"].default == DEFAULT_KIND == "user_level"
     for name, default in inputs.DEFAULTS.items():
         assert fields[name].default == default
@@ -146,4 +146,12 @@ def test_what_a_change_does_follows_recalls_api() -> None:
     assert inputs.SECRETS == ("client_secret", "webhook_secret")
     assert inputs.MUTABLE == ("client_secret", "webhook_secret"), "what PATCH takes"
     assert inputs.IMMUTABLE == ("kind", "client_id"), "what only a new app can change"
-    assert inputs.config_key("adopt_app_id") == "adoptAppId"
+    assert inputs.camel("adopt_app_id") == "adoptAppId"
+
+
+def test_every_input_and_output_has_a_description_and_the_resource_declares_each_output() -> None:
+    # The schema and docs of the later doors are made from these descriptions.
+    for name in inputs.OUTPUT_NAMES:
+        assert len(inputs.description(name)) > 20, name
+    declared = RecallZoomOAuthApp.__annotations__
+    assert set(inputs.OUTPUT_NAMES) == set(declared), "the resource's Output attributes"

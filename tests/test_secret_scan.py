@@ -24,9 +24,9 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
+from recall_provider.core.spec import SECRETS as SECRET_OUTPUTS
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
 from recall_provider.errors import RecallAppExistsError
-from recall_provider.inputs import SECRETS as SECRET_OUTPUTS
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.helpers import APPS, ONE_APP, WEBHOOK
 from tests.host_harness import PROVIDER_KEY, Engine, HostError, ProviderHost

@@ -6,10 +6,15 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
 from recall_provider import zoom
+from recall_provider.models import KINDS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SECRET = "zoomSecretToken123"
 NOW = 1_800_000_000.0
@@ -93,6 +98,28 @@ def test_checklist_and_manifest(kind: str, style: str, first_scope: str, usage: 
     scopes = [s["scope"] for s in manifest["oauth_information"]["scopes"]]
     assert scopes == checklist["scopes"]
     json.dumps(manifest)  # the manifest must be plain JSON
+
+
+def test_one_default_scope_style() -> None:
+    url = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+    for kind in zoom.APP_TYPES:
+        default = list(zoom.SCOPES[zoom.DEFAULT_SCOPE_STYLE][kind])
+        assert zoom.checklist(kind, url)["scopes"] == default
+        assert [s["scope"] for s in zoom.manifest(kind, url)["oauth_information"]["scopes"]] == (
+            default
+        )
+    # Pulumi.yaml cannot import it: the project's default must be the same one.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert project["config"]["scopeStyle"]["default"] == zoom.DEFAULT_SCOPE_STYLE
+
+
+def test_the_checklist_names_the_app_type_of_each_kind() -> None:
+    url = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/abc/webhook"
+    assert set(zoom.APP_TYPES) == set(KINDS)
+    for style in zoom.SCOPES:
+        assert set(zoom.SCOPES[style]) == set(KINDS)
+    for kind, app_type in zoom.APP_TYPES.items():
+        assert zoom.checklist(kind, url)["app_type"] == app_type
 
 
 def test_a_signed_url_validation_verifies_with_its_secret() -> None:

@@ -50,8 +50,9 @@ _TIMEOUT = Timeout()
 _RETRY = RetryPolicy()
 
 MAX_PAGES = 1000
-"""The most pages one walk of a listing reads; a listing longer than that fails (at Recall's 60
-list calls a minute it would take a quarter of an hour, so it is a listing that never ends)."""
+"""The most pages one walk of a listing reads; a listing longer than that fails (at Recall's
+limit for lists, ``limits.LIST_REQUESTS_PER_MINUTE``, it would take a quarter of an hour, so it
+is a listing that never ends)."""
 _OTHER_APP_HINT = (
     "Nothing was taken from the answer. Something between here and Recall (a proxy, a "
     "gateway, recall:apiUrl) answers for another app than the one asked for; report it with "

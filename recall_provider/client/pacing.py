@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, Protocol
 import platformdirs
 
 from recall_provider.files import exclusive_lock, open_for_update
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -71,11 +72,11 @@ MODELS = ("sliding", "bucket")
 class Pacing:
     """Client-side rate limits of one workspace."""
 
-    per_minute: int = 300
-    """Recall's limit for create, retrieve, update and delete."""
-    list_per_minute: int = 60
-    """Recall's limit for list endpoints."""
-    period: float = 60.0
+    per_minute: int = REQUESTS_PER_MINUTE
+    """The limit for create, retrieve, update and delete (default Recall's)."""
+    list_per_minute: int = LIST_REQUESTS_PER_MINUTE
+    """The limit for list endpoints (default Recall's)."""
+    period: float = MINUTE
     """Length of Recall's "minute" in seconds (shorter only against a time-scaled emulator)."""
     model: str = "sliding"
     """``sliding``: Recall's own rule; ``bucket``: the token bucket of earlier versions."""
@@ -146,6 +147,11 @@ class _Memory:
             return change(self._state)
 
 
+def _pace_alone(exc: OSError) -> None:
+    # Another process's window cannot be seen: keep this one's, not none.
+    log.debug("pacing on this process's own window: %s", type(exc).__name__)
+
+
 class _File(_Memory):
     """A window's state in a locked file that this machine's processes share.
 
@@ -182,8 +188,7 @@ class _File(_Memory):
                     self._state = _State(list(state.times), state.hold)
                     return result
             except OSError as exc:  # TimeoutError and UnsafeFileError included
-                # Another process's window cannot be seen: keep this one's, not none.
-                log.debug("pacing on this process's own window: %s", type(exc).__name__)
+                _pace_alone(exc)
                 self._broken = True
         return super().transact(change)
 
@@ -400,5 +405,5 @@ def _window(workspace: str, name: str, pacing: Pacing, trust: Trust) -> Window:
             # emulator's minute is another window.)
             store = _File(directory / f"{workspace}-{name}-{pacing.period:g}.window")
         except OSError as exc:
-            log.debug("pacing on this process's own window: %s", type(exc).__name__)
+            _pace_alone(exc)
     return SlidingWindow(pacing.limit(name), pacing.period, pacing.margin, store, trust=trust)

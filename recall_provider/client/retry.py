@@ -23,6 +23,8 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from recall_provider.limits import RATE_LIMIT_DEADLINE
+
 __all__ = [
     "RETRY_AFTER_LONGEST",
     "RecallRetry",
@@ -49,7 +51,7 @@ class RetryPolicy:
     """Upper bound of one backoff delay."""
     retry_after_max: int = 60
     """Longest ``Retry-After`` of a 5xx honoured; a longer one is cut to this."""
-    rate_limit_deadline: float = 300.0
+    rate_limit_deadline: float = RATE_LIMIT_DEADLINE
     """Seconds a request keeps waiting out 429s before it fails with ``RecallRateLimitError``."""
 
 

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from recall_provider.errors import REDACTED, Outcome, RecallConfigError
+from recall_provider.errors import REDACTED, ErrorCode, Outcome, RecallConfigError
 from recall_provider.models import canonical_app_id, echoed
 
 __all__ = [
@@ -155,6 +155,7 @@ def app_path(app_id: str) -> str:
             f"expected a Recall app id (a UUID), got {str(app_id)[:60]!r}",
             hint="Recall's app ids are UUIDs; the id in a stack's state is the one Recall "
             "returned, so a different one means the state was edited or is corrupt.",
+            code=ErrorCode.BAD_ID,
             outcome=Outcome.NOT_SENT,
         )
     return f"{APPS_PATH}{canonical}/"

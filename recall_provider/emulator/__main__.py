@@ -12,7 +12,9 @@ from pathlib import Path
 from types import FrameType
 from typing import get_args
 
-from .backend import Backend, SecretsMode
+from recall_provider.limits import MINUTE
+
+from .backend import DEFAULT_PAGE_SIZE, DEFAULT_SECRETS_MODE, MASK, Backend, SecretsMode
 from .errors import StateFileError
 from .throttle import ALGORITHMS, RateLimits
 
@@ -31,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to bind (default 127.0.0.1); the emulator serves secrets, keep it local",
+        help="address to bind (default %(default)s); the emulator serves secrets, keep it local",
     )
     parser.add_argument(
         "--state",
@@ -40,20 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON file keeping apps and logs across restarts (default: memory only)",
     )
     parser.add_argument(
-        "--page-size", type=int, default=10, metavar="N", help="items per list page (default 10)"
+        "--page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        metavar="N",
+        help="items per list page (default %(default)s)",
     )
     parser.add_argument(
         "--secrets-in-responses",
         choices=get_args(SecretsMode),
-        default="plain",
-        help="show app secrets in responses as given, as ******** or not at all (default plain)",
+        default=DEFAULT_SECRETS_MODE,
+        help=f"show app secrets in responses as given, as {MASK} or not at all "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--latency",
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="seconds every API answer takes, as a distant server's would (default 0)",
+        help="seconds every API answer takes, as a distant server's would (default %(default)g)",
     )
     parser.add_argument(
         "--api-key",
@@ -96,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale",
         type=float,
         metavar="X",
-        help="a minute lasts 60/X real seconds (default 1)",
+        help=f"Recall's minute lasts {MINUTE:g}/X real seconds (default {defaults.time_scale:g})",
     )
     return parser
 

@@ -29,10 +29,14 @@ from .state_file import load_state, save_state
 from .validation import CREATE_FIELDS, SECRET_FIELDS, normalise_uuid, validate
 from .webhook import WebhookDelivery
 
-__all__ = ["MASK", "Backend", "SecretsMode"]
+__all__ = ["DEFAULT_PAGE_SIZE", "DEFAULT_SECRETS_MODE", "MASK", "Backend", "SecretsMode"]
 
 SecretsMode = Literal["plain", "masked", "omit"]
 MASK = "********"
+DEFAULT_PAGE_SIZE = 10
+"""Items per list page unless told otherwise (Recall's own page size is not documented)."""
+DEFAULT_SECRETS_MODE: SecretsMode = "plain"
+"""How responses show the secrets unless told otherwise: as they were given."""
 
 
 class Backend:
@@ -42,8 +46,8 @@ class Backend:
         self,
         state_file: Path | None = None,
         *,
-        page_size: int = 10,
-        secrets_in_responses: SecretsMode = "plain",
+        page_size: int = DEFAULT_PAGE_SIZE,
+        secrets_in_responses: SecretsMode = DEFAULT_SECRETS_MODE,
         api_keys: Iterable[str] | None = None,
     ) -> None:
         self._lock = threading.RLock()

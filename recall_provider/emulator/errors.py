@@ -41,6 +41,11 @@ class NotFound(EmulatorError):
         super().__init__(404, {"detail": detail})
 
 
+def json_parse_error(exc: ValueError) -> EmulatorError:
+    """400 as DRF's JSON parser words a body it cannot read."""
+    return EmulatorError(400, {"detail": f"JSON parse error - {exc}"})
+
+
 class StateFileError(Exception):
     """The state file exists but cannot be loaded: one line, whatever the file holds."""
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound as NoRoute
 from werkzeug.routing import Map, RequestRedirect
 from werkzeug.wrappers import Request, Response
 
-from .errors import EmulatorError, NotFound
+from .errors import EmulatorError, NotFound, json_parse_error
 
 
 def match_route(url_map: Map, request: Request) -> tuple[str, Mapping[str, Any]]:
@@ -56,7 +56,7 @@ def parse_body(request: Request) -> object:
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except ValueError as exc:
-            raise EmulatorError(400, {"detail": f"JSON parse error - {exc}"}) from None
+            raise json_parse_error(exc) from None
     if request.mimetype == "application/x-www-form-urlencoded":
         form = parse_qs(raw.decode("latin-1"), keep_blank_values=True)
         return {key: values[-1] for key, values in form.items()}

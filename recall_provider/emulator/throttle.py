@@ -1,12 +1,13 @@
 """Rate limiting: ``RateLimits``, and the throttle that answers 429 when a limit is reached.
 
-Recall is a Django REST Framework API, and its documented limits ("300 requests per min per
-workspace", 60 for lists) are what DRF's ``SimpleRateThrottle`` enforces, which is the default
-here (``sliding``): per API key and scope, the times of the accepted requests of the trailing
-window; a request is refused when the window already holds the limit, a refused request is not
-counted, and ``Retry-After`` is the time until the oldest accepted one leaves the window. So as
-many requests as the limit may go at once into an empty window. The token bucket of earlier
-versions (``bucket``: ``burst`` at once, then a steady refill) stays as an option.
+Recall is a Django REST Framework API, and its documented limits (``recall_provider.limits``:
+so many requests a minute per workspace, fewer for lists) are what DRF's ``SimpleRateThrottle``
+enforces, which is the default here (``sliding``): per API key and scope, the times of the
+accepted requests of the trailing window; a request is refused when the window already holds the
+limit, a refused request is not counted, and ``Retry-After`` is the time until the oldest
+accepted one leaves the window. So as many requests as the limit may go at once into an empty
+window. The token bucket of earlier versions (``bucket``: ``burst`` at once, then a steady
+refill) stays as an option.
 
 Fidelity gap: whether Recall keys one counter per endpoint or one per workspace for all CRUD
 endpoints is not documented; here all CRUD requests of a key share one window, lists another.
@@ -20,6 +21,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
+
 from .control_checks import is_int, is_number, require
 from .errors import EmulatorError
 
@@ -30,10 +33,10 @@ ALGORITHMS = ("sliding", "bucket")
 class RateLimits:
     """Recall's documented per-minute limits, per API key, CRUD and lists counted apart."""
 
-    per_minute: int = 300  # create, retrieve, update and delete share this limit
-    list_per_minute: int = 60  # both list endpoints share this limit
+    per_minute: int = REQUESTS_PER_MINUTE  # create, retrieve, update and delete share this limit
+    list_per_minute: int = LIST_REQUESTS_PER_MINUTE  # both list endpoints share this limit
     burst: int = 10  # the token bucket's capacity (the bucket algorithm only)
-    time_scale: float = 1.0  # a "minute" lasts 60 / time_scale real seconds
+    time_scale: float = 1.0  # Recall's minute lasts MINUTE / time_scale real seconds
     algorithm: str = "sliding"  # DRF's sliding log, or the old token bucket
 
     def __post_init__(self) -> None:
@@ -46,7 +49,7 @@ class RateLimits:
     @property
     def window(self) -> float:
         """The real seconds of one emulated minute."""
-        return 60.0 / self.time_scale
+        return MINUTE / self.time_scale
 
 
 class Throttle:

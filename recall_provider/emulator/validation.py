@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from recall_provider.limits import MAX_FIELD_LENGTH
+
 from .errors import ValidationError
 
 KINDS = ("user_level", "account_level")
-MAX_LENGTH = 200
 SECRET_FIELDS = ("client_secret", "webhook_secret")
 CREATE_FIELDS = ("kind", "client_id", *SECRET_FIELDS)
+# DRF's words for a field sent as null, whatever the field.
+_NULL = "This field may not be null."
 
 
 class _FieldError(Exception):
@@ -19,9 +22,9 @@ class _FieldError(Exception):
 
 
 def _clean_char(value: object) -> str:
-    """DRF ``CharField(max_length=200)`` with its default trimming and validators."""
+    """DRF ``CharField(max_length=MAX_FIELD_LENGTH)`` with its default trimming and validators."""
     if value is None:
-        raise _FieldError("This field may not be null.")
+        raise _FieldError(_NULL)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _FieldError("Not a valid string.")
     text = str(value).strip()
@@ -29,8 +32,8 @@ def _clean_char(value: object) -> str:
         raise _FieldError("This field may not be blank.")
     # DRF runs every validator and reports all of their messages together.
     messages = []
-    if len(text) > MAX_LENGTH:
-        messages.append(f"Ensure this field has no more than {MAX_LENGTH} characters.")
+    if len(text) > MAX_FIELD_LENGTH:
+        messages.append(f"Ensure this field has no more than {MAX_FIELD_LENGTH} characters.")
     if "\x00" in text:
         messages.append("Null characters are not allowed.")
     surrogates = [c for c in text if 0xD800 <= ord(c) <= 0xDFFF]
@@ -43,7 +46,7 @@ def _clean_char(value: object) -> str:
 
 def _clean_kind(value: object) -> str:
     if value is None:
-        raise _FieldError("This field may not be null.")
+        raise _FieldError(_NULL)
     if str(value) not in KINDS:
         raise _FieldError(f'"{value}" is not a valid choice.')
     return str(value)

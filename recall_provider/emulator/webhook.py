@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import EmulatorError
+from .errors import EmulatorError, json_parse_error
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def plain_token(body: bytes) -> str | None:
     try:
         event = json.loads(body.decode("utf-8"))
     except ValueError as exc:
-        raise EmulatorError(400, {"detail": f"JSON parse error - {exc}"}) from None
+        raise json_parse_error(exc) from None
     if not isinstance(event, dict) or event.get("event") != "endpoint.url_validation":
         return None
     payload = event.get("payload")

@@ -26,6 +26,7 @@ from pathlib import Path
 import platformdirs
 
 from recall_provider.files import exclusive_lock, read_own, replace_file
+from recall_provider.limits import RATE_LIMIT_DEADLINE
 
 __all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry"]
 
@@ -36,8 +37,9 @@ STATE_DIR_ENV = "RECALL_ZOOM_STATE_DIR"
 # proves nothing about who owns the app now.
 _KEPT = timedelta(days=7)
 # Longest a create waits for another process's create of the same client id: a POST through its
-# 429s (300 s at most), the self-check and the waits between.
-_LONGEST_CREATE = 900.0
+# 429s (the rate-limit budget at most), the self-check's request through its own, and the
+# lookups and waits between.
+_LONGEST_CREATE = 3 * RATE_LIMIT_DEADLINE
 
 
 @dataclass(frozen=True)

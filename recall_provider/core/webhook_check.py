@@ -4,37 +4,32 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from recall_provider import zoom
 from recall_provider.client import RecallClient
-from recall_provider.errors import RecallAPIError, RecallError, RecallWebhookCheckError
+from recall_provider.core.naming import argument
+from recall_provider.errors import ErrorCode, RecallAPIError, RecallError, RecallWebhookCheckError
 from recall_provider.models import iso
-from recall_provider.outputs import SELF_CHECK_AT
 
 __all__ = ["self_check"]
 
 
-def self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
-    """Send a signed ``endpoint.url_validation`` and check Recall's token; return the output
-    ``webhook_self_check_at`` (nothing when ``validate_webhook`` is off)."""
-    if props.get("validate_webhook") is False:
-        return {}
-    secret = str(props["webhook_secret"])
+def self_check(client: RecallClient, app_id: str, webhook_secret: str) -> str:
+    """Send a signed ``endpoint.url_validation`` and check Recall's token; return when it
+    passed (ISO 8601, UTC)."""
     now = time.time()
-    body, plain_token, headers = zoom.signed_url_validation(secret, now)
+    body, plain_token, headers = zoom.signed_url_validation(webhook_secret, now)
     url = client.webhook_url(app_id)
+    skip = f"set {argument('validate_webhook')} to false to skip this check"
     advice = (
         "Zoom's Validate button would fail the same way. Recall's guide names two causes: "
-        "the app's webhook_secret in Recall is not the Zoom app's Secret Token, or Zoom "
-        f"calls another URL than {url} (check the region). Set validate_webhook to false "
-        "to skip this check."
+        f"the app's {argument('webhook_secret')} in Recall is not the Zoom app's Secret Token, "
+        f"or Zoom calls another URL than {url} (check the region). {skip.capitalize()}."
     )
     summary = f"webhook self-check of Recall app {app_id} failed"
     try:
-        answer = client.send_zoom_webhook(app_id, body, headers, secret=secret)
+        answer = client.send_zoom_webhook(app_id, body, headers, secret=webhook_secret)
     except RecallAPIError as exc:
         raise RecallWebhookCheckError(f"{summary}: {exc}", hint=advice) from None
     except RecallError as exc:
@@ -42,10 +37,11 @@ def self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> d
         # create must not end as if it had passed.
         raise RecallWebhookCheckError(
             f"{summary}: {exc}",
-            hint="The webhook URL gave no answer, so it is unproven; run `pulumi up` again, or "
-            "set validate_webhook to false to skip this check.",
+            hint=f"The webhook URL gave no answer, so it is unproven; run `pulumi up` again, or "
+            f"{skip}.",
+            code=ErrorCode.WEBHOOK_UNANSWERED,
         ) from None
-    expected = zoom.encrypted_token(secret, plain_token)
+    expected = zoom.encrypted_token(webhook_secret, plain_token)
     got = answer.get("encryptedToken")
     if answer.get("plainToken") != plain_token or not (
         # As bytes: compare_digest refuses a str with characters outside ASCII.
@@ -53,7 +49,7 @@ def self_check(client: RecallClient, app_id: str, props: Mapping[str, Any]) -> d
     ):
         raise RecallWebhookCheckError(
             f"{summary}: {url} answered Zoom's URL validation with a token that does not "
-            "match the webhook_secret",
+            f"match the {argument('webhook_secret')}",
             hint=advice,
         )
-    return {SELF_CHECK_AT: iso(datetime.fromtimestamp(now, UTC))}
+    return iso(datetime.fromtimestamp(now, UTC))

@@ -21,16 +21,19 @@ from datetime import timedelta
 from enum import Enum
 
 from recall_provider.client import RecallClient
+from recall_provider.core.journal import CreateJournal, Entry
+from recall_provider.core.lookup import AppIndex
+from recall_provider.core.naming import argument
+from recall_provider.core.spec import IMMUTABLE, MUTABLE, SECRETS
 from recall_provider.errors import (
+    ErrorCode,
     RecallAppExistsError,
     RecallConfigError,
     RecallError,
     RecallNotFoundError,
     RecallWebhookCheckError,
 )
-from recall_provider.inputs import IMMUTABLE, MUTABLE, SECRETS
-from recall_provider.journal import CreateJournal, Entry
-from recall_provider.lookup import AppIndex
+from recall_provider.limits import RATE_LIMIT_DEADLINE
 from recall_provider.models import (
     ZoomOAuthApp,
     ZoomOAuthAppCreate,
@@ -46,15 +49,16 @@ _CLOCK_SKEW = timedelta(minutes=5)
 # Longest wait for a POST that may still be running on Recall's side after its answer was lost.
 _MAX_SETTLE = 15.0
 # How long after an interrupted create began the app its POST made may be stamped: its turn in
-# the pacing window (a minute or two), the POST's 429s (retried for RetryPolicy's 300 s at most)
-# and its retries' waits, with room to spare.
-_INTERRUPTED_WINDOW = timedelta(minutes=10)
+# the pacing window (a minute or two), then the POST's 429s (waited out for the rate-limit
+# budget at most) and its retries' waits: twice that budget leaves room to spare.
+_INTERRUPTED_WINDOW = timedelta(seconds=2 * RATE_LIMIT_DEADLINE)
 
 
 def _look_first(client_id: str) -> str:
     return (
         f"Before running `pulumi up` again, list Recall's apps for client id {client_id!r}: "
-        "adopt one that appeared (adopt_app_id), or run `pulumi up` if there is none."
+        f"adopt one that appeared ({argument('adopt_app_id')}), or run `pulumi up` if there is "
+        "none."
     )
 
 
@@ -66,8 +70,9 @@ def adopt(client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOA
         raise RecallConfigError(
             f"cannot adopt Recall app {app_id}: {exc.method} {exc.path} returned 404 "
             f"(request id {exc.request_id})",
-            hint="Check adopt_app_id and that recall:region / recall:apiUrl point at the region "
-            "where the app was created.",
+            hint=f"Check {argument('adopt_app_id')} and that recall:region / recall:apiUrl "
+            "point at the region where the app was created.",
+            code=ErrorCode.ADOPT_NOT_FOUND,
         ) from None
     return _take(client, app, want)
 
@@ -201,9 +206,8 @@ def _apps_for(request: ZoomOAuthAppCreate, existing: list[ZoomOAuthApp]) -> str:
 
 def _adopt_or_delete(app_id: str) -> str:
     return (
-        f"If it is this stack's, adopt it: set adopt_app_id (recall-zoom:adoptAppId, or "
-        f"adoptAppId in its recall-zoom:apps entry) to {app_id} and run `pulumi up`. If it is "
-        "not, delete it in Recall first."
+        f"If it is this stack's, adopt it: set {argument('adopt_app_id')} to {app_id} and run "
+        "`pulumi up`. If it is not, delete it in Recall first."
     )
 
 
@@ -222,7 +226,9 @@ def _exists(
             f"`pulumi up` of {made_for} made it",
             hint=f"Only that stack's resource takes it over (its next `pulumi up` does). Two "
             "stacks cannot each have an app for one Zoom app: give this one its own Zoom app, or "
-            f"adopt {first} here (adopt_app_id) only once {made_for} no longer needs it.",
+            f"adopt {first} here ({argument('adopt_app_id')}) only once {made_for} no longer "
+            "needs it.",
+            code=ErrorCode.APP_OF_ANOTHER_OWNER,
         )
     probably = (
         entry is not None
@@ -258,14 +264,15 @@ def _take(
     if mismatched:
         found = ", ".join(f"{k}={getattr(app, k)!r}" for k in mismatched)
         instead = (
-            "drop adopt_app_id to create a new app"
+            f"drop {argument('adopt_app_id')} to create a new app"
             if taking == "adopt"
             else "delete it in Recall to have a new one created (it is the app an interrupted "
             "`pulumi up` of this machine made)"
         )
         raise RecallConfigError(
             f"cannot {taking} Recall app {app.id}: it has {found}, which Recall cannot change; "
-            f"set the resource's inputs to the app's values, or {instead}"
+            f"set the resource's inputs to the app's values, or {instead}",
+            code=ErrorCode.ADOPT_MISMATCH,
         )
     # A secret Recall masks or omits may not be ours: set it, so the app holds our inputs.
     stale = {
@@ -306,6 +313,7 @@ def _reconcile(client: RecallClient, request: ZoomOAuthAppCreate, failure: Recal
             f"{settle:g} s, but a gateway error or a lost answer does not prove the request "
             "ended",
             hint=_look_first(request.client_id),
+            code=ErrorCode.CREATE_UNCONFIRMED,
             outcome=failure.outcome,
         ) from None
     # The request is over, and two listings show it made nothing: one more POST cannot leave a
@@ -340,6 +348,7 @@ def _made_by(
         raise RecallError(
             f"{failure} Looking for the app afterwards failed too ({exc})",
             hint=_look_first(request.client_id),
+            code=ErrorCode.CREATE_UNCONFIRMED,
             outcome=failure.outcome,
         ) from None
     if not apps:
@@ -420,10 +429,10 @@ def undo_create(
     if made.origin is Origin.ADOPTED:
         return failure.with_hint(
             f"{failure.hint} The adopted app {app_id} was left in place with the secrets of "
-            "this step's inputs; fix webhook_secret and run `pulumi up` again."
+            f"this step's inputs; fix {argument('webhook_secret')} and run `pulumi up` again."
         )
     return failure.with_hint(
         f"{failure.hint} App {app_id} was not provably made by this stack's create, so it was "
-        "left in place: adopt it with adopt_app_id once its webhook secret is right, or delete "
-        "it."
+        f"left in place: adopt it with {argument('adopt_app_id')} once its webhook secret is "
+        "right, or delete it."
     )

@@ -1,0 +1,167 @@
+"""The one declaration of the app's inputs and outputs, and the records the core works in.
+
+``AppInputs`` declares the inputs: Recall's create body (its fields and rules come from the wire
+model) plus the two inputs only the provider uses, each with its description (its docstring),
+from which the doors' schemas and docs are made. ``AppState`` declares the outputs. Every list of
+names the code works with (required, secret, replaced on change, updated in place, passed
+through, output only) is derived from the two and from the wire models.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic.alias_generators import to_camel
+
+from recall_provider.models import (
+    DEFAULT_KIND,
+    AppId,
+    ClientId,
+    Flag,
+    KindField,
+    Secret,
+    ZoomOAuthAppCreate,
+    ZoomOAuthAppUpdate,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "IMMUTABLE",
+    "MUTABLE",
+    "NAMES",
+    "OUTPUT_NAMES",
+    "OUTPUT_ONLY",
+    "PASSED_THROUGH",
+    "PROVIDER_ONLY",
+    "REQUIRED",
+    "SECRETS",
+    "SELF_CHECK_AT",
+    "UNKNOWN",
+    "AppInputs",
+    "AppState",
+    "Unknown",
+    "camel",
+    "description",
+]
+
+
+class Unknown(enum.Enum):
+    """A value known only once the engine applies (at preview, another resource's output)."""
+
+    VALUE = "unknown"
+
+
+UNKNOWN: Final = Unknown.VALUE
+"""The one sentinel for "unknown until apply" that the core's check and plan understand."""
+
+
+class AppInputs(ZoomOAuthAppCreate):
+    """The resource's inputs: a create body for Recall, plus what only the provider uses."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    kind: KindField = DEFAULT_KIND
+    """``user_level`` for a Zoom user-managed app (the default), ``account_level`` for an
+    admin-managed one."""
+    client_id: ClientId
+    """The Zoom app's Client ID (App Credentials in the Zoom Marketplace)."""
+    client_secret: Secret
+    """The Zoom app's Client Secret (App Credentials in the Zoom Marketplace)."""
+    webhook_secret: Secret
+    """The Zoom app's Secret Token (Features > Access in the Zoom Marketplace), which signs its
+    webhooks."""
+    adopt_app_id: AppId | None = None
+    """Id of an app made outside Pulumi (by curl or Recall's dashboard) to manage instead of
+    creating one: the create checks its kind and client id, sets its secrets and takes it over."""
+    validate_webhook: Flag = True
+    """After each create or webhook-secret change, check the webhook URL as Zoom's Validate
+    button does: a signed ``endpoint.url_validation`` whose answer must match
+    ``webhook_secret``."""
+
+    def create_body(self) -> ZoomOAuthAppCreate:
+        """What Recall's create takes of these inputs."""
+        return ZoomOAuthAppCreate.model_validate(
+            {name: getattr(self, name) for name in ZoomOAuthAppCreate.model_fields}
+        )
+
+
+class AppState(BaseModel):
+    """What the provider records of an app: Recall's values, and ours where Recall hides them."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", hide_input_in_errors=True, use_attribute_docstrings=True
+    )
+
+    id: str
+    """Recall's id of the app: the resource's id."""
+    kind: str
+    """``user_level`` or ``account_level``."""
+    client_id: str
+    """The Zoom app's Client ID."""
+    client_secret: SecretStr | None = None
+    """The Zoom app's Client Secret: as Recall shows it, else as last set (always secret)."""
+    webhook_secret: SecretStr | None = None
+    """The Zoom app's Secret Token: as Recall shows it, else as last set (always secret)."""
+    created_at: str | None = None
+    """When Recall created the app (ISO 8601, UTC)."""
+    webhook_last_validation: str | None = None
+    """When Recall last answered Zoom's endpoint URL validation for the app, if ever."""
+    webhook_url: str
+    """Paste into Zoom's Event notification endpoint URL (development and production) and
+    Deauthorization endpoint URL: ``<base>/api/v2/zoom-oauth-apps/<id>/webhook``."""
+    adopt_app_id: str | None = None
+    """The adopted app's id, when the app was adopted rather than created."""
+    validate_webhook: bool | None = None
+    """Whether the webhook self-check runs after each create or webhook-secret change."""
+    webhook_self_check_at: str | None = None
+    """When the webhook self-check last passed (ISO 8601, UTC); none while it is off."""
+
+    def secret(self, name: str) -> str | None:
+        """The plain value of the secret output ``name``."""
+        value: SecretStr | None = getattr(self, name)
+        return None if value is None else value.get_secret_value()
+
+
+NAMES: tuple[str, ...] = tuple(AppInputs.model_fields)
+"""Every input, in the order errors list them."""
+REQUIRED: tuple[str, ...] = tuple(n for n, f in AppInputs.model_fields.items() if f.is_required())
+DEFAULTS: dict[str, Any] = {
+    n: f.default for n, f in AppInputs.model_fields.items() if not f.is_required()
+}
+"""What the provider assumes for an optional input that is not given."""
+SECRETS: tuple[str, ...] = tuple(
+    n for n, f in AppInputs.model_fields.items() if f.annotation is SecretStr
+)
+"""Inputs that are secrets, and so always secret outputs."""
+MUTABLE: tuple[str, ...] = tuple(ZoomOAuthAppUpdate.model_fields)
+"""What Recall's PATCH can change: a change updates the app in place."""
+IMMUTABLE: tuple[str, ...] = tuple(n for n in ZoomOAuthAppCreate.model_fields if n not in MUTABLE)
+"""What Recall cannot change: a change replaces the app."""
+PROVIDER_ONLY: tuple[str, ...] = tuple(n for n in NAMES if n not in ZoomOAuthAppCreate.model_fields)
+"""Inputs that Recall knows nothing of (``adopt_app_id``, ``validate_webhook``)."""
+OUTPUT_NAMES: tuple[str, ...] = tuple(n for n in AppState.model_fields if n != "id")
+"""Every output property (the id is the resource's own)."""
+OUTPUT_ONLY: tuple[str, ...] = tuple(n for n in OUTPUT_NAMES if n not in NAMES)
+"""Outputs that are no input: Recall's, or the provider's own."""
+SELF_CHECK_AT = "webhook_self_check_at"
+"""The output that holds when the webhook self-check last passed."""
+PASSED_THROUGH: tuple[str, ...] = (*PROVIDER_ONLY, SELF_CHECK_AT)
+"""Properties the provider keeps as given, since Recall knows nothing of them; recorded only
+when they have a value."""
+
+assert SELF_CHECK_AT in OUTPUT_ONLY, "the self-check's time is an output"
+assert set(NAMES) <= set(OUTPUT_NAMES), "every input is an output too"
+
+
+def camel(name: str) -> str:
+    """A property's camelCase name (the native door's, and the program's config keys):
+    ``client_id`` is ``clientId``."""
+    return to_camel(name)
+
+
+def description(name: str) -> str:
+    """The declared description of input or output ``name``, on one line."""
+    field = AppInputs.model_fields.get(name) or AppState.model_fields[name]
+    return " ".join((field.description or "").split())
