@@ -21,12 +21,13 @@ from recall_provider.client import RecallClient
 from recall_provider.core import creation
 from recall_provider.core.check import Checked, judge
 from recall_provider.core.claims import Claims
-from recall_provider.core.creation import Origin
 from recall_provider.core.journal import CreateJournal
 from recall_provider.core.lookup import AppIndex
+from recall_provider.core.made import Origin
 from recall_provider.core.outputs import Known, app_state
 from recall_provider.core.plan import Plan, plan
 from recall_provider.core.spec import MUTABLE, NAMES, SECRETS, AppInputs, AppState
+from recall_provider.core.undo import undo_create
 from recall_provider.core.webhook_check import self_check
 from recall_provider.errors import (
     ErrorCode,
@@ -122,7 +123,7 @@ class AppService:
                         client, app.id, inputs.webhook_secret.get_secret_value()
                     )
                 except RecallWebhookCheckError as exc:
-                    raise creation.undo_create(client, made, exc, run.journal, run.index) from None
+                    raise undo_create(client, made, exc, run.journal, run.index) from None
             # The app is recorded by the caller now: this machine's record of the create is
             # done. Unless the caller is gone (a CLI killed with its process group leaves the
             # provider to finish): the record then tells the next run that the app is ours.
