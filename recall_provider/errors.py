@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar, Self
 
+from recall_provider.codes import ErrorCode
 from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE
 
 __all__ = [
@@ -88,71 +89,6 @@ def outcome_of_status(status: int) -> Outcome:
     if status in _RECALLS_OWN_5XX:
         return Outcome.FAILED
     return Outcome.UNKNOWN
-
-
-class ErrorCode(enum.StrEnum):
-    """The stable, machine-readable name of what went wrong: what tests, scripts and the docs'
-    troubleshooting table go by, whatever the wording of the message."""
-
-    description: str
-    """What the code means, for the docs."""
-
-    def __new__(cls, value: str, description: str) -> ErrorCode:
-        """A member whose value is ``value``, described by ``description``."""
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.description = description
-        return member
-
-    ERROR = "error", "Something the client could not do, of no more particular kind."
-    CONFIG = "config", "A setting or input that cannot be used."
-    API_KEY_MISSING = "api_key_missing", "No Recall API key is set."
-    BAD_ID = "bad_id", "An app id that is not one of Recall's (a UUID)."
-    ADOPT_NOT_FOUND = "adopt_not_found", "`adopt_app_id` names an app Recall does not have (here)."
-    ADOPT_MISMATCH = (
-        "adopt_mismatch",
-        "The app to adopt or take over has another kind or client id.",
-    )
-    REPLACE_OF_ADOPTED = (
-        "replace_of_adopted",
-        "A replace would delete the very app its replacement adopts.",
-    )
-    IMPORT_NOT_FOUND = "import_not_found", "The id to import names no app Recall has (here)."
-    GONE = "gone", "The app to update no longer exists in Recall."
-    APP_EXISTS = (
-        "app_exists",
-        "Recall already has an app for the create's Zoom client id that the create cannot "
-        "prove it made.",
-    )
-    APP_OF_ANOTHER_OWNER = (
-        "app_of_another_owner",
-        "The app an interrupted create made is another stack's (or resource's).",
-    )
-    CREATE_UNCONFIRMED = (
-        "create_unconfirmed",
-        "A create whose POST may have made the app, which no listing shows yet.",
-    )
-    WEBHOOK_CHECK_FAILED = (
-        "webhook_check_failed",
-        "The webhook URL answered Zoom's URL validation wrongly.",
-    )
-    WEBHOOK_UNANSWERED = (
-        "webhook_unanswered",
-        "The webhook URL gave no answer to Zoom's URL validation.",
-    )
-    API_ERROR = "api_error", "Recall answered with an unexpected error status."
-    UNAUTHORIZED = "unauthorized", "Recall refused the API key (401 or 403)."
-    NOT_FOUND = "not_found", "Recall has no such object (404)."
-    INVALID_REQUEST = "invalid_request", "Recall refused the request's fields (400)."
-    RATE_LIMITED = "rate_limited", "429s outlasted the time a request waits them out."
-    PACED_OUT = (
-        "paced_out",
-        "Not sent: this machine's window of the workspace would hold it too long.",
-    )
-    SERVER_ERROR = "server_error", "Recall could not serve the request (5xx) after every retry."
-    BAD_RESPONSE = "bad_response", "An answer that is not Recall's documented API."
-    CONNECTION_FAILED = "connection_failed", "The HTTP exchange did not complete."
-    TIMEOUT = "timeout", "No answer within the timeout."
 
 
 class RecallError(Exception):

@@ -11,6 +11,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from recall_provider import cli
+from recall_provider.core.spec import NAMES
 from tests.mock_program import PLACEHOLDER_TYPE, SELF_CHECKED_AT
 from tests.program_harness import APP_TYPE, BASE, run_program
 
@@ -401,3 +402,16 @@ def test_two_entries_for_one_app_are_refused_naming_both(
     with pytest.raises(pulumi.RunError) as info:
         run_program(config)
     assert f"{first} and {second} both name" in str(info.value)
+
+
+def test_each_app_tells_the_provider_where_its_user_sets_each_argument() -> None:
+    # The provider's errors then name the key this stack's user sets, not the argument.
+    run = run_program(
+        {**one_app_config(), "recall-zoom:apps": [{**ACME, "name": "b", "clientId": "other"}]}
+    )
+    keys = {app.name: run.inputs(app)["argument_keys"] for app in run.resources(APP_TYPE)}
+    assert keys["zoom"]["adopt_app_id"] == "recall-zoom:adoptAppId"
+    assert keys["zoom"]["client_secret"] == "recall-zoom:clientSecret"
+    assert keys["b"]["adopt_app_id"] == "recall-zoom:apps[0].adoptAppId"
+    assert keys["b"]["validate_webhook"] == "recall-zoom:apps[0].validateWebhook"
+    assert set(keys["b"]) == set(NAMES)

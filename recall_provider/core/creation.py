@@ -16,7 +16,7 @@ from recall_provider.core.lookup import AppIndex
 from recall_provider.core.made import Made, Origin
 from recall_provider.core.naming import argument
 from recall_provider.core.posting import may_have_made_it, post
-from recall_provider.core.refusals import exists
+from recall_provider.core.refusals import exists, no_such_app
 from recall_provider.core.spec import IMMUTABLE, MUTABLE
 from recall_provider.errors import ErrorCode, RecallConfigError, RecallError, RecallNotFoundError
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate, ZoomOAuthAppUpdate, same_secret
@@ -29,13 +29,9 @@ def adopt(client: RecallClient, app_id: str, want: ZoomOAuthAppCreate) -> ZoomOA
     try:
         app = client.get_app(app_id)
     except RecallNotFoundError as exc:
-        raise RecallConfigError(
-            f"cannot adopt Recall app {app_id}: {exc.method} {exc.path} returned 404 "
-            f"(request id {exc.request_id})",
-            hint=f"Check {argument('adopt_app_id')} and that recall:region / recall:apiUrl "
-            "point at the region where the app was created.",
-            code=ErrorCode.ADOPT_NOT_FOUND,
-        ) from None
+        check = argument("adopt_app_id")
+        code = ErrorCode.ADOPT_NOT_FOUND
+        raise no_such_app("adopt", app_id, client.base_url, exc, check=check, code=code) from None
     return _take(client, app, want)
 
 

@@ -7,10 +7,16 @@ from recall_provider.core.evidence import other_owner, stamped_while
 from recall_provider.core.journal import Entry
 from recall_provider.core.naming import argument
 from recall_provider.core.spec import SECRETS
-from recall_provider.errors import ErrorCode, RecallAppExistsError, RecallError
+from recall_provider.errors import (
+    ErrorCode,
+    RecallAppExistsError,
+    RecallConfigError,
+    RecallError,
+    RecallNotFoundError,
+)
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate, iso, same_secret
 
-__all__ = ["adopt_or_delete", "exists", "look_first", "unproven"]
+__all__ = ["adopt_or_delete", "exists", "look_first", "no_such_app", "unproven"]
 
 
 def look_first(client_id: str) -> str:
@@ -117,4 +123,20 @@ def unproven(
         f"client id {request.client_id!r}: {listed(apps)}",
         hint=f"{why}{adopt_or_delete(app.id)}",
         outcome=failure.outcome,
+    )
+
+
+def no_such_app(
+    doing: str, app_id: str, base_url: str, missing: RecallNotFoundError, *, check: str,
+    code: ErrorCode,
+) -> RecallConfigError:  # fmt: skip
+    """The error for an app named by its id (to adopt, to import) that Recall does not have
+    where the settings point: ``check`` names where the id came from."""
+    rid = f", request id {missing.request_id}" if missing.request_id else ""
+    return RecallConfigError(
+        f"cannot {doing} Recall app {app_id}: Recall at {base_url} has no such app "
+        f"({missing.method} {missing.path} returned 404{rid})",
+        hint=f"Check {check}, and that recall:region / recall:apiUrl point at the region where "
+        "the app was created.",
+        code=code,
     )

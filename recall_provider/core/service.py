@@ -26,6 +26,7 @@ from recall_provider.core.lookup import AppIndex
 from recall_provider.core.made import Origin
 from recall_provider.core.outputs import Known, app_state
 from recall_provider.core.plan import Plan, plan
+from recall_provider.core.refusals import no_such_app
 from recall_provider.core.spec import MUTABLE, NAMES, SECRETS, AppInputs, AppState
 from recall_provider.core.undo import undo_create
 from recall_provider.core.webhook_check import self_check
@@ -41,8 +42,6 @@ from recall_provider.settings import Lookup, Settings
 __all__ = ["AppService", "inputs_of"]
 
 log = logging.getLogger(__name__)
-
-_WHERE = "recall:region / recall:apiUrl point at the region where the app was created"
 
 
 def _always() -> bool:
@@ -156,12 +155,9 @@ class AppService:
         try:
             app = client.get_app(canonical)
         except RecallNotFoundError as exc:
-            rid = f", request id {exc.request_id}" if exc.request_id else ""
-            raise RecallConfigError(
-                f"cannot import Recall app {canonical}: Recall has no such app at "
-                f"{client.base_url} ({exc.method} {exc.path} returned 404{rid})",
-                hint=f"Check the id, and that {_WHERE}.",
-                code=ErrorCode.IMPORT_NOT_FOUND,
+            code = ErrorCode.IMPORT_NOT_FOUND
+            raise no_such_app(
+                "import", canonical, client.base_url, exc, check="the id", code=code
             ) from None
         return app_state(app, client.webhook_url(app.id), Known())
 
