@@ -11,28 +11,74 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from recall_provider.client import Pacing, RecallClient, Timeout, resolve_base_url
+from recall_provider.client import (
+    DEFAULT_REGION,
+    REGION_URLS,
+    Pacing,
+    RecallClient,
+    Timeout,
+    resolve_base_url,
+)
 from recall_provider.client.pacing import MODELS
 from recall_provider.errors import ErrorCode, RecallConfigError
-from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE
+from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
 from recall_provider.models import echoed
 
-__all__ = ["ENVIRONMENT", "Lookup", "Settings"]
+__all__ = ["ENVIRONMENT", "SETTINGS", "Lookup", "Setting", "Settings"]
 
-ENVIRONMENT: dict[str, str] = {
-    "recall:apiKey": "RECALL_API_KEY",
-    "recall:region": "RECALL_REGION",
-    "recall:apiUrl": "RECALL_API_URL",
-    "recall:requestTimeout": "RECALL_REQUEST_TIMEOUT",
-    "recall:requestsPerMinute": "RECALL_REQUESTS_PER_MINUTE",
-    "recall:rateLimitPeriod": "RECALL_RATE_LIMIT_PERIOD",
-    "recall:pacing": "RECALL_PACING",
-}
-"""Each provider setting and the environment variable that fills it when config does not."""
-_LOCATION = ("recall:region", "recall:apiUrl")
 _MAX_TIMEOUT = 600.0
 _MIN_PER_MINUTE = 5
 
+
+@dataclass(frozen=True)
+class Setting:
+    """One provider setting: the environment variable that fills it when config does not, and
+    what it means (for the schema and the docs)."""
+
+    env: str
+    description: str
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    "recall:apiKey": Setting(
+        "RECALL_API_KEY", "Recall API key, sent as `Authorization: Token <key>`.", secret=True
+    ),
+    "recall:region": Setting(
+        "RECALL_REGION",
+        f"Recall region: {', '.join(REGION_URLS)} (default {DEFAULT_REGION}). Keys and apps "
+        "belong to one region.",
+    ),
+    "recall:apiUrl": Setting(
+        "RECALL_API_URL",
+        "Full base URL of Recall's API (the emulator, a proxy); wins over region. Plain http "
+        "only on loopback.",
+    ),
+    "recall:requestTimeout": Setting(
+        "RECALL_REQUEST_TIMEOUT",
+        f"Seconds one attempt at a request may take, its whole answer included (default "
+        f"{Timeout.read:g}, at most {_MAX_TIMEOUT:g}).",
+    ),
+    "recall:requestsPerMinute": Setting(
+        "RECALL_REQUESTS_PER_MINUTE",
+        f"The workspace's limit for creates, reads, updates and deletes that the provider paces "
+        f"itself to (default Recall's {REQUESTS_PER_MINUTE}, at least {_MIN_PER_MINUTE}; lists "
+        f"get the same share as Recall's {LIST_REQUESTS_PER_MINUTE}).",
+    ),
+    "recall:rateLimitPeriod": Setting(
+        "RECALL_RATE_LIMIT_PERIOD",
+        f"Seconds in Recall's rate-limit minute (default {MINUTE:g}; shorter only against an "
+        "emulator whose minute is scaled).",
+    ),
+    "recall:pacing": Setting(
+        "RECALL_PACING",
+        f"How requests are paced: {' or '.join(MODELS)} (default {MODELS[0]}, Recall's own rule).",
+    ),
+}
+"""Every provider setting, declared once."""
+ENVIRONMENT: dict[str, str] = {key: setting.env for key, setting in SETTINGS.items()}
+"""Each provider setting and the environment variable that fills it when config does not."""
+_LOCATION = ("recall:region", "recall:apiUrl")
 Lookup = Callable[[str], object]
 """Where settings are read: a setting's key to its value, None when it is not set."""
 
