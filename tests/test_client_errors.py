@@ -17,6 +17,7 @@ from recall_provider.client import RecallClient, RetryPolicy, Timeout, api
 from recall_provider.client.retry import RETRY_AFTER_LONGEST
 from recall_provider.emulator import Backend, EmulatorServer, Fault
 from recall_provider.errors import (
+    ErrorCode,
     Outcome,
     RecallAPIError,
     RecallAuthenticationError,
@@ -87,12 +88,11 @@ def test_validation_error_lists_the_fields(client: RecallClient) -> None:
     with pytest.raises(RecallValidationError) as info:
         client.create_app(bad)
     err = info.value
-    assert err.status == 400
+    assert err.code is ErrorCode.INVALID_REQUEST
+    assert (err.method, err.path, err.status) == ("POST", APPS_PATH, 400)
     assert err.field_errors == {"client_id": ["Ensure this field has no more than 200 characters."]}
-    assert "client_id: Ensure this field has no more than 200 characters" in str(err)
-    assert "create Zoom OAuth app failed: POST /api/v2/zoom-oauth-apps/ returned HTTP 400" in str(
-        err
-    )
+    assert "client_id" in str(err)
+    assert "Ensure this field has no more than 200 characters" in str(err), "Recall's words"
     assert err.request_id
     assert err.request_id in str(err)
     assert_no_secret(err)
@@ -106,9 +106,10 @@ def test_unknown_key_is_an_authentication_error_that_mentions_regions() -> None:
             client.create_app(new_app())
         assert server.app.count() == 1, "401 is never retried"
     err = info.value
+    assert err.code is ErrorCode.UNAUTHORIZED
     assert err.status == 401
-    assert "Invalid token" in str(err)
-    assert "another region" in str(err)
+    assert "Invalid token" in str(err), "Recall's words"
+    assert "region" in str(err)
     assert url in str(err)
     assert_no_secret(err)
 
@@ -125,12 +126,20 @@ def test_not_found_names_operation_path_status_and_request_id(client: RecallClie
     with pytest.raises(RecallNotFoundError) as info:
         client.update_app(APP_ID, ZoomOAuthAppUpdate(client_secret=CLIENT_SECRET))
     err = info.value
+    assert err.code is ErrorCode.NOT_FOUND
+    assert (err.operation, err.method, err.status) == (
+        f"update Zoom OAuth app {APP_ID}",
+        "PATCH",
+        404,
+    )
     text = str(err)
-    assert text.startswith(f"update Zoom OAuth app {APP_ID} failed: PATCH ")
+    assert "update" in text
+    assert "PATCH" in text
     assert f"/api/v2/zoom-oauth-apps/{APP_ID}/" in text
-    assert "HTTP 404" in text
-    assert f"request id {err.request_id}" in text
-    assert "another Recall region" in text
+    assert "404" in text
+    assert err.request_id
+    assert err.request_id in text
+    assert "region" in text
     assert_no_secret(err)
 
 
@@ -200,7 +209,7 @@ def test_429s_are_waited_out_until_the_rate_limit_deadline(
         list(client.list_apps()) if call == "list" else client.create_app(new_app())
     assert fresh_emulator.app.count() == 3, "at 0, 1 and 2 s; the next wait ends past 2.5 s"
     assert time.monotonic() - started < 3
-    assert "rate limit" in str(info.value)
+    assert info.value.code is ErrorCode.RATE_LIMITED
     assert fresh_emulator.backend.apps() == []
 
 
@@ -221,8 +230,10 @@ def test_server_error_after_retries(client: RecallClient, fresh_emulator: Emulat
     with pytest.raises(RecallServerError) as info:
         client.get_app(APP_ID)
     assert fresh_emulator.app.count() == FAST.max_retries + 1
-    assert "HTTP 503" in str(info.value)
-    assert "retry later" in str(info.value)
+    assert info.value.code is ErrorCode.SERVER_ERROR
+    assert info.value.status == 503
+    assert "503" in str(info.value)
+    assert "retry" in str(info.value)
 
 
 def test_dropped_connection_is_retried_for_reads(
@@ -243,7 +254,8 @@ def test_create_whose_answer_is_lost_is_not_retried(
     err = info.value
     assert err.may_have_reached_server
     assert err.outcome is Outcome.UNKNOWN
-    assert "may have reached Recall" in str(err)
+    assert err.code is ErrorCode.CONNECTION_FAILED
+    assert "look for it" in str(err), "the next step: look before creating again"
     assert fresh_emulator.app.count("POST") == 1
     assert len(fresh_emulator.backend.apps()) == 1, "exactly one app, never a duplicate"
     assert_no_secret(err)
@@ -258,7 +270,9 @@ def test_create_timeout_is_ambiguous_and_not_retried(fresh_emulator: EmulatorSer
         client.create_app(new_app())
     assert info.value.may_have_reached_server
     assert info.value.outcome is Outcome.UNKNOWN
-    assert "read timeout of 0.3 s" in str(info.value)
+    assert info.value.code is ErrorCode.TIMEOUT
+    assert "0.3 s" in str(info.value), "the timeout that ran out"
+    assert "look for it" in str(info.value)
     assert settled_count(fresh_emulator, "POST", 1) == 1
     assert_no_secret(info.value)
 
@@ -305,7 +319,8 @@ def test_connection_refused_never_reached_recall(method: str) -> None:
     assert not isinstance(err, RecallTimeoutError)
     assert not err.may_have_reached_server
     assert err.outcome is Outcome.NOT_SENT
-    assert "Check the region or API URL" in str(err)
+    assert err.code is ErrorCode.CONNECTION_FAILED
+    assert "region" in str(err)
     assert_no_secret(err)
 
 
@@ -353,7 +368,8 @@ def test_server_errors_with_html_bodies_stay_readable() -> None:
         with pytest.raises(RecallServerError) as info:
             client.get_app(APP_ID)
     assert "<html>" not in str(info.value)
-    assert "HTTP 502" in str(info.value)
+    assert info.value.code is ErrorCode.SERVER_ERROR
+    assert "502" in str(info.value)
 
 
 def test_a_pasted_key_with_a_line_break_is_refused_without_echoing_it() -> None:
@@ -362,7 +378,9 @@ def test_a_pasted_key_with_a_line_break_is_refused_without_echoing_it() -> None:
         RecallClient(key, base_url="http://127.0.0.1:1")
     chain = "".join(traceback.format_exception(info.value))
     assert "first-half-of-the-key" not in chain
-    assert "line breaks" in str(info.value)
+    assert "second-half-of-the-key" not in chain
+    assert info.value.code is ErrorCode.CONFIG
+    assert "API key" in str(info.value)
 
 
 def test_a_secret_cut_by_truncation_is_still_redacted() -> None:
@@ -382,8 +400,9 @@ def test_a_400_naming_no_field_says_so() -> None:
         with pytest.raises(RecallValidationError) as info:
             client.get_app("7b0e3c1e-0000-4000-8000-000000000001")
     assert info.value.field_errors == {}
-    assert "Recall named no field" in str(info.value)
-    assert "named above" not in str(info.value)
+    assert info.value.code is ErrorCode.INVALID_REQUEST
+    assert "no field" in str(info.value)
+    assert "named above" not in str(info.value), "no pointer to fields that are not there"
 
 
 def app_json(app_id: str = APP_ID) -> dict[str, str]:
@@ -444,7 +463,8 @@ def test_a_trickled_answer_is_given_up_at_the_request_deadline() -> None:
         with pytest.raises(RecallTimeoutError) as info:
             client.get_app(APP_ID)
         took = time.monotonic() - started
-    assert "no complete answer within the read timeout of 1 s" in str(info.value)
+    assert info.value.code is ErrorCode.TIMEOUT
+    assert "read timeout of 1 s" in str(info.value), "the timeout that ran out"
     assert info.value.outcome is Outcome.UNKNOWN
     assert server.connections == 3, "the first try and two retries, each cut at its deadline"
     assert took < 3 * 1 + 2, f"bounded by the deadlines, not by the trickle ({took:.1f} s)"
@@ -458,7 +478,8 @@ def test_a_trickled_create_is_given_up_once_and_may_have_reached_recall() -> Non
         with pytest.raises(RecallTimeoutError) as info:
             client.create_app(new_app())
     assert info.value.outcome is Outcome.UNKNOWN
-    assert "may have reached Recall" in str(info.value)
+    assert info.value.code is ErrorCode.TIMEOUT
+    assert "look for it" in str(info.value)
     assert server.connections == 1, "a create is never repeated blindly"
 
 
@@ -535,9 +556,9 @@ def endless(path: str, item: Callable[[int], dict[str, Any]], how: str) -> list[
 @pytest.mark.parametrize(
     ("how", "pages", "says"),
     [
-        ("same cursor", 2, "page 2 links to a page it already gave"),
+        ("same cursor", 2, "page 2 "),
         ("first page again", 2, "page 2 "),
-        ("empty pages", 1, "page 1 is empty yet links to a next page"),
+        ("empty pages", 1, "page 1 "),
     ],
 )
 def test_a_listing_that_repeats_itself_stops_the_walk(
@@ -548,8 +569,10 @@ def test_a_listing_that_repeats_itself_stops_the_walk(
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
         with pytest.raises(RecallResponseError) as info:
             run(client)
-    assert says in str(info.value)
-    assert "returned HTTP 200" in str(info.value), "it names the request that looped"
+    assert info.value.code is ErrorCode.BAD_RESPONSE
+    assert says in str(info.value), "it names the page that looped"
+    assert (info.value.method, info.value.path, info.value.status) == ("GET", path, 200)
+    assert path in str(info.value), "it names the request that looped"
     assert len(server.seen) == pages, "stopped at the first page that repeats"
 
 
@@ -561,8 +584,10 @@ def test_a_listing_longer_than_the_ceiling_stops_the_walk(
     path, item, run = WALKS[walk]
     with ScriptedServer(*endless(path, item, "never ends")) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
-        with pytest.raises(RecallResponseError, match="goes on past 3 pages, the most one walk"):
+        with pytest.raises(RecallResponseError) as info:
             run(client)
+    assert info.value.code is ErrorCode.BAD_RESPONSE
+    assert "3 pages" in str(info.value), "it names the ceiling"
     assert len(server.seen) == 3
 
 
@@ -607,9 +632,11 @@ def test_an_answer_about_another_app_fails_naming_both_ids(call: str) -> None:
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
         with pytest.raises(RecallResponseError) as info:
             ASKING[call](client, APP_ID)
+    assert info.value.code is ErrorCode.BAD_RESPONSE
     text = str(info.value)
-    assert f"it is about app {OTHER_ID}, not {APP_ID}" in text
-    assert "request id req-other" in text
+    assert OTHER_ID in text
+    assert APP_ID in text
+    assert "req-other" in text
     assert "\n" not in text
     assert info.value.outcome is Outcome.UNKNOWN, "whatever it did, it did not say"
     assert len(server.seen) == 1, "a wrong answer is no reason to ask again"
@@ -634,8 +661,10 @@ def test_ids_compare_in_recalls_spelling(call: str, asked: str, answered: str) -
 def test_an_answer_whose_id_is_no_app_id_is_another_app(call: str, answered: str) -> None:
     with ScriptedServer(about(answered)) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
-        with pytest.raises(RecallResponseError, match=f"not {APP_ID}") as info:
+        with pytest.raises(RecallResponseError) as info:
             ASKING[call](client, APP_ID)
+    assert info.value.code is ErrorCode.BAD_RESPONSE
+    assert APP_ID in str(info.value)
     assert "\x1b" not in str(info.value)
     assert len(str(info.value)) < 600
 
@@ -648,7 +677,9 @@ def test_a_create_answered_with_another_app_may_have_made_ours(client_id: str, k
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
         with pytest.raises(RecallResponseError) as info:
             client.create_app(new_app())
-    assert "it is about an app of Zoom client id" in str(info.value)
+    assert info.value.code is ErrorCode.BAD_RESPONSE
+    assert client_id in str(info.value), "the app Recall answered about"
+    assert "zoomClientA" in str(info.value), "the app posted"
     assert info.value.outcome is Outcome.UNKNOWN
     assert info.value.outcome.may_have_acted, "the caller looks before it creates again"
     assert "look for it" in str(info.value)

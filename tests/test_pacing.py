@@ -24,7 +24,7 @@ from recall_provider.client.pacing import (
     shared_bucket,
 )
 from recall_provider.emulator import Fault, RateLimits
-from recall_provider.errors import RecallPacingError, RecallRateLimitError
+from recall_provider.errors import ErrorCode, Outcome, RecallPacingError, RecallRateLimitError
 from tests.helpers import Clock, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,6 +232,8 @@ def test_a_429_given_up_on_holds_the_scope_and_gives_its_slot_back(
             client.get_app(app_id)
         with pytest.raises(RecallPacingError) as held:
             client.get_app(app_id)
+        assert held.value.code is ErrorCode.PACED_OUT
+        assert held.value.outcome is Outcome.NOT_SENT
         assert 1.0 < held.value.wait <= 2 + Pacing().margin
         time.sleep(held.value.wait)
         client.get_app(app_id)
@@ -340,4 +342,5 @@ def test_a_later_command_is_not_stalled_by_an_hour_long_retry_after(
         assert "Traceback" not in str(info.value)
     assert time.monotonic() - started < 30, "nobody slept the hour"
     assert [r.status for r in emulator.app.requests] == [429], "the next one was not sent"
-    assert "until" in str(info.value)
+    assert info.value.code is ErrorCode.PACED_OUT
+    assert "until" in str(info.value), "it says when to run again"

@@ -18,6 +18,7 @@ from recall_provider.core import AppInputs, AppService
 from recall_provider.core.webhook_check import self_check
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import (
+    ErrorCode,
     RecallAuthenticationError,
     RecallConfigError,
     RecallWebhookCheckError,
@@ -76,8 +77,10 @@ def test_diff_table(
 @pytest.mark.parametrize("change", [{"kind": "account_level"}, {"client_id": "zc2"}])
 def test_diff_refuses_to_replace_the_app_it_adopts(change: dict[str, str]) -> None:
     news = {**NEWS, **change, "adopt_app_id": APP_ID.upper()}
-    with pytest.raises(RecallConfigError, match=f"refusing to replace Recall app {APP_ID}"):
+    with pytest.raises(RecallConfigError) as info:
         RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, news)
+    assert info.value.code is ErrorCode.REPLACE_OF_ADOPTED
+    assert APP_ID in str(info.value)
 
 
 @pytest.mark.parametrize("key", ["client_id", "kind"])
@@ -90,8 +93,10 @@ def test_an_immutable_input_unknown_at_preview_is_no_refused_replace(key: str) -
     assert not diff.delete_before_replace, "an adopted app is never deleted first"
     known = {**NEWS, key: {"kind": "account_level", "client_id": "another"}[key],
              "adopt_app_id": APP_ID}  # fmt: skip
-    with pytest.raises(RecallConfigError, match=f"refusing to replace Recall app {APP_ID}"):
+    with pytest.raises(RecallConfigError) as info:
         RecallZoomOAuthAppProvider().diff(APP_ID, OLDS, known)
+    assert info.value.code is ErrorCode.REPLACE_OF_ADOPTED
+    assert APP_ID in str(info.value)
 
 
 def test_check_spells_an_adopted_id_as_recall_does() -> None:
@@ -155,8 +160,10 @@ def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("RECALL_API_URL", raising=False)
     provider = configured({"recall:apiKey": "k", "recall:region": "mars-1"})
     assert provider.check({}, NEWS).failures == [], "a preview needs no call, so it still runs"
-    with pytest.raises(RecallConfigError, match="unknown Recall region 'mars-1'"):
+    with pytest.raises(RecallConfigError) as info:
         provider.delete(APP_ID, OLDS)
+    assert info.value.code is ErrorCode.CONFIG
+    assert "mars-1" in str(info.value)
 
 
 def test_pickle_drops_runtime_state(
@@ -169,8 +176,9 @@ def test_pickle_drops_runtime_state(
     blob = pickle.dumps(provider)
     assert b"a-very-secret-api-key" not in blob
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
-    with pytest.raises(RecallConfigError, match="API key is not set"):
+    with pytest.raises(RecallConfigError) as info:
         pickle.loads(blob).delete(APP_ID, OLDS)
+    assert info.value.code is ErrorCode.API_KEY_MISSING
 
 
 def test_self_check_passes_on_the_right_secret(fresh_emulator: EmulatorServer) -> None:
@@ -190,6 +198,7 @@ def test_self_check_fails_on_a_wrong_secret_naming_it(fresh_emulator: EmulatorSe
         pytest.raises(RecallWebhookCheckError) as info,
     ):
         self_check(client, app_id, "a-wrong-secret-token")
+    assert info.value.code is ErrorCode.WEBHOOK_CHECK_FAILED
     text = str(info.value)
     assert "webhook_secret" in text
     assert "Secret Token" in text
@@ -203,9 +212,12 @@ def test_self_check_fails_on_a_wrong_answer() -> None:
     with (
         ScriptedServer(Reply(200, answer)) as server,
         RecallClient("k", base_url=server.url) as client,
-        pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
+        pytest.raises(RecallWebhookCheckError) as info,
     ):
         self_check(client, APP_ID, "s3cret-token")
+    assert info.value.code is ErrorCode.WEBHOOK_CHECK_FAILED
+    assert "webhook_secret" in str(info.value)
+    assert "s3cret-token" not in str(info.value)
     (seen,) = server.seen
     stamp = seen.headers["x-zm-request-timestamp"]
     expected = hmac.new(b"s3cret-token", f"v0:{stamp}:".encode() + seen.body, hashlib.sha256)
@@ -224,9 +236,11 @@ def test_self_check_fails_on_a_token_that_is_not_hex(token: str) -> None:
     with (
         ScriptedServer(Reply(200, answer)) as server,
         RecallClient("k", base_url=server.url) as client,
-        pytest.raises(RecallWebhookCheckError, match="does not match the webhook_secret"),
+        pytest.raises(RecallWebhookCheckError) as info,
     ):
         self_check(client, APP_ID, "s3cret-token")
+    assert info.value.code is ErrorCode.WEBHOOK_CHECK_FAILED
+    assert "webhook_secret" in str(info.value)
 
 
 def test_self_check_is_skipped_when_turned_off(fresh_emulator: EmulatorServer) -> None:

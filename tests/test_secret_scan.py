@@ -281,6 +281,7 @@ def test_a_whole_lifecycle_leaks_no_secret(
         # the app vanishes behind Pulumi's back
         host_emulator.backend.reset()
         line = scanner.see_error("update of a vanished app", lambda: engine.up("zoom", props_back))
+        assert line.startswith("RecallNotFoundError[gone]: "), line
         assert "pulumi refresh" in line
         scanner.see_error(
             "create, 401",
@@ -315,10 +316,10 @@ def test_a_whole_lifecycle_leaks_no_secret(
             lost()
         else:
             line = scanner.see_error("create whose answer was lost, secrets hidden", lost)
-            assert "RecallAppExistsError" in line
+            assert line.startswith("RecallAppExistsError[app_exists]: "), line
             (made,) = app_ids(host_emulator)
-            assert "most likely the one this create made" in line
-            assert f"to {made} and run `pulumi up`" in line
+            assert made in line, "the app to adopt"
+            assert "adoptAppId" in line, "the setting to set, as the program names it"
             engine.up("zoom", {**props_back, "adopt_app_id": made})
         assert app_ids(host_emulator) == [engine.state["zoom"].id]
         assert engine.state["zoom"].outputs["client_secret"] == CLIENT_SECRET

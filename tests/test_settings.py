@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from recall_provider.errors import RecallConfigError
+from recall_provider.client import REGION_URLS
+from recall_provider.errors import ErrorCode, RecallConfigError
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from recall_provider.settings import ENVIRONMENT, Settings
 
@@ -75,24 +76,33 @@ def test_pacing_follows_the_workspace_limit(value: str | None, per_minute: int, 
 
 @pytest.mark.parametrize("value", ["4", "many", "1.5"])
 def test_bad_requests_per_minute(value: str) -> None:
-    with pytest.raises(RecallConfigError, match="requestsPerMinute"):
+    with pytest.raises(RecallConfigError, match="recall:requestsPerMinute") as info:
         read({"recall:requestsPerMinute": value})
+    assert info.value.code is ErrorCode.CONFIG
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
 def test_bad_request_timeout(value: str) -> None:
-    with pytest.raises(RecallConfigError, match="requestTimeout"):
+    with pytest.raises(RecallConfigError, match="recall:requestTimeout") as info:
         read({"recall:requestTimeout": value})
+    assert info.value.code is ErrorCode.CONFIG
 
 
 def test_bad_region_names_the_regions() -> None:
-    with pytest.raises(RecallConfigError, match="unknown Recall region 'mars-1'; use one of"):
+    with pytest.raises(RecallConfigError) as info:
         read({"recall:region": "mars-1"})
+    assert info.value.code is ErrorCode.CONFIG
+    assert "mars-1" in str(info.value)
+    for region in REGION_URLS:
+        assert region in str(info.value)
 
 
 def test_a_client_needs_a_key_and_gets_every_setting() -> None:
-    with pytest.raises(RecallConfigError, match="pulumi config set --secret recall:apiKey"):
+    with pytest.raises(RecallConfigError) as info:
         read({}).client()
+    assert info.value.code is ErrorCode.API_KEY_MISSING
+    assert "recall:apiKey" in str(info.value), "the setting to set"
+    assert "RECALL_API_KEY" in str(info.value), "or the variable"
     settings = read(
         {
             "recall:apiKey": "k",
@@ -126,8 +136,9 @@ def test_the_rate_limit_period_and_the_pacing_model(monkeypatch: pytest.MonkeyPa
     [("recall:rateLimitPeriod", "0"), ("recall:rateLimitPeriod", "soon"), ("recall:pacing", "x")],
 )
 def test_bad_pacing_settings(key: str, value: str) -> None:
-    with pytest.raises(RecallConfigError, match=key):
+    with pytest.raises(RecallConfigError, match=key) as info:
         read({key: value})
+    assert info.value.code is ErrorCode.CONFIG
 
 
 @pytest.mark.parametrize(
@@ -139,6 +150,7 @@ def test_a_secret_pasted_under_the_wrong_key_is_not_shown(key: str) -> None:
     pasted = "sk-live-0123456789abcdefghijklmnopqrstuv"
     with pytest.raises(RecallConfigError) as info:
         read({key: pasted})
+    assert info.value.code is ErrorCode.CONFIG
     assert key.split(":")[1] in str(info.value) or "region" in str(info.value)
     assert pasted[:8] not in str(info.value)
     assert f"a {len(pasted)}-character value" in str(info.value)
@@ -147,6 +159,7 @@ def test_a_secret_pasted_under_the_wrong_key_is_not_shown(key: str) -> None:
 def test_an_api_url_is_shown_without_its_query() -> None:
     with pytest.raises(RecallConfigError) as info:
         read({"recall:apiUrl": "https://proxy.example.com/recall?token=sk-live-012345"})
+    assert info.value.code is ErrorCode.CONFIG
     assert "https://proxy.example.com/recall" in str(info.value)
     assert "sk-live" not in str(info.value)
 
@@ -204,8 +217,9 @@ def test_every_unusable_api_url_is_a_config_error_that_names_it_and_shows_no_cre
         monkeypatch.setenv("RECALL_API_URL", url)
     with pytest.raises(RecallConfigError) as info:
         read({"recall:apiUrl": url} if source == "config" else {})
+    assert info.value.code is ErrorCode.CONFIG
     said = str(info.value)
-    assert said.startswith("recall:apiUrl " if source == "config" else "RECALL_API_URL ")
+    assert ("recall:apiUrl" if source == "config" else "RECALL_API_URL") in said
     assert PASSWORD not in said
     assert TOKEN not in said
     assert said.isprintable(), "one line, no control character"
@@ -217,6 +231,8 @@ def test_a_preview_runs_whatever_the_api_url(url: str) -> None:
     provider = RecallZoomOAuthAppProvider()
     provider.configure(ConfigureRequest(Config({"recall:apiUrl": url}, "recall-zoom")))
     assert provider.check({}, {}).failures, "the check of a preview ran (and judged no inputs)"
-    with pytest.raises(RecallConfigError, match=r"^recall:apiUrl ") as info:
+    with pytest.raises(RecallConfigError) as info:
         provider.read("32721c6e-0000-4000-8000-00000000c11a", {})
+    assert info.value.code is ErrorCode.CONFIG
+    assert "recall:apiUrl" in str(info.value)
     assert PASSWORD not in str(info.value)
