@@ -27,7 +27,21 @@ class ErrorCode(enum.StrEnum):
 
     ERROR = "error", "Something the client could not do, of no more particular kind."
     CONFIG = "config", "A setting or input that cannot be used."
-    API_KEY_MISSING = "api_key_missing", "No Recall API key is set."
+    API_KEY_MISSING = "api_key_missing", "No Recall API key is set (or it is blank)."
+    API_KEY_MALFORMED = (
+        "api_key_malformed",
+        "The API key has spaces, line breaks or non-ASCII characters (a bad paste).",
+    )
+    BAD_REGION = "bad_region", "`recall:region` (or `RECALL_REGION`) names no Recall region."
+    BAD_URL = (
+        "bad_url",
+        "An API URL (`recall:apiUrl`, `RECALL_API_URL`, `--api-url`) that cannot be used.",
+    )
+    BAD_WEBHOOK_URL = "bad_webhook_url", "A URL given as an app's webhook URL that is not one."
+    BAD_SETTING = (
+        "bad_setting",
+        "A `recall:*` setting (or its `RECALL_*` variable) whose value cannot be used.",
+    )
     BAD_ID = "bad_id", "An app id that is not one of Recall's (a UUID)."
     ADOPT_NOT_FOUND = "adopt_not_found", "`adopt_app_id` names an app Recall does not have (here)."
     ADOPT_MISMATCH = (
@@ -63,6 +77,10 @@ class ErrorCode(enum.StrEnum):
     )
     API_ERROR = "api_error", "Recall answered with an unexpected error status."
     UNAUTHORIZED = "unauthorized", "Recall refused the API key (401 or 403)."
+    SIGNATURE_REFUSED = (
+        "signature_refused",
+        "Recall refused a webhook's signature: it was not signed with the app's webhook secret.",
+    )
     NOT_FOUND = "not_found", "Recall has no such object (404)."
     INVALID_REQUEST = "invalid_request", "Recall refused the request's fields (400)."
     RATE_LIMITED = "rate_limited", "429s outlasted the time a request waits them out."

@@ -16,8 +16,8 @@ import sys
 import types
 from typing import Any
 
+from recall_provider.error_line import one_line
 from recall_provider.errors import RecallError
-from recall_provider.terminal import for_terminal
 
 HOST_MODULE = "pulumi.dynamic.__main__"
 _ADDRESS = re.compile(r"^(?P<host>[\w.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
@@ -48,12 +48,6 @@ def engine_alive() -> bool:
             return True
     except OSError:
         return False
-
-
-def one_line(error: RecallError) -> str:
-    """What the engine shows for ``error``: its class, its code and its message, on one line,
-    with nothing a terminal would act on (Recall's words may carry escape sequences)."""
-    return for_terminal(" ".join(f"{type(error).__name__}[{error.code}]: {error}".split()))
 
 
 class _OneLineTraceback(types.ModuleType):

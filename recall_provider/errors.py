@@ -188,6 +188,7 @@ class RecallAPIError(RecallError):
         request_id: str | None,
         detail: str,
         hint: str | None = None,
+        code: ErrorCode | None = None,
         field_errors: Mapping[str, list[str]] | None = None,
         retry_after: float | None = None,
     ) -> None:
@@ -201,6 +202,7 @@ class RecallAPIError(RecallError):
         super().__init__(
             summary,
             hint=hint,
+            code=code,
             operation=operation,
             method=method,
             path=path,

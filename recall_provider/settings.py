@@ -149,7 +149,8 @@ def _timeout(value: str | None) -> Timeout:
     if not 0 < seconds <= _MAX_TIMEOUT:
         raise RecallConfigError(
             f"recall:requestTimeout must be a number of seconds from 0 to {_MAX_TIMEOUT:g}, "
-            f"not {echoed(value)}"
+            f"not {echoed(value)}",
+            code=ErrorCode.BAD_SETTING,
         )
     return Timeout(connect=min(Timeout.connect, seconds), read=seconds)
 
@@ -164,7 +165,8 @@ def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
         if limit < _MIN_PER_MINUTE:
             raise RecallConfigError(
                 f"recall:requestsPerMinute must be a whole number of at least "
-                f"{_MIN_PER_MINUTE}, not {echoed(value)}"
+                f"{_MIN_PER_MINUTE}, not {echoed(value)}",
+                code=ErrorCode.BAD_SETTING,
             )
         # Recall's list endpoints allow a fraction of the others: keep the same share.
         share = max(1, limit * LIST_REQUESTS_PER_MINUTE // REQUESTS_PER_MINUTE)
@@ -177,13 +179,15 @@ def _pacing(value: str | None, period: str | None, model: str | None) -> Pacing:
         if not 0 < seconds <= 3600:
             raise RecallConfigError(
                 "recall:rateLimitPeriod must be a number of seconds above 0 and at most "
-                f"3600, not {echoed(period)}"
+                f"3600, not {echoed(period)}",
+                code=ErrorCode.BAD_SETTING,
             )
         pacing = replace(pacing, period=seconds)
     if model is not None:
         if model not in MODELS:
             raise RecallConfigError(
-                f"recall:pacing must be one of {', '.join(MODELS)}, not {echoed(model)}"
+                f"recall:pacing must be one of {', '.join(MODELS)}, not {echoed(model)}",
+                code=ErrorCode.BAD_SETTING,
             )
         pacing = replace(pacing, model=model)
     return pacing

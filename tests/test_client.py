@@ -234,7 +234,7 @@ def test_base_url_resolution(region: str | None, api_url: str | None, expected: 
 def test_bad_base_urls(region: str | None, api_url: str | None, facts: tuple[str, ...]) -> None:
     with pytest.raises(RecallConfigError) as info:
         resolve_base_url(region, api_url)
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is (ErrorCode.BAD_REGION if region else ErrorCode.BAD_URL)
     for fact in facts:
         assert fact in str(info.value)
     assert "pass@" not in str(info.value)
@@ -283,7 +283,7 @@ def test_an_app_id_is_sent_as_recall_spells_it() -> None:
 def test_empty_api_key_is_refused() -> None:
     with pytest.raises(RecallConfigError) as info:
         RecallClient("  ")
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.API_KEY_MISSING
     assert "API key" in str(info.value)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from recall_provider import zoom
 from recall_provider.client import RecallClient, RetryPolicy, Timeout, api
 from recall_provider.client.retry import RETRY_AFTER_LONGEST
 from recall_provider.emulator import Backend, EmulatorServer, Fault
@@ -379,7 +380,7 @@ def test_a_pasted_key_with_a_line_break_is_refused_without_echoing_it() -> None:
     chain = "".join(traceback.format_exception(info.value))
     assert "first-half-of-the-key" not in chain
     assert "second-half-of-the-key" not in chain
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.API_KEY_MALFORMED
     assert "API key" in str(info.value)
 
 
@@ -755,3 +756,22 @@ def test_every_reader_of_retry_after_takes_ascii_digits_or_a_date_only(
     assert server.connections == attempts
     ascii_digits = value.isdigit()
     assert info.value.retry_after == (RETRY_AFTER_LONGEST if ascii_digits else None)
+
+
+def test_a_webhook_signed_with_another_secret_is_a_refused_signature_not_a_refused_key(
+    fresh_emulator: EmulatorServer,
+) -> None:
+    app = fresh_emulator.backend.create_app(
+        {"kind": "user_level", "client_id": "zc", "client_secret": "cs-0001",
+         "webhook_secret": "the-real-secret-token"}
+    )  # fmt: skip
+    body, _, headers = zoom.signed_url_validation("another-secret-token", time.time())
+    with (
+        RecallClient("k", base_url=fresh_emulator.url) as client,
+        pytest.raises(RecallAPIError) as info,
+    ):
+        client.send_zoom_webhook(app["id"], body, headers, secret="another-secret-token")
+    assert info.value.status == 401
+    assert info.value.code is ErrorCode.SIGNATURE_REFUSED
+    assert "x-zm-signature" in str(info.value)
+    assert "another-secret-token" not in str(info.value)

@@ -162,7 +162,7 @@ def test_bad_region_is_reported_when_a_call_needs_it(monkeypatch: pytest.MonkeyP
     assert provider.check({}, NEWS).failures == [], "a preview needs no call, so it still runs"
     with pytest.raises(RecallConfigError) as info:
         provider.delete(APP_ID, OLDS)
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_REGION
     assert "mars-1" in str(info.value)
 
 

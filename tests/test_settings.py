@@ -78,20 +78,20 @@ def test_pacing_follows_the_workspace_limit(value: str | None, per_minute: int, 
 def test_bad_requests_per_minute(value: str) -> None:
     with pytest.raises(RecallConfigError, match="recall:requestsPerMinute") as info:
         read({"recall:requestsPerMinute": value})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_SETTING
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "601"])
 def test_bad_request_timeout(value: str) -> None:
     with pytest.raises(RecallConfigError, match="recall:requestTimeout") as info:
         read({"recall:requestTimeout": value})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_SETTING
 
 
 def test_bad_region_names_the_regions() -> None:
     with pytest.raises(RecallConfigError) as info:
         read({"recall:region": "mars-1"})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_REGION
     assert "mars-1" in str(info.value)
     for region in REGION_URLS:
         assert region in str(info.value)
@@ -138,7 +138,7 @@ def test_the_rate_limit_period_and_the_pacing_model(monkeypatch: pytest.MonkeyPa
 def test_bad_pacing_settings(key: str, value: str) -> None:
     with pytest.raises(RecallConfigError, match=key) as info:
         read({key: value})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_SETTING
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,9 @@ def test_a_secret_pasted_under_the_wrong_key_is_not_shown(key: str) -> None:
     pasted = "sk-live-0123456789abcdefghijklmnopqrstuv"
     with pytest.raises(RecallConfigError) as info:
         read({key: pasted})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is (
+        ErrorCode.BAD_REGION if key == "recall:region" else ErrorCode.BAD_SETTING
+    )
     assert key.split(":")[1] in str(info.value) or "region" in str(info.value)
     assert pasted[:8] not in str(info.value)
     assert f"a {len(pasted)}-character value" in str(info.value)
@@ -159,7 +161,7 @@ def test_a_secret_pasted_under_the_wrong_key_is_not_shown(key: str) -> None:
 def test_an_api_url_is_shown_without_its_query() -> None:
     with pytest.raises(RecallConfigError) as info:
         read({"recall:apiUrl": "https://proxy.example.com/recall?token=sk-live-012345"})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_URL
     assert "https://proxy.example.com/recall" in str(info.value)
     assert "sk-live" not in str(info.value)
 
@@ -217,7 +219,7 @@ def test_every_unusable_api_url_is_a_config_error_that_names_it_and_shows_no_cre
         monkeypatch.setenv("RECALL_API_URL", url)
     with pytest.raises(RecallConfigError) as info:
         read({"recall:apiUrl": url} if source == "config" else {})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_URL
     said = str(info.value)
     assert ("recall:apiUrl" if source == "config" else "RECALL_API_URL") in said
     assert PASSWORD not in said
@@ -233,6 +235,6 @@ def test_a_preview_runs_whatever_the_api_url(url: str) -> None:
     assert provider.check({}, {}).failures, "the check of a preview ran (and judged no inputs)"
     with pytest.raises(RecallConfigError) as info:
         provider.read("32721c6e-0000-4000-8000-00000000c11a", {})
-    assert info.value.code is ErrorCode.CONFIG
+    assert info.value.code is ErrorCode.BAD_URL
     assert "recall:apiUrl" in str(info.value)
     assert PASSWORD not in str(info.value)

@@ -26,6 +26,7 @@ from recall_provider.client.urls import (
     webhook_url,
 )
 from recall_provider.errors import (
+    ErrorCode,
     Outcome,
     RecallAPIError,
     RecallConfigError,
@@ -74,13 +75,14 @@ class RecallClient:
         pacing: Pacing | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
-            raise RecallConfigError("the Recall API key is empty")
+            raise RecallConfigError("the Recall API key is empty", code=ErrorCode.API_KEY_MISSING)
         key = api_key.strip()
         if not key.isascii() or not key.isprintable() or " " in key:
             # Never echo it: a pasted key with a line break would otherwise land in errors.
             raise RecallConfigError(
                 "the Recall API key has spaces, line breaks or non-ASCII characters; "
-                "copy it again from Recall's dashboard"
+                "copy it again from Recall's dashboard",
+                code=ErrorCode.API_KEY_MALFORMED,
             )
         self.transport = Transport(
             key, resolve_base_url(region, base_url), timeout=timeout, retry=retry, pacing=pacing

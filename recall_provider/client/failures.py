@@ -20,6 +20,7 @@ from urllib3.exceptions import (
 
 from recall_provider.client.retry import IDEMPOTENT, retry_after_seconds
 from recall_provider.errors import (
+    ErrorCode,
     Outcome,
     RecallAPIError,
     RecallAuthenticationError,
@@ -80,11 +81,13 @@ def status_error(
     detail, field_errors = _error_detail(resp, secrets)
     cls = error_class_for_status(status) if status >= 400 else RecallResponseError
     hint = None
+    code = None
     if status == 401 and path.endswith("/webhook"):
         hint = (
             "Recall rejected the x-zm-signature: the secret that signed it is not the "
             "app's webhook_secret in Recall."
         )
+        code = ErrorCode.SIGNATURE_REFUSED
     elif status in (401, 403):
         hint = f"{RecallAuthenticationError.hint} (base URL {base_url})"
     elif status == 404 and operation.startswith("list"):
@@ -99,6 +102,7 @@ def status_error(
         request_id=request_id(resp),
         detail=detail,
         hint=hint,
+        code=code,
         field_errors=field_errors,
         retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
     )

@@ -45,7 +45,8 @@ def resolve_base_url(
     name = (region or DEFAULT_REGION).strip()
     if name not in REGION_URLS:
         raise RecallConfigError(
-            f"unknown Recall region {echoed(name)}; use one of {', '.join(REGION_URLS)}"
+            f"unknown Recall region {echoed(name)}; use one of {', '.join(REGION_URLS)}",
+            code=ErrorCode.BAD_REGION,
         )
     return REGION_URLS[name]
 
@@ -82,33 +83,43 @@ def _base_url(text: str, setting: str, *, shown: str | None = None) -> str:
     shown = shown or shown_url(text)
     like = "give one like https://us-east-1.recall.ai"
     if not text.isprintable() or any(c.isspace() for c in text):
-        raise RecallConfigError(f"{setting} {shown} has spaces or control characters; {like}")
+        raise RecallConfigError(
+            f"{setting} {shown} has spaces or control characters; {like}", code=ErrorCode.BAD_URL
+        )
     try:
         parts = urlsplit(text)
     except ValueError:  # a bracket left open, or one around what is not an address
-        raise RecallConfigError(f"{setting} {shown} does not parse as a URL; {like}") from None
+        raise RecallConfigError(
+            f"{setting} {shown} does not parse as a URL; {like}", code=ErrorCode.BAD_URL
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise RecallConfigError(f"{setting} {shown} is not an http(s) URL; {like}")
+        raise RecallConfigError(
+            f"{setting} {shown} is not an http(s) URL; {like}", code=ErrorCode.BAD_URL
+        )
     if parts.query or parts.fragment:
         raise RecallConfigError(
             # shown_url leaves the query out: it may hold a token.
-            f"{setting} {shown} must not have a query string or fragment"
+            f"{setting} {shown} must not have a query string or fragment",
+            code=ErrorCode.BAD_URL,
         )
     if "@" in parts.netloc:
         raise RecallConfigError(
             f"{setting} {shown} must not carry a user name or password; "
-            "the API key authenticates (recall:apiKey)"
+            "the API key authenticates (recall:apiKey)",
+            code=ErrorCode.BAD_URL,
         )
     host = _host(parts.netloc)
     if host is None:
         raise RecallConfigError(
             f"{setting} {shown} has a host or port that does not parse (a host name, an IP "
-            f"address or a bracketed IPv6 address, then a port from 1 to 65535); {like}"
+            f"address or a bracketed IPv6 address, then a port from 1 to 65535); {like}",
+            code=ErrorCode.BAD_URL,
         )
     if parts.scheme == "http" and not is_loopback(host.lower()):
         raise RecallConfigError(
             f"{setting} {shown} uses plain http to a remote host, which would send the API "
-            "key in clear text; use https (plain http is allowed only on loopback)"
+            "key in clear text; use https (plain http is allowed only on loopback)",
+            code=ErrorCode.BAD_URL,
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
@@ -176,7 +187,8 @@ def check_webhook_url(url: str, setting: str = "the webhook URL") -> str:
         raise RecallConfigError(
             f"{setting} {shown_url(text)} is not a Recall webhook URL: it ends in "
             f"{APPS_PATH}<app id>/webhook, e.g. https://us-east-1.recall.ai{APPS_PATH}"
-            "<app id>/webhook (the stack output webhook_url)"
+            "<app id>/webhook (the stack output webhook_url)",
+            code=ErrorCode.BAD_WEBHOOK_URL,
         )
     return webhook_url(_base_url(base, setting, shown=shown_url(text)), app_id)
 
