@@ -66,6 +66,7 @@ def main() -> None:
     run(PY, "-m", "mypy", "recall_provider", "tests", "bench", "scripts", "__main__.py")
     # Apart: a second __main__ module in the same run would clash with the first.
     run(PY, "-m", "mypy", "examples/own-program/__main__.py")
+    run(PY, "-m", "mypy", "provider/__main__.py")
     run(BIN / "lint-imports", "--no-logo")
     run(PY, "-m", "pytest", *pytest_args(sys.argv[1:]), env=env)
 

@@ -1,0 +1,40 @@
+"""``pulumi-resource-recall``: the native provider plugin, as the Pulumi CLI starts it.
+
+The CLI runs the plugin with its engine's address as the last argument (and options such as
+``--logtostderr`` or ``--tracing URL`` before it), reads the port the plugin serves on from the
+first line of its standard output, and talks gRPC to it from then on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+import grpc.aio
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from recall_provider.native.server import RecallProvider
+
+__all__ = ["main"]
+
+
+async def _serve() -> None:
+    server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(RecallProvider(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    await server.wait_for_termination()
+
+
+def main() -> None:
+    """Serve until the engine closes the plugin (it kills the process)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve())
+
+
+if __name__ == "__main__":
+    main()
