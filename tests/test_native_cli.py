@@ -1,0 +1,207 @@
+"""The native ``recall`` plugin through the real Pulumi CLI: a YAML program (no SDK) against the
+emulator, with the plugin the CLI runs from the project's ``plugins.providers`` path (the
+``pulumi-resource-recall`` that ``pip install`` puts beside this interpreter).
+
+Each test asserts on exit codes, ``pulumi stack output``, ``pulumi stack export`` and the
+emulator's request log.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from recall_provider.emulator import EmulatorServer
+from recall_provider.native.schema import RESOURCE
+from tests.helpers import EmulatorFactory, make_app
+from tests.real_cli import Result, Sandbox
+
+pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
+
+PLUGIN_DIR = Path(sys.executable).parent
+"""Where ``pulumi-resource-recall`` is: the scripts folder of the tests' own environment."""
+API_KEY = "native-api-key-0001"
+CLIENT_SECRET = "native-client-secret-0001"
+WEBHOOK_SECRET = "native-webhook-secret-0001"
+
+
+@dataclass
+class YamlStack:
+    """A YAML project of its own, one stack, driven with the real CLI."""
+
+    box: Sandbox
+    project: Path
+
+    def write(self, resources: dict[str, Any], outputs: dict[str, str] | None = None) -> None:
+        program = {
+            "name": "recall-native",
+            "runtime": "yaml",
+            "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+            "config": {
+                "clientSecret": {"type": "string", "secret": True},
+                "webhookSecret": {"type": "string", "secret": True},
+            },
+            "resources": resources,
+            "outputs": outputs or {},
+        }
+        (self.project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+
+    def pulumi(self, *args: str, check: bool = True) -> Result:
+        return self.box.run(*args, "--non-interactive", cwd=self.project, check=check)
+
+    def export(self) -> str:
+        return self.pulumi("stack", "export").stdout
+
+    def outputs(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.pulumi("stack", "output", "--json").json()
+        return found
+
+
+def app(client_id: str, **options: Any) -> dict[str, Any]:
+    """A ``recall:index:ZoomOAuthApp`` of the program, its secrets from the stack's config."""
+    resource: dict[str, Any] = {
+        "type": RESOURCE,
+        "properties": {
+            "clientId": client_id,
+            "clientSecret": "${clientSecret}",
+            "webhookSecret": "${webhookSecret}",
+        },
+    }
+    if options:
+        resource["options"] = options
+    return resource
+
+
+@pytest.fixture
+def stack(sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path) -> YamlStack:
+    project = tmp_path / "yaml"
+    project.mkdir()
+    made = YamlStack(sandbox, project)
+    made.write({"app": app("zoomClientNative")})
+    made.pulumi("stack", "init", "dev")
+    made.pulumi("config", "set", "recall:apiUrl", fresh_emulator.url)
+    made.pulumi("config", "set", "--secret", "recall:apiKey", API_KEY)
+    made.pulumi("config", "set", "--secret", "clientSecret", CLIENT_SECRET)
+    made.pulumi("config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+    return made
+
+
+def writes(emulator: EmulatorServer) -> list[tuple[str, str]]:
+    return [
+        (r.method, r.path.split("/")[-2] if r.path.endswith("/") else r.path)
+        for r in emulator.app.requests
+        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
+    ]
+
+
+def test_a_yaml_program_lives_through_up_preview_drift_rotation_and_destroy(
+    stack: YamlStack, fresh_emulator: EmulatorServer
+) -> None:
+    stack.write({"app": app("zoomClientNative")}, {"id": "${app.id}", "url": "${app.webhookUrl}"})
+    stack.pulumi("up", "--yes")
+    (made,) = fresh_emulator.backend.apps()
+    outputs = stack.outputs()
+    assert outputs["id"] == made["id"]
+    assert outputs["url"].endswith(f"/api/v2/zoom-oauth-apps/{made['id']}/webhook")
+    state = stack.export()
+    for secret in (CLIENT_SECRET, WEBHOOK_SECRET, API_KEY):
+        assert secret not in state, "every secret is encrypted in the state"
+
+    fresh_emulator.app.clear_requests()
+    stack.pulumi("preview", "--expect-no-changes")
+    assert fresh_emulator.app.count() == 0, "a no-op preview sends nothing to Recall"
+
+    # Drift: the webhook secret changed outside Pulumi. The gate sees it; up restores it.
+    fresh_emulator.backend.update_app(made["id"], {"webhook_secret": "changed-by-hand-0001"})
+    gate = stack.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
+    assert gate.code != 0, gate.output
+    stack.pulumi("up", "--yes", "--refresh")
+    assert fresh_emulator.backend.apps()[0]["webhook_secret"] == WEBHOOK_SECRET
+
+    # A rotation is one PATCH of the same app.
+    fresh_emulator.app.clear_requests()
+    stack.pulumi("config", "set", "--secret", "clientSecret", "native-client-secret-0002")
+    stack.pulumi("up", "--yes")
+    assert writes(fresh_emulator) == [("PATCH", made["id"])]
+    assert fresh_emulator.backend.apps()[0]["client_secret"] == "native-client-secret-0002"
+    assert "native-client-secret-0002" not in stack.export()
+
+    stack.pulumi("destroy", "--yes")
+    assert fresh_emulator.backend.apps() == []
+
+
+def test_two_explicit_providers_manage_apps_in_two_workspaces(
+    stack: YamlStack, fresh_emulator: EmulatorServer, emulator_factory: EmulatorFactory
+) -> None:
+    other = emulator_factory()
+    providers = {
+        name: {
+            "type": "pulumi:providers:recall",
+            "properties": {"apiKey": {"fn::secret": f"{name}-api-key-0001"}, "apiUrl": url},
+        }
+        for name, url in (("acme", fresh_emulator.url), ("globex", other.url))
+    }
+    stack.write(
+        {
+            **providers,
+            "acmeApp": app("zoomClientAcme", provider="${acme}"),
+            "globexApp": app("zoomClientGlobex", provider="${globex}"),
+        }
+    )
+    stack.pulumi("up", "--yes")
+    assert [a["client_id"] for a in fresh_emulator.backend.apps()] == ["zoomClientAcme"]
+    assert [a["client_id"] for a in other.backend.apps()] == ["zoomClientGlobex"]
+    assert "acme-api-key-0001" not in stack.export()
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes")
+    assert fresh_emulator.backend.apps() == other.backend.apps() == []
+
+
+def test_pulumi_import_takes_an_app_made_by_hand_with_every_input(
+    stack: YamlStack, fresh_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    by_hand = make_app(fresh_emulator, client_id="zoomClientByHand")
+    stack.write({})
+    generated = tmp_path / "imported.yaml"
+    stack.pulumi("import", RESOURCE, "byHand", by_hand["id"], "--yes", "--out", str(generated))
+    state = json.loads(stack.export())
+    (imported,) = [r for r in state["deployment"]["resources"] if r["type"] == RESOURCE]
+    assert imported["id"] == by_hand["id"]
+    inputs = imported["inputs"]
+    assert inputs["clientId"] == "zoomClientByHand"
+    assert inputs["kind"] == "user_level"
+    for name in ("clientSecret", "webhookSecret"):
+        assert "ciphertext" in inputs[name], f"{name} is kept as a secret"
+    assert "client-secret-by-hand" not in json.dumps(state)
+
+    # The generated code is a valid program: with it, the next up changes nothing.
+    code = yaml.safe_load(generated.read_text())
+    resource = code["resources"]["byHand"]
+    assert resource["type"] in (RESOURCE, "recall:ZoomOAuthApp")
+    stack.pulumi("config", "set", "--secret", "clientSecret", "client-secret-by-hand")
+    stack.pulumi("config", "set", "--secret", "webhookSecret", "webhook-secret-by-hand")
+    resource["properties"].update(clientSecret="${clientSecret}", webhookSecret="${webhookSecret}")
+    stack.write({"byHand": resource})
+    fresh_emulator.app.clear_requests()
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("up", "--yes")
+    assert writes(fresh_emulator) == [], "the imported app is left as it is"
+
+
+def test_an_import_of_an_id_recall_lacks_fails_with_one_line_naming_it(
+    stack: YamlStack,
+) -> None:
+    missing = "7b0e3c1e-0000-4000-8000-00000000abcd"
+    stack.write({})
+    failed = stack.pulumi("import", RESOURCE, "ghost", missing, "--yes", check=False)
+    assert failed.code != 0
+    lines = [line for line in failed.output.splitlines() if "import_not_found" in line]
+    assert lines, failed.output
+    assert missing in lines[0]
+    assert "Traceback" not in failed.output
