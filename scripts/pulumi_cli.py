@@ -16,6 +16,9 @@ alone, so a second run builds nothing. Needs Go and the Go module proxy, nothing
   pulumi-language-python         untagged modules of the release commit: built where the proxy
   pulumi-language-nodejs           serves them (optional: without them the tests run Python
                                    programs in the Python SDK's own language server)
+  pulumi-sdkgen                  scripts/sdkgen/main.go against pkg/v3 at the release tag: binds a
+                                   schema as the CLI does and writes SDKs with Pulumi's code
+                                   generators (what `pulumi package gen-sdk` does via a host)
 
 `where` prints the bin directory when the required components are there (exit 0), else says
 in one line how to build them (exit 1).
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -44,7 +48,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from _venv import PY, ensure_env
+from _venv import PY, ROOT, ensure_env
 
 CACHE_ENV = "RECALL_ZOOM_CLI_CACHE"
 PULUMI_REPO = "github.com/pulumi/pulumi"
@@ -70,6 +74,7 @@ class Component:
     copy: bool = False
     tagged: bool = True  # False: the module has no tags, only the release commit's pseudo-version
     version_var: str = ""  # the linker variable that carries the version
+    source: str = ""  # a main package of this repository (its folder), built against ``module``
 
 
 def components() -> list[Component]:
@@ -92,6 +97,12 @@ def components() -> list[Component]:
             "github.com/pulumi/pulumi-yaml",
             "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml",
             version_var="github.com/pulumi/pulumi-yaml/pkg/version.Version",
+        ),
+        Component(
+            "pulumi-sdkgen",
+            f"{PULUMI_REPO}/pkg/v3",
+            ".",
+            source="scripts/sdkgen",
         ),
         Component(
             "pulumi-language-python",
@@ -252,6 +263,12 @@ def resolve_version(component: Component, sdk: str, scratch: Path) -> str:
 def recipe(component: Component, version: str) -> str:
     """What a component is built from; a stamp that differs means build it again."""
     how = "copy" if component.copy else f"build {BUILD_TAGS} {component.version_var}"
+    if component.source:
+        # Our own source: a change to it is a new recipe.
+        digest = hashlib.sha256()
+        for path in sorted((ROOT / component.source).glob("*.go")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        how += f" {component.source} {digest.hexdigest()[:16]}"
     return f"{component.module}@{version} {component.package} {how}"
 
 
@@ -281,9 +298,14 @@ def build_component(component: Component, version: str, home: Path) -> None:
         (source / "go.mod").write_text(
             f"module recallzoom.local/tools/{component.name}\n\ngo 1.25\n"
         )
-        (source / "tools.go").write_text(
-            f'//go:build tools\n\npackage tools\n\nimport _ "{component.package}"\n'
-        )
+        if component.source:
+            # Built in the cache, never in the repository: go writes go.sum where it builds.
+            for path in (ROOT / component.source).glob("*.go"):
+                shutil.copyfile(path, source / path.name)
+        else:
+            (source / "tools.go").write_text(
+                f'//go:build tools\n\npackage tools\n\nimport _ "{component.package}"\n'
+            )
         (source / "go.sum").unlink(missing_ok=True)
         go("get", f"{component.module}@{version}", cwd=source, echo=True)
         go("mod", "tidy", cwd=source, echo=True)

@@ -69,6 +69,17 @@ def find_pulumi_cli() -> PulumiCLI | None:
     return PulumiCLI(Path(where.stdout.strip()))
 
 
+def find_sdkgen() -> Path | None:
+    """``pulumi-sdkgen`` (scripts/sdkgen): on PATH, or beside the CLI the tests run."""
+    on_path = shutil.which("pulumi-sdkgen")
+    if on_path is not None:
+        return Path(on_path)
+    cli = find_pulumi_cli()
+    if cli is not None and (cli.bin_dir / "pulumi-sdkgen").is_file():
+        return cli.bin_dir / "pulumi-sdkgen"
+    return None
+
+
 @dataclass(frozen=True)
 class Result:
     """One CLI command's outcome."""

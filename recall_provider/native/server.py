@@ -29,6 +29,7 @@ from recall_provider.errors import ErrorCode, RecallConfigError, RecallError
 from recall_provider.native.schema import RESOURCE, VERSION, schema_json
 from recall_provider.native.values import (
     CAMEL,
+    dynamic_shape,
     from_wire,
     marshal,
     names,
@@ -155,7 +156,8 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
     ) -> proto.DiffResponse:
         """Replace on a new kind or client id, update on new secrets; each property's change
         detailed, so that ``replaceOnChanges`` and ``ignoreChanges`` work."""
-        olds = from_wire(PropertyValue.unmarshal_map(request.olds))
+        recorded = PropertyValue.unmarshal_map(request.olds)
+        olds = from_wire(recorded)
         news = from_wire(PropertyValue.unmarshal_map(request.news))
         try:
             with spoken_as(_SPOKEN):
@@ -168,8 +170,11 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
             detailed[CAMEL[name]] = proto.PropertyDiff(
                 kind=_DIFF_KINDS.get(kind, proto.PropertyDiff.UPDATE), inputDiff=True
             )
+        # A state the dynamic door recorded (moved here by the alias) is rewritten the native
+        # way by an update, which sends Recall no change (one GET).
+        changes = plan.changes or dynamic_shape(recorded)
         return proto.DiffResponse(
-            changes=proto.DiffResponse.DIFF_SOME if plan.changes else proto.DiffResponse.DIFF_NONE,
+            changes=proto.DiffResponse.DIFF_SOME if changes else proto.DiffResponse.DIFF_NONE,
             replaces=names(plan.replaces),
             deleteBeforeReplace=plan.delete_before_replace,
             diffs=names((*plan.replaces, *plan.updates)),

@@ -15,6 +15,7 @@ from recall_provider.core.spec import OUTPUT_NAMES, PASSED_THROUGH, SECRETS, cam
 __all__ = [
     "CAMEL",
     "SNAKE",
+    "dynamic_shape",
     "from_wire",
     "marshal",
     "names",
@@ -59,6 +60,12 @@ def from_wire(props: Mapping[str, PropertyValue]) -> dict[str, object]:
             continue
         values[SNAKE.get(key, key)] = plain(value)
     return values
+
+
+def dynamic_shape(props: Mapping[str, PropertyValue]) -> bool:
+    """Whether ``props`` were recorded by the dynamic door (a stack moved over by the alias):
+    snake_case keys and the dynamic provider's own, which the next update rewrites."""
+    return any(k in _DYNAMIC_ONLY or (k in CAMEL and CAMEL[k] != k) for k in props)
 
 
 def to_wire(values: Mapping[str, object]) -> dict[str, PropertyValue]:

@@ -1,0 +1,184 @@
+"""The native ``recall`` plugin from a Python program, through the real Pulumi CLI: with the SDK
+Pulumi's code generator makes from the schema (``pulumi-sdkgen``, as ``pulumi package add``
+would through the Python language host), and the move of a stack from the dynamic resource to
+the native one, with no app deleted or made in Recall.
+
+Python programs run in tests/language_server.py (the CLI built here has no Python host: see
+tests/real_cli.py); the native plugin runs as the CLI starts it, from ``plugins.providers``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from recall_provider.emulator import EmulatorServer
+from recall_provider.native.schema import RESOURCE
+from tests.helpers import unreachable
+from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
+
+pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
+
+PLUGIN_DIR = Path(sys.executable).parent
+API_KEY = "sdk-api-key-0001"
+CLIENT_SECRET = "sdk-client-secret-0001"
+WEBHOOK_SECRET = "sdk-webhook-secret-0001"
+
+DYNAMIC_PROGRAM = """
+    import pulumi
+    from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs
+
+    cfg = pulumi.Config()
+    app = RecallZoomOAuthApp("zoom", RecallZoomOAuthAppArgs(
+        client_id="zoomClientMove",
+        client_secret=cfg.require_secret("clientSecret"),
+        webhook_secret=cfg.require_secret("webhookSecret"),
+    ))
+    pulumi.export("id", app.id)
+    pulumi.export("url", app.webhook_url)
+"""
+NATIVE_PROGRAM = """
+    import pulumi
+    import pulumi_recall as recall
+
+    cfg = pulumi.Config()
+    app = recall.ZoomOAuthApp(
+        "zoom",
+        client_id="zoomClientMove",
+        client_secret=cfg.require_secret("clientSecret"),
+        webhook_secret=cfg.require_secret("webhookSecret"),
+    )
+    pulumi.export("id", app.id)
+    pulumi.export("url", app.webhook_url)
+"""
+
+
+@pytest.fixture(scope="module")
+def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``pulumi_recall`` installed, generated from provider/schema.json."""
+    sdkgen = find_sdkgen()
+    if sdkgen is None:
+        message = "no pulumi-sdkgen: `make pulumi-cli` builds it beside the CLI"
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    out = tmp_path_factory.mktemp("python-sdk")
+    done = subprocess.run(
+        [str(sdkgen), str(ROOT / "provider" / "schema.json"), "python", str(out)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (out / "pulumi_recall" / "__init__.py").is_file()
+    # Installed, as `pulumi package add` links it into a program (the SDK reads its version
+    # from its package metadata), into a folder of its own: no environment is touched.
+    site = tmp_path_factory.mktemp("python-sdk-site")
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--target", str(site), str(out)],
+        capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "PIP_CACHE_DIR": str(tmp_path_factory.mktemp("pip-cache"))},
+    )  # fmt: skip
+    if install.returncode != 0 and unreachable(install.stderr):
+        pytest.skip(f"the package index cannot be reached: {install.stderr.strip()[-300:]}")
+    assert install.returncode == 0, install.stderr
+    return site
+
+
+class PythonStack:
+    """A Python project of its own, one stack, driven with the real CLI."""
+
+    def __init__(self, box: Sandbox, project: Path) -> None:
+        self.box = box
+        self.project = project
+
+    def write(self, program: str) -> None:
+        (self.project / "__main__.py").write_text(textwrap.dedent(program))
+
+    def pulumi(self, *args: str, check: bool = True) -> Result:
+        return self.box.run(*args, "--non-interactive", cwd=self.project, check=check)
+
+    def outputs(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.pulumi("stack", "output", "--json").json()
+        return found
+
+
+@pytest.fixture
+def stack(
+    sandbox: Sandbox, python_sdk: Path, fresh_emulator: EmulatorServer, tmp_path: Path
+) -> PythonStack:
+    project = tmp_path / "python"
+    project.mkdir()
+    settings = {
+        "name": "recall-sdk",
+        "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}},
+        "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+    }
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    sandbox.python_path.append(python_sdk)
+    made = PythonStack(sandbox, project)
+    made.pulumi("stack", "init", "dev")
+    made.pulumi("config", "set", "recall:apiUrl", fresh_emulator.url)
+    made.pulumi("config", "set", "--secret", "recall:apiKey", API_KEY)
+    made.pulumi("config", "set", "--secret", "clientSecret", CLIENT_SECRET)
+    made.pulumi("config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+    return made
+
+
+def app_writes(emulator: EmulatorServer) -> list[str]:
+    return [
+        f"{r.method} {r.path}"
+        for r in emulator.app.requests
+        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
+    ]
+
+
+def test_a_python_program_with_the_generated_sdk(
+    stack: PythonStack, fresh_emulator: EmulatorServer
+) -> None:
+    stack.write(NATIVE_PROGRAM)
+    stack.pulumi("up", "--yes")
+    (made,) = fresh_emulator.backend.apps()
+    assert stack.outputs()["id"] == made["id"]
+    assert stack.outputs()["url"].endswith(f"/{made['id']}/webhook")
+    state = stack.pulumi("stack", "export").stdout
+    assert CLIENT_SECRET not in state
+    assert WEBHOOK_SECRET not in state
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes")
+    assert fresh_emulator.backend.apps() == []
+
+
+def test_a_stack_moves_from_the_dynamic_resource_to_the_native_one_keeping_its_app(
+    stack: PythonStack, fresh_emulator: EmulatorServer
+) -> None:
+    stack.write(DYNAMIC_PROGRAM)
+    stack.pulumi("up", "--yes")
+    (made,) = fresh_emulator.backend.apps()
+    before = stack.outputs()
+
+    # The move: the generated class names the dynamic type as its alias (the schema says so),
+    # so the engine takes the recorded resource for the new one: one update, nothing replaced.
+    fresh_emulator.app.clear_requests()
+    stack.write(NATIVE_PROGRAM)
+    preview = stack.pulumi("preview", "--diff")
+    assert "replace" not in preview.stdout.lower().replace("no replace", "")
+    stack.pulumi("up", "--yes")
+    assert app_writes(fresh_emulator) == [], "no app made, changed or deleted in Recall"
+    assert [a["id"] for a in fresh_emulator.backend.apps()] == [made["id"]]
+    assert stack.outputs() == before, "the same id and webhook URL"
+    state = stack.pulumi("stack", "export").json()
+    (resource,) = [r for r in state["deployment"]["resources"] if r.get("id") == made["id"]]
+    assert resource["type"] == RESOURCE
+    assert "webhookUrl" in resource["outputs"], "the outputs are recorded the native way"
+    stack.pulumi("preview", "--expect-no-changes")
+
+    # And it is the native door's from now on: destroy deletes the app through it.
+    stack.pulumi("destroy", "--yes")
+    assert fresh_emulator.backend.apps() == []
