@@ -425,7 +425,8 @@ def readme_commands(after: str) -> list[str]:
 
 def as_written(box: Sandbox, project: Path, line: str, answers: dict[str, str]) -> Result:
     """One README command line: its ``<placeholders>`` filled, a value it prompts for given on
-    standard input, and ``--yes`` for an ``up`` (README's asks at a terminal; a test has none)."""
+    standard input, and ``--yes`` for an ``up``, ``import`` or ``destroy`` (README's ask at a
+    terminal; a test has none)."""
     for placeholder, value in answers.items():
         if placeholder.startswith("<"):
             line = line.replace(placeholder, value)
@@ -435,7 +436,7 @@ def as_written(box: Sandbox, project: Path, line: str, answers: dict[str, str]) 
     stdin = ""
     if argv[1:3] == ["config", "set"] and "--secret" in argv and len(argv) == 5:
         stdin = answers[argv[4]]  # `pulumi config set --secret KEY` reads the value
-    if argv[1] == "up":
+    if argv[1] in ("up", "import", "destroy"):
         argv.append("--yes")
     return box.run(*argv[1:], cwd=project, stdin=stdin)
 

@@ -21,9 +21,12 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.helpers import EmulatorFactory, make_app
 from tests.real_cli import Result, Sandbox
+from tests.test_cli_e2e import as_written, readme_block, readme_commands
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
+WALKED = ("A YAML program against the native plugin needs:", "**Importing an app made by hand.**")
+"""Where README's blocks of `pulumi` lines for the native plugin start: run below as written."""
 PLUGIN_DIR = Path(sys.executable).parent
 """Where ``pulumi-resource-recall`` is: the scripts folder of the tests' own environment."""
 API_KEY = "native-api-key-0001"
@@ -168,8 +171,8 @@ def test_pulumi_import_takes_an_app_made_by_hand_with_every_input(
 ) -> None:
     by_hand = make_app(fresh_emulator, client_id="zoomClientByHand")
     stack.write({})
-    generated = tmp_path / "imported.yaml"
-    stack.pulumi("import", RESOURCE, "byHand", by_hand["id"], "--yes", "--out", str(generated))
+    (line,) = readme_commands(WALKED[1])
+    as_written(stack.box, stack.project, line, {"<app id>": by_hand["id"]})
     state = json.loads(stack.export())
     (imported,) = [r for r in state["deployment"]["resources"] if r["type"] == RESOURCE]
     assert imported["id"] == by_hand["id"]
@@ -180,18 +183,21 @@ def test_pulumi_import_takes_an_app_made_by_hand_with_every_input(
         assert "ciphertext" in inputs[name], f"{name} is kept as a secret"
     assert "client-secret-by-hand" not in json.dumps(state)
 
-    # The generated code is a valid program: with it, the next up changes nothing.
+    # The code it generates is a valid program: with it, the next up changes nothing.
+    other = make_app(fresh_emulator, client_id="zoomClientOther")
+    generated = tmp_path / "imported.yaml"
+    stack.pulumi("import", RESOURCE, "other", other["id"], "--yes", "--out", str(generated))
     code = yaml.safe_load(generated.read_text())
-    resource = code["resources"]["byHand"]
-    assert resource["type"] in (RESOURCE, "recall:ZoomOAuthApp")
+    resources = {"zoom": app("zoomClientByHand"), "other": code["resources"]["other"]}
+    assert resources["other"]["type"] in (RESOURCE, "recall:ZoomOAuthApp")
+    resources["zoom"]["options"] = {"protect": True}
     stack.pulumi("config", "set", "--secret", "clientSecret", "client-secret-by-hand")
     stack.pulumi("config", "set", "--secret", "webhookSecret", "webhook-secret-by-hand")
-    resource["properties"].update(clientSecret="${clientSecret}", webhookSecret="${webhookSecret}")
-    stack.write({"byHand": resource})
+    stack.write(resources)
     fresh_emulator.app.clear_requests()
     stack.pulumi("preview", "--expect-no-changes")
     stack.pulumi("up", "--yes")
-    assert writes(fresh_emulator) == [], "the imported app is left as it is"
+    assert writes(fresh_emulator) == [], "the imported apps are left as they are"
 
 
 def test_an_import_of_an_id_recall_lacks_fails_with_one_line_naming_it(
@@ -205,3 +211,32 @@ def test_an_import_of_an_id_recall_lacks_fails_with_one_line_naming_it(
     assert lines, failed.output
     assert missing in lines[0]
     assert "Traceback" not in failed.output
+
+
+def test_readmes_yaml_program_runs_as_written(
+    sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    project = tmp_path / "readme"
+    project.mkdir()
+    program = yaml.safe_load(readme_block("**A YAML program** needs no SDK:", "yaml"))
+    program["resources"]["zoom"]["properties"]["clientId"] = "zoomClientReadme"
+    program["plugins"] = yaml.safe_load(readme_block("**Installing.**", "yaml"))["plugins"]
+    program["plugins"]["providers"][0]["path"] = str(PLUGIN_DIR)
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    answers = {
+        "recall:apiKey": API_KEY,
+        "clientSecret": CLIENT_SECRET,
+        "webhookSecret": WEBHOOK_SECRET,
+    }
+    lines = readme_commands(WALKED[0])
+    assert lines[-1] == "pulumi up"
+    for line in lines[:-1]:
+        as_written(sandbox, project, line, answers)
+    # The one line README's walkthrough lacks here: Recall is the emulator (apiUrl wins).
+    sandbox.run("config", "set", "recall:apiUrl", fresh_emulator.url, cwd=project)
+    as_written(sandbox, project, lines[-1], answers)
+    (made,) = fresh_emulator.backend.apps()
+    assert (made["client_id"], made["client_secret"]) == ("zoomClientReadme", CLIENT_SECRET)
+    outputs = sandbox.run("stack", "output", "--json", cwd=project).json()
+    assert outputs == {"zoomOauthAppId": made["id"], "webhookUrl": outputs["webhookUrl"]}
+    assert outputs["webhookUrl"].endswith(f"/{made['id']}/webhook")

@@ -23,9 +23,12 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.helpers import unreachable
 from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
+from tests.test_cli_e2e import as_written, readme_commands
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
+WALKED = ("**Moving a stack from the dynamic resource to the native one.**",)
+"""Where README's block of `pulumi` lines for the move starts: the move below runs it."""
 PLUGIN_DIR = Path(sys.executable).parent
 API_KEY = "sdk-api-key-0001"
 CLIENT_SECRET = "sdk-client-secret-0001"
@@ -167,9 +170,11 @@ def test_a_stack_moves_from_the_dynamic_resource_to_the_native_one_keeping_its_a
     # so the engine takes the recorded resource for the new one: one update, nothing replaced.
     fresh_emulator.app.clear_requests()
     stack.write(NATIVE_PROGRAM)
-    preview = stack.pulumi("preview", "--diff")
-    assert "replace" not in preview.stdout.lower().replace("no replace", "")
-    stack.pulumi("up", "--yes")
+    preview_line, up_line = readme_commands(WALKED[0])
+    preview = as_written(stack.box, stack.project, preview_line, {})
+    assert "replace" not in preview.stdout.lower()
+    assert "~ 1 to update" in preview.stdout or "1 to update" in preview.stdout, preview.stdout
+    as_written(stack.box, stack.project, up_line, {})
     assert app_writes(fresh_emulator) == [], "no app made, changed or deleted in Recall"
     assert [a["id"] for a in fresh_emulator.backend.apps()] == [made["id"]]
     assert stack.outputs() == before, "the same id and webhook URL"

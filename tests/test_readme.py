@@ -116,9 +116,11 @@ def test_every_script_line_uses_options_its_command_knows(line: str) -> None:
 
 
 def test_every_pulumi_line_is_run_by_the_end_to_end_walk() -> None:
+    from tests import test_native_cli, test_native_sdk_cli
     from tests.test_cli_e2e import WALKED, readme_commands
 
-    walked = {line for after in WALKED for line in readme_commands(after)}
+    anchors = (*WALKED, *test_native_cli.WALKED, *test_native_sdk_cli.WALKED)
+    walked = {line for after in anchors for line in readme_commands(after)}
     pulumi = [line for line in LINES if words(line)[0] == "pulumi"]
     assert pulumi
     assert [line for line in pulumi if re.sub(r"\s+#.*$", "", line) not in walked] == []
