@@ -10,17 +10,16 @@ failed and what to do, so there it goes out as one line instead.
 
 from __future__ import annotations
 
-import re
 import socket
 import sys
 import types
 from typing import Any
 
+from recall_provider.engine_address import command_name, engine_address
 from recall_provider.error_line import one_line
 from recall_provider.errors import RecallError
 
 HOST_MODULE = "pulumi.dynamic.__main__"
-_ADDRESS = re.compile(r"^(?P<host>[\w.-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 
 
 def running_in_host() -> bool:
@@ -29,12 +28,9 @@ def running_in_host() -> bool:
     return getattr(spec, "name", None) == HOST_MODULE
 
 
-def engine_address(argv: list[str]) -> tuple[str, int] | None:
-    """The engine's ``host:port`` that the CLI gives a provider as its last argument."""
-    match = _ADDRESS.match(argv[-1]) if len(argv) > 1 else None
-    if match is None:
-        return None
-    return match["host"].strip("[]"), int(match["port"])
+def command() -> str | None:
+    """The name of the command this host serves (its engine's address); None outside a host."""
+    return command_name(sys.argv) if running_in_host() else None
 
 
 def engine_alive() -> bool:

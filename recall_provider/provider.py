@@ -55,7 +55,9 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         self._runtime_init()
 
     def _runtime_init(self) -> None:
-        self._service = AppService(caller_alive=dynamic_host.engine_alive)
+        self._service = AppService(
+            caller_alive=dynamic_host.engine_alive, command=dynamic_host.command()
+        )
 
     def __reduce__(self) -> tuple[Callable[[], RecallZoomOAuthAppProvider], tuple[()]]:
         # Settings and clients come from configure() or the environment of the process that

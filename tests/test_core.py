@@ -4,6 +4,8 @@ by id, how its messages name an argument, its records), against a real emulator.
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from recall_provider.core import (
     inputs_of,
     spoken_as,
 )
+from recall_provider.core.claims import Claims
 from recall_provider.core.spec import NAMES, SECRETS
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import ErrorCode, RecallConfigError
@@ -175,3 +178,19 @@ def test_every_input_is_an_output_and_inputs_of_gives_only_inputs(
 ) -> None:
     state = service_for(fresh_emulator).create(AppInputs.model_validate(INPUTS))
     assert set(inputs_of(state)) <= set(NAMES)
+
+
+def test_an_adopted_app_is_held_by_every_process_of_the_same_command_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = "7b0e3c1e-0000-4000-8000-000000000001"
+    adopting = Claims(tmp_path, command="127.0.0.1:4000")
+    adopting.hold(app_id)
+    assert Claims(tmp_path, command="127.0.0.1:4000").holds(app_id), "another door, same command"
+    assert Claims(tmp_path, command="127.0.0.1:4000").holds(app_id.upper())
+    assert not Claims(tmp_path, command="127.0.0.1:5000").holds(app_id), "a later command"
+    assert not Claims(tmp_path, command="127.0.0.1:4000").holds("../" + app_id)
+    assert not Claims(tmp_path).holds(app_id), "no command named: memory only"
+    later = time.time() + 7 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)  # the module reads time.time()
+    assert not Claims(tmp_path, command="127.0.0.1:4000").holds(app_id), "too old to believe"

@@ -187,3 +187,25 @@ def test_a_stack_moves_from_the_dynamic_resource_to_the_native_one_keeping_its_a
     # And it is the native door's from now on: destroy deletes the app through it.
     stack.pulumi("destroy", "--yes")
     assert fresh_emulator.backend.apps() == []
+
+
+def test_swapping_the_resources_without_the_alias_keeps_the_app_the_native_one_adopted(
+    stack: PythonStack, fresh_emulator: EmulatorServer
+) -> None:
+    # The path README warns against: the dynamic resource removed and a native one of another
+    # name adopting its app, in one `up`. The native create adopts the app in one provider
+    # process; the engine then deletes the dynamic resource in another (its host): that delete
+    # keeps the app, as the claim written down under the command's name says.
+    stack.write(DYNAMIC_PROGRAM)
+    stack.pulumi("up", "--yes")
+    (made,) = fresh_emulator.backend.apps()
+    adopting = NATIVE_PROGRAM.replace('"zoom",', f'"zoomNative", adopt_app_id="{made["id"]}",')
+    stack.write(adopting)
+    fresh_emulator.app.clear_requests()
+    stack.pulumi("up", "--yes")
+    assert [a["id"] for a in fresh_emulator.backend.apps()] == [made["id"]], "the app is kept"
+    assert not [r for r in fresh_emulator.app.requests if r.method == "DELETE"]
+    assert stack.outputs()["id"] == made["id"]
+    # A later command's delete is the native resource's own: it deletes the app.
+    stack.pulumi("destroy", "--yes")
+    assert fresh_emulator.backend.apps() == []

@@ -28,7 +28,7 @@ import platformdirs
 from recall_provider.files import exclusive_lock, read_own, replace_file
 from recall_provider.limits import RATE_LIMIT_DEADLINE
 
-__all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry"]
+__all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry", "state_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,12 @@ _KEPT = timedelta(days=7)
 # 429s (the rate-limit budget at most), the self-check's request through its own, and the
 # lookups and waits between.
 _LONGEST_CREATE = 3 * RATE_LIMIT_DEADLINE
+
+
+def state_dir() -> Path:
+    """This machine's state of the provider: ``RECALL_ZOOM_STATE_DIR``, else the user's state
+    directory."""
+    return Path(os.environ.get(STATE_DIR_ENV) or platformdirs.user_state_dir("recall-zoom"))
 
 
 @dataclass(frozen=True)
@@ -70,10 +76,7 @@ class CreateJournal:
     different client ids (each has its own file, replaced whole)."""
 
     def __init__(self, workspace: str, directory: Path | None = None) -> None:
-        base = directory or Path(
-            os.environ.get(STATE_DIR_ENV) or platformdirs.user_state_dir("recall-zoom")
-        )
-        self.directory = base / "creates" / workspace
+        self.directory = (directory or state_dir()) / "creates" / workspace
 
     def begin(self, client_id: str, kind: str, owner: str | None = None) -> Entry:
         """Record that ``owner``'s create for ``client_id`` is about to POST."""

@@ -21,7 +21,7 @@ from recall_provider.client import RecallClient
 from recall_provider.core import creation
 from recall_provider.core.check import Checked, judge
 from recall_provider.core.claims import Claims
-from recall_provider.core.journal import CreateJournal
+from recall_provider.core.journal import CreateJournal, state_dir
 from recall_provider.core.lookup import AppIndex
 from recall_provider.core.made import Origin
 from recall_provider.core.outputs import Known, app_state
@@ -52,11 +52,16 @@ class AppService:
     """Check, plan, create, read, update and delete Recall Zoom OAuth Apps: never a second app
     for one Zoom app, never a delete of an app the stack does not own."""
 
-    def __init__(self, *, caller_alive: Callable[[], bool] = _always) -> None:
+    def __init__(
+        self, *, caller_alive: Callable[[], bool] = _always, command: str | None = None
+    ) -> None:
         # caller_alive: whether whoever asked for a create still listens for its answer; when
         # it does not, the create keeps this machine's record, so the next run takes the app
-        # over instead of stopping at it.
+        # over instead of stopping at it. command: the name of the command served (the
+        # engine's address), under which an adopted app is written down, so that a delete of
+        # the same command in another provider process keeps it.
         self._caller_alive = caller_alive
+        self._command = command
         self._lock = threading.Lock()
         # Settings that cannot be used are kept as their error's parts (an exception would keep
         # the frames of Settings.read, the API key among their locals) and raised anew when a
@@ -221,8 +226,9 @@ class AppService:
                         settings.summary, hint=settings.hint, code=settings.code
                     )
                 client = settings.client()
+                claims = Claims(state_dir() / "claims" / client.workspace, self._command)
                 self._runtime_instance = _Runtime(
-                    client, AppIndex(client), CreateJournal(client.workspace), Claims()
+                    client, AppIndex(client), CreateJournal(client.workspace), claims
                 )
             runtime = self._runtime_instance
         values: list[SecretStr | None] = [getattr(r, k) for r in records if r for k in SECRETS]

@@ -15,6 +15,7 @@ import grpc.aio
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from recall_provider.engine_address import command_name
 from recall_provider.native.server import RecallProvider
 
 __all__ = ["main"]
@@ -22,7 +23,8 @@ __all__ = ["main"]
 
 async def _serve() -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(RecallProvider(), server)
+    provider = RecallProvider(command=command_name(sys.argv))
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     sys.stdout.write(f"{port}\n")

@@ -70,9 +70,12 @@ def _threads() -> int:
 class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
     """The ``recall`` package's provider: one ``AppService`` per provider instance (process)."""
 
-    def __init__(self, pool: ThreadPoolExecutor | None = None) -> None:
+    def __init__(
+        self, pool: ThreadPoolExecutor | None = None, *, command: str | None = None
+    ) -> None:
+        """``command``: the name of the command served (its engine's address)."""
         self._pool = pool or ThreadPoolExecutor(_threads(), thread_name_prefix="recall")
-        self._service = AppService()
+        self._service = AppService(command=command)
 
     async def _call(self, context: grpc.aio.ServicerContext, work: Callable[[], T]) -> T:
         """``work`` on the pool, naming inputs the wire's way; our errors become one line."""
