@@ -5,6 +5,10 @@
 - ``host_emulator``: the module's emulator emptied for this test, which is what ``host`` (one
   real provider host per module, configured with the module's ``API_KEY``) and ``engine`` use.
 
+``engine`` and ``start_door`` run a test once through each door of tests/doors.py (``door_name``:
+the core in this process, the real dynamic provider host), unless it says otherwise
+(``tests.doors.through``).
+
 Loopback traffic bypasses any proxy.
 """
 
@@ -22,8 +26,9 @@ import pytest
 from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import Backend, EmulatorServer
+from tests.doors import DOORS, CoreDoor, Door, Engine
 from tests.helpers import EmulatorFactory, unreachable
-from tests.host_harness import Engine, ProviderHost
+from tests.host_harness import ProviderHost
 from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli
 
 
@@ -134,10 +139,40 @@ def host_emulator(module_emulator: EmulatorServer) -> EmulatorServer:
     return module_emulator
 
 
+@pytest.fixture(params=DOORS)
+def door_name(request: pytest.FixtureRequest) -> str:
+    """The door a test goes through: ``core`` or ``dynamic``."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def engine(host: ProviderHost, host_emulator: EmulatorServer) -> Engine:
-    """A fresh engine (empty state) over the module's host."""
-    return Engine(host)
+def engine(door_name: str, host_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Engine:
+    """A fresh engine (empty state) through the test's door: the module's host (``dynamic``),
+    or the core configured as that host is."""
+    if door_name == "dynamic":
+        return Engine(request.getfixturevalue("host"))
+    return Engine(CoreDoor(host_config(request.module.API_KEY, host_emulator.url)))
+
+
+StartDoor = Callable[..., Door]
+"""Starts a door of the test's door: ``start(env=None, **config_overrides)``."""
+
+
+@pytest.fixture
+def start_door(
+    door_name: str, module_emulator: EmulatorServer, request: pytest.FixtureRequest
+) -> StartDoor:
+    """Start doors of this test's own against the module's emulator: hosts (``start_host``),
+    or the core configured as a host would be, ``env`` added to its environment."""
+    if door_name == "dynamic":
+        start_host: StartHost = request.getfixturevalue("start_host")
+        return start_host
+
+    def start(env: dict[str, str] | None = None, **overrides: str) -> Door:
+        return CoreDoor(host_config(request.module.API_KEY, module_emulator.url, **overrides), env)
+
+    return start
 
 
 def pytest_report_header() -> str:

@@ -1,10 +1,10 @@
-"""Drive the real Pulumi dynamic provider host over gRPC the way the engine does.
+"""Drive the real Pulumi dynamic provider host over gRPC the way the engine does: the dynamic door.
 
 ``ProviderHost`` starts ``python -m pulumi.dynamic`` as a subprocess in the project root (as the
-CLI does) and speaks its gRPC protocol. ``Engine`` layers the engine's call sequences for
-preview, up, refresh and destroy on top, with state kept like the engine keeps it: checked
-inputs and provider outputs per resource, secrets stripped before every call (the host declares
-``acceptSecrets: False``), unknowns sent only to Check and Diff.
+CLI does) and speaks its gRPC protocol. It is a door of tests/doors.py: ``Engine(host)`` layers
+the engine's call sequences for preview, up, refresh and destroy on top, with state kept like
+the engine keeps it: checked inputs and provider outputs per resource, secrets stripped before
+every call (the host declares ``acceptSecrets: False``), unknowns sent only to Check and Diff.
 
 Checked against the real CLI (tests/test_cli_e2e.py and a gRPC log of its calls): the engine
 starts a host per deployment phase (an ``up`` previews on one and updates on another; a
@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import itertools
 import os
-import re
 import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +35,31 @@ from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.doors import CheckFailed, Diff, DoorError, Engine, Plan, ResourceState
 from tests.mock_program import APP_TYPE
+
+__all__ = [
+    "DEBUG_SITECUSTOMIZE",
+    "ENGINE_MAX_MESSAGE",
+    "PROVIDER_KEY",
+    "PROVIDER_URN",
+    "ROOT",
+    "TYPE",
+    "UNKNOWN",
+    "CheckFailed",
+    "Diff",
+    "Engine",
+    "HostError",
+    "HostSession",
+    "Plan",
+    "ProviderHost",
+    "ResourceState",
+    "as_new_process",
+    "from_struct",
+    "program_props",
+    "to_struct",
+    "urn",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPE = APP_TYPE
@@ -78,46 +99,14 @@ def from_struct(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[
     return dict(rpc.deserialize_properties(struct, keep_unknowns))
 
 
-class HostError(Exception):
+class HostError(DoorError):
     """The host answered an RPC with an error: for an error of ours its one line
     (``RecallNotFoundError[not_found]: ...``), for anything else the provider's traceback."""
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.code = error.code()
-        self.details = error.details() or ""
-        super().__init__(f"{method} failed with {self.code}: {self.details}")
-
-    @property
-    def last_line(self) -> str:
-        lines = [line for line in self.details.strip().splitlines() if line.strip()]
-        return lines[-1] if lines else ""
-
-    @property
-    def error_class(self) -> str | None:
-        """The class of an error of ours (``RecallNotFoundError``), None for a traceback."""
-        match = _ONE_LINE.match(self.last_line)
-        return match["cls"] if match else None
-
-    @property
-    def error_code(self) -> str | None:
-        """The stable code of an error of ours (``not_found``), None for a traceback."""
-        match = _ONE_LINE.match(self.last_line)
-        return match["code"] if match else None
-
-
-# What the host answers for an error of ours: ``RecallNotFoundError[not_found]: ...``.
-_ONE_LINE = re.compile(r"^(?P<cls>Recall\w+)\[(?P<code>\w+)\]: ")
-
-
-@dataclass(frozen=True)
-class Diff:
-    changes: int
-    replaces: list[str]
-    delete_before_replace: bool
-
-    @property
-    def none(self) -> bool:
-        return self.changes == proto.DiffResponse.DIFF_NONE
+        details = error.details() or ""
+        super().__init__(method, details, f"{method} failed with {self.code}: {details}")
 
 
 class ProviderHost:
@@ -185,6 +174,19 @@ class ProviderHost:
             ),
             timeout=30,
         )
+
+    def session(self) -> HostSession:
+        """A provider of a command's own in this host, as a new host process would give."""
+        return HostSession(self, as_new_process({PROVIDER_KEY: _PICKLED})[PROVIDER_KEY])
+
+    def kill(self) -> None:
+        """SIGKILL the host, as a CI timeout or a second Ctrl-C would."""
+        self.process.kill()
+
+    def argument(self, name: str) -> str:
+        """The resource's argument, as a library user sets it (the program passes its config
+        keys instead, as ``argument_keys``)."""
+        return name
 
     def host_stderr(self) -> str:
         self.stderr.seek(0)
@@ -307,30 +309,12 @@ def program_props(**inputs: Any) -> dict[str, Any]:
     """
     # The resource always sends validate_webhook (default True); so does this.
     props = {"validate_webhook": True, **{k: v for k, v in inputs.items() if v is not None}}
-    props[PROVIDER_KEY] = serialize_provider(RecallZoomOAuthAppProvider())
+    props[PROVIDER_KEY] = _PICKLED
     return props
 
 
-@dataclass
-class ResourceState:
-    id: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-
-
-@dataclass
-class Plan:
-    op: str  # "create", "same", "update", "replace"
-    outputs: dict[str, Any] = field(default_factory=dict)
-    diff: Diff | None = None
-
-
-class CheckFailed(Exception):
-    """Check returned failures; the engine stops before any other call."""
-
-    def __init__(self, failures: list[tuple[str, str]]) -> None:
-        self.failures = failures
-        super().__init__("; ".join(f"{p}: {r}" for p, r in failures))
+# Made once, in the thread that imports this: the SDK's serialize_provider swaps pickle globals.
+_PICKLED = serialize_provider(RecallZoomOAuthAppProvider())
 
 
 def as_new_process(props: dict[str, Any]) -> dict[str, Any]:
@@ -348,106 +332,51 @@ def as_new_process(props: dict[str, Any]) -> dict[str, Any]:
 _COMMANDS = itertools.count()
 
 
-class Engine:
-    """The engine's per-command call sequences against one host, with state kept between.
+@dataclass(frozen=True)
+class HostSession:
+    """One command's provider in a host: every bag it sends carries ``provider``, a pickled
+    provider of the command's own (see ``as_new_process``)."""
 
-    Each call is a command of its own, on a provider of its own (``as_new_process``), as on the
-    CLI, where each command starts its own host; inside ``with engine.command():`` the calls
-    are one command over several resources. The host process itself is shared, to keep tests
-    quick.
-    """
+    host: ProviderHost
+    provider: str
 
-    def __init__(self, host: ProviderHost) -> None:
-        self.host = host
-        self.state: dict[str, ResourceState] = {}
-        self._command: str | None = None
+    def _own(self, props: dict[str, Any]) -> dict[str, Any]:
+        return {**props, PROVIDER_KEY: self.provider} if PROVIDER_KEY in props else props
 
-    @contextlib.contextmanager
-    def command(self) -> Iterator[None]:
-        """Run the calls inside as one command: one provider process serves them all."""
-        self._command = as_new_process(program_props())[PROVIDER_KEY]
-        try:
-            yield
-        finally:
-            self._command = None
+    def check(
+        self, name: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        return self.host.check(name, self._own(olds), self._own(news))
 
-    def _in_command(self, props: dict[str, Any]) -> dict[str, Any]:
-        if PROVIDER_KEY not in props:
-            return props
-        if self._command is None:
-            return as_new_process(props)
-        return {**props, PROVIDER_KEY: self._command}
+    def diff(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> Diff:
+        return self.host.diff(name, id_, self._own(olds), self._own(old_inputs), self._own(news))
 
-    def _check(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
-        old = self.state.get(name)
-        inputs, failures = self.host.check(name, old.inputs if old else {}, props)
-        if failures:
-            raise CheckFailed(failures)
-        return inputs
+    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return self.host.create(name, self._own(inputs))
 
-    def preview(self, name: str, props: dict[str, Any]) -> Plan:
-        props = self._in_command(props)
-        inputs = self._check(name, props)
-        old = self.state.get(name)
-        if old is None:
-            return Plan("create", outputs=inputs)
-        diff = self.host.diff(name, old.id, old.outputs, old.inputs, inputs)
-        return Plan(_op(diff), diff=diff)
+    def read(
+        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        return self.host.read(name, id_, self._own(outputs), self._own(inputs))
 
-    def up(self, name: str, props: dict[str, Any]) -> Plan:
-        props = self._in_command(props)
-        inputs = self._check(name, props)
-        old = self.state.get(name)
-        if old is None:
-            id_, outputs = self.host.create(name, inputs)
-            assert id_, "the engine rejects an empty id from Create"
-            self.state[name] = ResourceState(id_, inputs, outputs)
-            return Plan("create", outputs=outputs)
-        diff = self.host.diff(name, old.id, old.outputs, old.inputs, inputs)
-        op = _op(diff)
-        if op == "update":
-            outputs = self.host.update(name, old.id, old.outputs, old.inputs, inputs)
-            self.state[name] = ResourceState(old.id, inputs, outputs)
-        elif op == "replace":
-            # The old outputs' pickle is this command's provider too: the same bytes on the CLI.
-            olds = {**old.outputs, PROVIDER_KEY: props[PROVIDER_KEY]}
-            # The engine checks the new inputs again, as a new resource's (olds empty), and
-            # creates from what that Check returns.
-            fresh, failures = self.host.check(name, {}, props)
-            if failures:
-                raise CheckFailed(failures)
-            if diff.delete_before_replace:
-                self.host.delete(name, old.id, olds, old.inputs)
-                del self.state[name]
-            id_, outputs = self.host.create(name, fresh)
-            if not diff.delete_before_replace:
-                self.host.delete(name, old.id, olds, old.inputs)
-            self.state[name] = ResourceState(id_, fresh, outputs)
-        return Plan(op, outputs=self.state[name].outputs, diff=diff)
+    def update(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> dict[str, Any]:
+        return self.host.update(name, id_, self._own(olds), self._own(old_inputs), self._own(news))
 
-    def refresh(self, name: str) -> str:
-        """Read, then (as the engine does since 3.120) diff the refreshed state against the old
-        inputs to decide whether the refresh shows a change: "deleted", "same" or "update"."""
-        old = self.state[name]
-        id_, outputs, inputs = self.host.read(
-            name, old.id, self._in_command(old.outputs), old.inputs
-        )
-        if not id_:
-            del self.state[name]
-            return "deleted"
-        new = ResourceState(id_, inputs if inputs is not None else old.inputs, outputs)
-        self.state[name] = new
-        diff = self.host.diff(name, id_, new.outputs, new.inputs, old.inputs)
-        return "same" if diff.none else "update"
-
-    def destroy(self, name: str) -> None:
-        # A failed Delete keeps the resource in state, as the engine does.
-        old = self.state[name]
-        self.host.delete(name, old.id, self._in_command(old.outputs), old.inputs)
-        del self.state[name]
-
-
-def _op(diff: Diff) -> str:
-    if diff.changes == proto.DiffResponse.DIFF_NONE:
-        return "same"
-    return "replace" if diff.replaces else "update"
+    def delete(
+        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
+    ) -> None:
+        self.host.delete(name, id_, self._own(outputs), self._own(old_inputs))

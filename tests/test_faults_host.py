@@ -1,5 +1,6 @@
-"""Faults at every step, through the real provider host: each operation succeeds, or fails with
-a typed, actionable error that holds no secret, and leaves nothing half-done."""
+"""Faults at every step, through every door (tests/doors.py): each operation succeeds, or fails
+with a typed, actionable error that holds no secret, and leaves nothing half-done. The host's
+own concurrency (its four workers sharing one provider) is the dynamic door's alone."""
 
 from __future__ import annotations
 
@@ -16,18 +17,9 @@ import pytest
 
 from recall_provider.emulator import EmulatorServer, Fault, RequestRecord
 from tests.conftest import StartHost
+from tests.doors import DoorError, Engine, ResourceState, through_one_door_for_its_waits
 from tests.helpers import APPS, APPS_PATH, ONE_APP, WEBHOOK, make_app
-from tests.host_harness import (
-    PROVIDER_KEY,
-    Engine,
-    HostError,
-    ProviderHost,
-    ResourceState,
-    as_new_process,
-    program_props,
-)
-
-pytestmark = pytest.mark.host
+from tests.host_harness import PROVIDER_KEY, ProviderHost, program_props
 
 API_KEY = "faults-api-key-0123456789abcdef"
 CLIENT_SECRET = "faults-client-secret-0123456789"
@@ -49,12 +41,12 @@ def props(webhook_secret: str = WEBHOOK_SECRET, **more: Any) -> dict[str, Any]:
     )
 
 
-def assert_clean(error: HostError, secrets: tuple[str, ...] = SECRETS) -> None:
+def assert_clean(error: DoorError, secrets: tuple[str, ...] = SECRETS) -> None:
     for secret in secrets:
         assert secret not in error.details
 
 
-def error_type(error: HostError) -> str:
+def error_type(error: DoorError) -> str:
     """The class name of the error of ours the provider raised (never a traceback)."""
     assert error.error_class, f"not an error of ours: {error.last_line!r}"
     return error.error_class
@@ -95,7 +87,7 @@ def last_answer(emu: EmulatorServer, method: str, path: str) -> RequestRecord:
     return matching[-1]
 
 
-def assert_names_the_answer(error: HostError, operation: str, answer: RequestRecord) -> None:
+def assert_names_the_answer(error: DoorError, operation: str, answer: RequestRecord) -> None:
     """The error says which operation failed, its request, the status and the request id."""
     line = error.last_line
     assert operation in line
@@ -119,6 +111,7 @@ STEP_METHOD = {"refresh": "GET", "update": "PATCH", "delete": "DELETE"}
 STEP_STATUS = {"refresh": 200, "update": 200, "delete": 204}
 
 
+@through_one_door_for_its_waits
 @pytest.mark.parametrize("fault", TRANSIENT)
 @pytest.mark.parametrize("step", ["refresh", "update", "delete"])
 def test_transient_faults_are_ridden_out(
@@ -174,6 +167,7 @@ def test_transient_faults_are_ridden_out(
 # -- create: ambiguous failures are reconciled, never duplicated --------------------------------
 
 
+@through_one_door_for_its_waits
 @pytest.mark.parametrize(
     "fault",
     [
@@ -185,13 +179,14 @@ def test_transient_faults_are_ridden_out(
 def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
     engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
+    """Its rule through every door: test_provider_host's create Recall answered with 503."""
     # Recall itself answered 500/503, so the request is over: after two listings that show it
     # made nothing, one more POST. That one may have made the app too, so its error tells the
     # user to look before running up again. No app, no id.
     host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=fault.status, times=fault.times)
     )
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     error = info.value
     assert error_type(error) == "RecallServerError"
@@ -212,9 +207,11 @@ def test_a_5xx_burst_from_recall_on_create_is_posted_again_once_then_reported(
     assert host_emulator.backend.apps() == []
 
 
+@through_one_door_for_its_waits
 def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
     engine: Engine, host_emulator: EmulatorServer
 ) -> None:
+    """Its rule through every door: test_provider_host's create Recall answered with 503."""
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
     engine.up("app", props())
     assert [a["id"] for a in host_emulator.backend.apps()] == [engine.state["app"].id]
@@ -229,19 +226,21 @@ def test_a_single_503_on_create_is_posted_again_and_makes_one_app(
     ]
 
 
+@through_one_door_for_its_waits
 def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
     engine: Engine, host_emulator: EmulatorServer
 ) -> None:
+    """Its rule through every door: test_provider_host's create Recall answered with 503."""
     # Recall answers 503 (nothing made); the POST made again creates the app, then its answer
     # is a 502: that app exists, and only the user can tell whether to adopt it.
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=503))
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=502, after_processing=True))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     assert error_type(info.value) == "RecallServerError", "the last failure, re-hinted"
     line = info.value.last_line
     assert "Creating it again failed as well" in line
-    assert "adopt_app_id" in line
+    assert engine.door.argument("adopt_app_id") in line
     assert "HTTP 503" in line
     assert "HTTP 502" in line
     assert_clean(info.value)
@@ -249,6 +248,7 @@ def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
     assert host_emulator.app.count("POST", APPS) == 2
 
 
+@through_one_door_for_its_waits
 @pytest.mark.parametrize(
     "fault",
     [
@@ -263,12 +263,13 @@ def test_a_second_create_that_is_lost_too_asks_the_user_to_look(
 def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
     engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
+    """Its rule through every door: test_provider_host's lost create that made nothing."""
     # A gateway error or a reset does not prove the POST ended: no second POST, and the error
     # tells the user to list and adopt before trying again.
     host_emulator.app.add_fault(
         Fault(method="POST", path=APPS, status=fault.status, drop=fault.drop, times=fault.times)
     )
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     error = info.value
     assert error_type(error) == "RecallError"
@@ -281,7 +282,7 @@ def test_a_lost_create_that_made_nothing_asks_the_user_to_look(
         assert "may have reached Recall" in error.last_line
     assert f"client id {CLIENT_ID!r}" in error.last_line
     assert "list Recall's apps" in error.last_line
-    assert "adopt_app_id" in error.last_line
+    assert engine.door.argument("adopt_app_id") in error.last_line
     assert_clean(error)
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
         ("GET", 200),  # no app for this Zoom app yet
@@ -336,13 +337,13 @@ def test_an_app_a_lost_create_made_is_named_not_taken_when_recall_hides_its_secr
     # into the stack, where a destroy would delete it.
     host_emulator.backend.secrets_in_responses = mode  # type: ignore[assignment]
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, drop=True, after_processing=True))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     (made,) = host_emulator.backend.apps()
     line = info.value.last_line
     assert info.value.error_code == "app_exists"
     assert f"Recall now has 1 app for Zoom client id {CLIENT_ID!r}: {made['id']}" in line
-    assert f"set adopt_app_id to {made['id']}" in line
+    assert f"set {engine.door.argument('adopt_app_id')} to {made['id']}" in line
     assert engine.state == {}
     assert host_emulator.app.count("POST", APPS) == 1, "never posted again"
     assert host_emulator.app.count("PATCH") == 0, "never given our secrets either"
@@ -355,10 +356,13 @@ def test_an_app_a_lost_create_made_is_named_not_taken_when_recall_hides_its_secr
 COLLEAGUE_SECRET = "colleague-client-secret-0000001"
 
 
+@through_one_door_for_its_waits
 @pytest.mark.parametrize("kind", ["user_level", "account_level"])
 def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken(
     engine: Engine, host_emulator: EmulatorServer, kind: str
 ) -> None:
+    """Its rule through every door (an app a lost create cannot prove its own is named, never
+    taken): the app a lost create made, named when Recall hides its secrets."""
     # The look before the POST finds nothing; our POST is lost before Recall processes it;
     # meanwhile a colleague makes an app for the same Zoom app. It is theirs: named, left as
     # it is, and no second app is posted beside it.
@@ -375,7 +379,7 @@ def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken
 
     thread = threading.Thread(target=colleague_makes_one, daemon=True)
     thread.start()
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     thread.join(timeout=10)
     (theirs,) = colleague
@@ -392,6 +396,7 @@ def test_a_colleagues_app_made_while_a_create_lost_its_answer_is_named_not_taken
     assert_clean(info.value)
 
 
+@through_one_door_for_its_waits
 def test_a_429_on_create_is_retried_after_retry_after(
     engine: Engine, host_emulator: EmulatorServer
 ) -> None:
@@ -415,7 +420,7 @@ def test_a_404_on_the_reconciliation_listing_tells_the_user_what_to_do(
     )
     # The first listing is the look before the POST; the second, after it, gets the 404.
     host_emulator.app.add_fault(Fault(method="GET", path=APPS, status=404, skip=1))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     error = info.value
     line = error.last_line
@@ -426,27 +431,26 @@ def test_a_404_on_the_reconciliation_listing_tells_the_user_what_to_do(
     assert_names_the_answer(error, "list Zoom OAuth apps", last_answer(host_emulator, "GET", APPS))
     assert "Looking for the app afterwards failed too" in line
     assert f"client id {CLIENT_ID!r}" in line
-    assert "adopt_app_id" in line
+    assert engine.door.argument("adopt_app_id") in line
     assert_clean(error)
     assert len(requests_to(host_emulator, "POST", APPS)) == 1, "never posted again: no duplicate"
     assert len(host_emulator.backend.apps()) == (1 if after_processing else 0)
 
 
 def test_a_404_on_the_webhook_self_check_leaves_no_app(
-    host: ProviderHost, host_emulator: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
-    checked, failures = host.check("app", {}, as_new_process(props()))
-    assert failures == []
-    with pytest.raises(HostError) as info:
-        host.create("app", checked)  # raised: no id reaches the engine
+    with pytest.raises(DoorError) as info:
+        engine.up("app", props())
+    assert engine.state == {}, "raised: no id reaches the engine"
     error = info.value
     assert error_type(error) == "RecallWebhookCheckError"
     webhook = last_answer(host_emulator, "POST", WEBHOOK)
     app_id = webhook.path.split("/")[-2]
     assert f"webhook self-check of Recall app {app_id} failed" in error.last_line
     assert_names_the_answer(error, f"send a Zoom webhook to Recall app {app_id}", webhook)
-    assert "validate_webhook" in error.last_line
+    assert engine.door.argument("validate_webhook") in error.last_line
     assert_clean(error)
     assert host_emulator.backend.apps() == [], "the app the failed create made was deleted"
     assert [(r.method, r.status) for r in host_emulator.app.requests] == [
@@ -457,15 +461,16 @@ def test_a_404_on_the_webhook_self_check_leaves_no_app(
     ]
 
 
+@through_one_door_for_its_waits
 def test_a_failed_self_check_whose_clean_up_fails_names_the_app_left(
-    host: ProviderHost, host_emulator: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
+    """Its rule through every door: test_ownership_host's clean-up that fails."""
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
     host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
-    checked, failures = host.check("app", {}, as_new_process(props()))
-    assert failures == []
-    with pytest.raises(HostError) as info:
-        host.create("app", checked)
+    with pytest.raises(DoorError) as info:
+        engine.up("app", props())
+    assert engine.state == {}
     (app,) = host_emulator.backend.apps()
     line = info.value.last_line
     assert error_type(info.value) == "RecallWebhookCheckError"
@@ -497,7 +502,7 @@ def test_refusals_at_every_step(
         ),
         "delete": (lambda: engine.destroy("app"), f"delete Zoom OAuth app {app_id}", "DELETE"),
     }[step]
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         action()
     error = info.value
     expected = "RecallValidationError" if status == 400 else "RecallAuthenticationError"
@@ -513,16 +518,14 @@ def test_refusals_at_every_step(
     assert host_emulator.app.count() == refused, f"never retried: {host_emulator.app.requests}"
 
 
-def test_not_found_at_every_step(
-    host: ProviderHost, engine: Engine, host_emulator: EmulatorServer
-) -> None:
+def test_not_found_at_every_step(engine: Engine, host_emulator: EmulatorServer) -> None:
     state = created(engine, host_emulator)
     host_emulator.backend.reset()
     # refresh: gone from state, no error
     assert engine.refresh("app") == "deleted"
     # update of a vanished app: the user is told to refresh
     engine.state["app"] = state
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props(ROTATED))
     assert error_type(info.value) == "RecallNotFoundError"
     assert "pulumi refresh" in info.value.last_line
@@ -537,10 +540,9 @@ def test_not_found_at_every_step(
     # create answered 404 (a wrong base URL path, say): a typed error, no app, no id
     host_emulator.app.clear_requests()
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=404))
-    checked, failures = host.check("app", {}, as_new_process(props()))
-    assert failures == []
-    with pytest.raises(HostError) as info:
-        host.create("app", checked)  # the Create RPC raised: it returned no id
+    with pytest.raises(DoorError) as info:
+        engine.up("app", props())
+    assert engine.state == {}, "the Create raised: it returned no id"
     assert error_type(info.value) == "RecallNotFoundError"
     assert_names_the_answer(
         info.value, "create Zoom OAuth app", last_answer(host_emulator, "POST", APPS)
@@ -553,12 +555,13 @@ def test_not_found_at_every_step(
     ]
 
 
+@through_one_door_for_its_waits
 def test_a_failed_update_is_reported_as_failed(
     engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     state = created(engine, host_emulator)
     host_emulator.app.add_fault(Fault(method="PATCH", status=503, times=20))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props(ROTATED))
     error = info.value
     assert error_type(error) == "RecallServerError"
@@ -576,6 +579,8 @@ def test_a_failed_update_is_reported_as_failed(
 
 
 # -- concurrency: the host's four workers share one provider instance --------------------------
+# The dynamic door only: these are the host process's workers, its cache of providers and its
+# stderr.
 
 
 @pytest.fixture
@@ -648,6 +653,7 @@ def in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
         return [future.result() for future in futures]
 
 
+@pytest.mark.host
 def test_four_calls_at_once_on_one_provider_instance(
     fresh_host: Callable[[], ProviderHost], host_emulator: EmulatorServer
 ) -> None:
@@ -673,6 +679,7 @@ def test_four_calls_at_once_on_one_provider_instance(
     assert "Traceback" not in host.host_stderr()
 
 
+@pytest.mark.host
 def test_a_mix_of_calls_at_once_on_a_fresh_host(
     fresh_host: Callable[[], ProviderHost], host_emulator: EmulatorServer
 ) -> None:

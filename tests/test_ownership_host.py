@@ -1,11 +1,13 @@
 """Never two apps for one Zoom app, never an app deleted that the stack does not own: the
-hostile cases of issue 11 through the real provider host, each command on a host of its own
-where the CLI would start one (an interrupted ``pulumi up`` is a host killed mid-call)."""
+hostile cases of issue 11 through every door (tests/doors.py), each command on a provider of its
+own where the CLI would start one. An interrupted ``pulumi up`` is a provider killed mid-call:
+the host process SIGKILLed, or the core's call stopped where it was."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,10 @@ import pytest
 
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import EmulatorServer, Fault
-from tests.conftest import StartHost
+from tests.conftest import StartDoor
+from tests.doors import Door, DoorError, Engine
 from tests.helpers import APPS, APPS_PATH, WEBHOOK, make_app
-from tests.host_harness import Engine, HostError, ProviderHost, program_props
-
-pytestmark = pytest.mark.host
+from tests.host_harness import program_props
 
 API_KEY = "ownership-api-key-0123456789"
 CLIENT_ID = "zoomClientOwnership"
@@ -31,35 +32,39 @@ def props(**overrides: Any) -> dict[str, Any]:
     return program_props(**{**inputs, **overrides})
 
 
-@pytest.fixture
-def on_machine(start_host: StartHost, tmp_path: Path) -> StartHost:
-    """Hosts against the module's emulator; ``machine`` names whose records of interrupted
-    creates a host keeps (hosts of one machine share them)."""
+OnMachine = Callable[..., Door]
+"""Starts a door on a machine: ``on_machine(machine="this machine")``."""
 
-    def start(machine: str = "this machine") -> ProviderHost:
-        return start_host(env={STATE_DIR_ENV: str(tmp_path / machine)})
+
+@pytest.fixture
+def on_machine(start_door: StartDoor, tmp_path: Path) -> OnMachine:
+    """Doors of the test's door against the module's emulator; ``machine`` names whose records
+    of interrupted creates a door keeps (the providers of one machine share them)."""
+
+    def start(machine: str = "this machine") -> Door:
+        return start_door(env={STATE_DIR_ENV: str(tmp_path / machine)})
 
     return start
 
 
 def killed_mid_create(
-    host: ProviderHost,
+    door: Door,
     host_emulator: EmulatorServer,
     hang: Fault,
     records: Path,
     **overrides: Any,
 ) -> None:
     """Start a create, wait until Recall holds the app (and, for a hanging self-check, until
-    the create has recorded its id), then kill the host, as a CI timeout or a second Ctrl-C
+    the create has recorded its id), then kill the provider, as a CI timeout or a second Ctrl-C
     would: Pulumi records nothing of the create."""
     host_emulator.app.add_fault(hang)
-    engine = Engine(host)
-    crashed: list[BaseException] = []
+    engine = Engine(door)
+    crashed: list[DoorError] = []
 
     def run() -> None:
         try:
             engine.up("app", props(**overrides))
-        except HostError as exc:
+        except DoorError as exc:
             crashed.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -71,9 +76,10 @@ def killed_mid_create(
         assert time.monotonic() < deadline, "the create recorded the id Recall answered"
         time.sleep(0.02)
     assert host_emulator.backend.apps(), "the POST reached Recall"
-    host.process.kill()
+    door.kill()
     thread.join(timeout=10)
     assert crashed, "the create never finished"
+    assert crashed[0].error_code is None, f"killed, not failed: {crashed[0].last_line}"
     assert engine.state == {}, "the pending create is dropped"
     host_emulator.app.clear_faults()
 
@@ -92,7 +98,7 @@ HANGS = [
 
 @pytest.mark.parametrize("hang", HANGS)
 def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
-    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+    on_machine: OnMachine, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
 ) -> None:
     killed_mid_create(on_machine(), host_emulator, hang, tmp_path / "this machine")
     (made,) = host_emulator.backend.apps()
@@ -114,13 +120,13 @@ STAGING = "organization/recall-zoom/staging/zoom"
 
 @pytest.mark.parametrize("hang", HANGS)
 def test_another_stacks_interrupted_create_is_named_not_taken_over(
-    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+    on_machine: OnMachine, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
 ) -> None:
     # prod and staging share a Zoom client id and a CI runner; prod's up was killed mid-create.
     killed_mid_create(on_machine(), host_emulator, hang, tmp_path / "this machine", owner=PROD)
     (made,) = host_emulator.backend.apps()
     staging = Engine(on_machine())
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         staging.up("app", props(owner=STAGING, client_secret="client-secret-of-staging"))
     line = info.value.last_line
     assert info.value.error_code == "app_of_another_owner"
@@ -135,7 +141,7 @@ def test_another_stacks_interrupted_create_is_named_not_taken_over(
 
 
 def test_a_record_of_an_earlier_version_names_no_owner_and_is_taken_over_as_before(
-    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path
+    on_machine: OnMachine, host_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     # Written before records named their owner; the stack's next up (which names one) takes
     # the app over by the first round's rules, rather than being blocked for a week.
@@ -151,7 +157,7 @@ def test_a_record_of_an_earlier_version_names_no_owner_and_is_taken_over_as_befo
 
 @pytest.mark.parametrize("mode", ["masked", "omit"])
 def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hides_its_secrets(
-    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path, mode: str
+    on_machine: OnMachine, host_emulator: EmulatorServer, tmp_path: Path, mode: str
 ) -> None:
     # The record says a create was posting; nothing says the app is that create's (a colleague
     # may have made it meanwhile) unless Recall shows it holding our secrets.
@@ -159,10 +165,10 @@ def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hid
     killed_mid_create(on_machine(), host_emulator, DURING_THE_POST, tmp_path / "this machine")
     (made,) = host_emulator.backend.apps()
     engine = Engine(on_machine())
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     line = info.value.last_line
-    assert "RecallAppExistsError" in line
+    assert info.value.error_code == "app_exists"
     assert "was interrupted at" in line
     assert "probably the one it made" in line
     assert f"to {made['id']} and run `pulumi up`" in line
@@ -174,16 +180,16 @@ def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hid
 
 @pytest.mark.parametrize("hang", HANGS)
 def test_on_another_machine_the_interrupted_ups_app_stops_the_create(
-    on_machine: StartHost, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
+    on_machine: OnMachine, host_emulator: EmulatorServer, hang: Fault, tmp_path: Path
 ) -> None:
     runner = "the CI runner that timed out"
     killed_mid_create(on_machine(runner), host_emulator, hang, tmp_path / runner)
     (made,) = host_emulator.backend.apps()
     engine = Engine(on_machine("a fresh CI runner"))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     line = info.value.last_line
-    assert "RecallAppExistsError" in line
+    assert info.value.error_code == "app_exists"
     assert f"Recall already has 1 app for Zoom client id {CLIENT_ID!r}: {made['id']}" in line
     assert "pulumi refresh --clear-pending-creates" in line
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]], "no second app"
@@ -193,16 +199,16 @@ def test_on_another_machine_the_interrupted_ups_app_stops_the_create(
 
 
 def test_an_app_deleted_and_made_again_by_hand_is_not_joined_by_a_second(
-    on_machine: StartHost, host_emulator: EmulatorServer
+    on_machine: OnMachine, host_emulator: EmulatorServer
 ) -> None:
     engine = Engine(on_machine())
     engine.up("app", props())
     host_emulator.backend.delete_app(engine.state["app"].id)
     by_hand = make_app(host_emulator, client_id=CLIENT_ID, webhook_secret=WEBHOOK_SECRET)
     assert engine.refresh("app") == "deleted"
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
-    assert "RecallAppExistsError" in info.value.last_line
+    assert info.value.error_code == "app_exists"
     assert by_hand["id"] in info.value.last_line
     assert [a["id"] for a in host_emulator.backend.apps()] == [by_hand["id"]]
 
@@ -213,15 +219,13 @@ def test_an_app_deleted_and_made_again_by_hand_is_not_joined_by_a_second(
     ids=["dropped", "timed-out"],
 )
 def test_a_self_check_without_an_answer_undoes_the_create(
-    on_machine: StartHost, host_emulator: EmulatorServer, fault: Fault
+    on_machine: OnMachine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
     engine = Engine(on_machine())
     host_emulator.app.add_fault(fault)
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
-    line = info.value.last_line
-    assert "RecallWebhookCheckError" in line
-    assert "gave no answer" in line
+    assert info.value.error_code == "webhook_unanswered"
     assert host_emulator.backend.apps() == [], "the app its own POST made is deleted again"
     host_emulator.app.clear_faults()
     engine.up("app", props())
@@ -229,12 +233,12 @@ def test_a_self_check_without_an_answer_undoes_the_create(
 
 
 def test_a_clean_up_that_fails_leaves_an_app_the_next_up_takes_over(
-    on_machine: StartHost, host_emulator: EmulatorServer
+    on_machine: OnMachine, host_emulator: EmulatorServer
 ) -> None:
     engine = Engine(on_machine())
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=404))
     host_emulator.app.add_fault(Fault(method="DELETE", status=500, times=10))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     (left,) = host_emulator.backend.apps()
     assert "this machine takes the app over" in info.value.last_line
@@ -246,7 +250,7 @@ def test_a_clean_up_that_fails_leaves_an_app_the_next_up_takes_over(
 
 
 def test_one_listing_serves_every_create_of_a_command_in_a_small_workspace(
-    on_machine: StartHost, host_emulator: EmulatorServer
+    on_machine: OnMachine, host_emulator: EmulatorServer
 ) -> None:
     for i in range(5):  # other apps of the workspace: one page of the emulator's ten
         make_app(host_emulator, client_id=f"someoneElse{i}")
@@ -260,7 +264,7 @@ def test_one_listing_serves_every_create_of_a_command_in_a_small_workspace(
 
 @pytest.mark.parametrize("creates", [2, 12])
 def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
-    on_machine: StartHost, host_emulator: EmulatorServer, creates: int
+    on_machine: OnMachine, host_emulator: EmulatorServer, creates: int
 ) -> None:
     for i in range(45):  # five pages of ten
         make_app(host_emulator, client_id=f"someoneElse{i}")
@@ -274,16 +278,16 @@ def test_the_look_costs_at_most_twice_the_cheaper_way_in_a_large_workspace(
 
 
 def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
-    on_machine: StartHost, host_emulator: EmulatorServer
+    on_machine: OnMachine, host_emulator: EmulatorServer
 ) -> None:
     engine = Engine(on_machine())
     engine.up("zoom", props())
     old_id = engine.state["zoom"].id
     # Renamed without an alias: to the engine, a new resource and an old one to delete.
-    with engine.command(), pytest.raises(HostError) as info:
+    with engine.command(), pytest.raises(DoorError) as info:
         engine.up("acme", props())
     line = info.value.last_line
-    assert "RecallAppExistsError" in line
+    assert info.value.error_code == "app_exists"
     assert "pulumi state rename" in line
     with engine.command():
         engine.up("acme", props(adopt_app_id=old_id))
@@ -298,7 +302,7 @@ def test_a_renamed_resource_that_adopts_its_old_app_keeps_it(
 
 @pytest.mark.parametrize("records", ["usable", "unusable"])
 def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
-    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path, records: str
+    on_machine: OnMachine, host_emulator: EmulatorServer, tmp_path: Path, records: str
 ) -> None:
     # A program of one's own may declare them (the stack program refuses it at preview): they
     # take turns, and the second finds the first one's app. The POST is slow, so that the
@@ -308,15 +312,15 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
         (tmp_path / "this machine").write_text("a file where the records' directory would be")
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
     engine = Engine(on_machine())
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, DoorError | None] = {}
     with engine.command():
 
         def up(name: str) -> None:
             try:
                 engine.up(name, props())
-                outcomes[name] = "created"
-            except HostError as exc:
-                outcomes[name] = exc.last_line
+                outcomes[name] = None
+            except DoorError as exc:
+                outcomes[name] = exc
 
         threads = [threading.Thread(target=up, args=(name,)) for name in ("one", "two")]
         for thread in threads:
@@ -325,9 +329,9 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
             thread.join(30)
     (made,) = host_emulator.backend.apps()
     assert sorted(outcomes) == ["one", "two"]
-    (refused,) = [line for line in outcomes.values() if line != "created"]
-    assert "RecallAppExistsError" in refused
-    assert made["id"] in refused
+    (refused,) = [error for error in outcomes.values() if error is not None]
+    assert refused.error_code == "app_exists"
+    assert made["id"] in refused.last_line
     posts = [
         r.status for r in host_emulator.app.requests if r.method == "POST" and r.path == APPS_PATH
     ]
@@ -335,21 +339,21 @@ def test_two_resources_for_one_zoom_app_in_one_command_make_one_app(
 
 
 def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(
-    on_machine: StartHost, host_emulator: EmulatorServer
+    on_machine: OnMachine, host_emulator: EmulatorServer
 ) -> None:
     # Two `pulumi up`s at once on one CI runner (two stacks naming the same Zoom app): the
     # second's look would come while the first's POST is still on its way, and find nothing.
     # It waits for the first create instead, then asks Recall afresh and finds its app.
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=0.6, times=2))
     first, second = Engine(on_machine()), Engine(on_machine())
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, DoorError | None] = {}
 
     def up(name: str, engine: Engine) -> None:
         try:
             engine.up("app", props())
-            outcomes[name] = "created"
-        except HostError as exc:
-            outcomes[name] = exc.last_line
+            outcomes[name] = None
+        except DoorError as exc:
+            outcomes[name] = exc
 
     threads = {name: threading.Thread(target=up, args=(name, engine), daemon=True)
                for name, engine in (("first", first), ("second", second))}  # fmt: skip
@@ -362,28 +366,31 @@ def test_two_stacks_of_one_machine_creating_one_zoom_app_at_once_make_one_app(
     for thread in threads.values():
         thread.join(30)
     (made,) = host_emulator.backend.apps()
-    assert outcomes["first"] == "created"
-    assert "RecallAppExistsError" in outcomes["second"]
-    assert made["id"] in outcomes["second"]
+    assert sorted(outcomes) == ["first", "second"]
+    assert outcomes["first"] is None, "the first created the app"
+    refused = outcomes["second"]
+    assert refused is not None
+    assert refused.error_code == "app_exists"
+    assert made["id"] in refused.last_line
     assert host_emulator.app.count("POST", APPS) == 1
 
 
 def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
-    on_machine: StartHost, host_emulator: EmulatorServer, tmp_path: Path
+    on_machine: OnMachine, host_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     # The POST's answer is lost; the app found holds our secrets, so the create takes it, but
     # it fails the self-check: it is left in place, and named again by the next up.
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, drop=True, after_processing=True))
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
     engine = Engine(on_machine())
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", props())
     (left,) = host_emulator.backend.apps()
     assert "was not provably made by this stack's create" in info.value.last_line
     assert list((tmp_path / "this machine").rglob("*.json")) == []
     host_emulator.app.clear_faults()
-    with pytest.raises(HostError) as again:
+    with pytest.raises(DoorError) as again:
         Engine(on_machine()).up("app", props())
-    assert "RecallAppExistsError" in again.value.last_line
+    assert again.value.error_code == "app_exists"
     assert left["id"] in again.value.last_line
     assert [a["id"] for a in host_emulator.backend.apps()] == [left["id"]]

@@ -1,4 +1,6 @@
-"""The provider through the real ``python -m pulumi.dynamic`` host, with the engine's sequences."""
+"""The provider's lifecycle with the engine's sequences, through every door (tests/doors.py): the
+core in this process and the real ``python -m pulumi.dynamic`` host. A case that needs the host
+itself (its handshake, its process's environment) is marked ``host`` and says so."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,18 +23,17 @@ from pulumi.runtime import proto
 
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.provider import RecallZoomOAuthAppProvider
-from tests.helpers import APPS, WEBHOOK, make_app
-from tests.host_harness import (
-    UNKNOWN,
+from tests.conftest import host_config
+from tests.doors import (
     CheckFailed,
+    CoreDoor,
+    Door,
+    DoorError,
     Engine,
-    HostError,
-    ProviderHost,
-    as_new_process,
-    program_props,
+    through_one_door_for_its_waits,
 )
-
-pytestmark = pytest.mark.host
+from tests.helpers import APPS, WEBHOOK, make_app
+from tests.host_harness import PROVIDER_KEY, UNKNOWN, ProviderHost, program_props
 
 API_KEY = "host-test-api-key-0123456789"
 
@@ -47,7 +49,56 @@ def app_props(**overrides: Any) -> dict[str, Any]:
     return program_props(**inputs)
 
 
+@pytest.mark.host
+def test_every_door_records_the_same_for_the_same_commands(
+    host: ProviderHost, host_emulator: EmulatorServer
+) -> None:
+    """Both doors in one test (so the dynamic door's mark): what the cases do not each look
+    at, the whole state the engine records and the errors' lines, is the same through each."""
+    doors: dict[str, Door] = {
+        "core": CoreDoor(host_config(API_KEY, host_emulator.url)),
+        "dynamic": host,
+    }
+    seen = {name: _the_same_commands(Engine(door), host_emulator) for name, door in doors.items()}
+    assert seen["core"] == seen["dynamic"]
+
+
+def _the_same_commands(engine: Engine, emu: EmulatorServer) -> list[object]:
+    """A create (of inputs to trim, with the resource's owner and argument keys), an update, a
+    refresh where Recall hides the secrets, and a refused replace: each step's record, the
+    app's id and times made alike across runs."""
+    emu.backend.reset()
+    emu.backend.secrets_in_responses = "plain"
+    spoken = {"owner": "organization/recall-zoom/dev/app", "argument_keys": {"kind": "k"}}
+    seen: list[object] = []
+
+    def record(step: object) -> None:
+        # The dynamic door's pickled provider is its own, not the engine's record of the app.
+        state = engine.state["app"]
+        for props in (state.inputs, state.outputs):
+            recorded = {k: v for k, v in props.items() if k != PROVIDER_KEY}
+            text = json.dumps([step, recorded], sort_keys=True).replace(state.id, "<id>")
+            seen.append(_TIMES.sub('"<time>"', text))
+
+    record(engine.up("app", {**app_props(client_id=" zoomClientHost\n"), **spoken}).op)
+    record(engine.up("app", {**app_props(webhook_secret="webhook-secret-host-0002"), **spoken}).op)
+    emu.backend.secrets_in_responses = "masked"
+    record(engine.refresh("app"))
+    adopted = app_props(kind="account_level", adopt_app_id=engine.state["app"].id)
+    with pytest.raises(DoorError) as info:
+        engine.up("app", {**adopted, **spoken})
+    assert "refusing to replace" in info.value.details
+    record(info.value.details)
+    return seen
+
+
+# An ISO time, as Recall and the self-check stamp them.
+_TIMES = re.compile(r'"\d{4}-\d\d-\d\dT[^"]*"')
+
+
+@pytest.mark.host
 def test_host_handshake(host: ProviderHost) -> None:
+    """The dynamic door only: what the host answers the engine's handshake."""
     assert host.info.version
     # The host strips secrets itself and has no preview of its own: the engine relies on both.
     assert host.configure_response.acceptSecrets is False
@@ -226,7 +277,7 @@ def test_update_of_a_vanished_app_tells_the_user_to_refresh(
 ) -> None:
     engine.up("app", app_props())
     host_emulator.backend.reset()
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", app_props(client_secret="client-secret-host-0002"))
     assert info.value.error_code == "gone"
     assert "pulumi refresh" in info.value.last_line
@@ -237,7 +288,7 @@ def test_update_of_a_vanished_app_tells_the_user_to_refresh(
 
 
 def test_destroy_deletes_and_tolerates_an_already_deleted_app(
-    engine: Engine, host: ProviderHost, host_emulator: EmulatorServer
+    engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     engine.up("app", app_props())
     state = engine.state["app"]
@@ -245,8 +296,10 @@ def test_destroy_deletes_and_tolerates_an_already_deleted_app(
     assert host_emulator.backend.apps() == []
     assert host_emulator.app.count("DELETE") == 1
     # Already gone: still success (a command of its own, as a second `pulumi destroy`).
-    host.delete("app", state.id, as_new_process(state.outputs), state.inputs)
+    engine.state["app"] = state
+    engine.destroy("app")
     assert host_emulator.app.count("DELETE") == 2
+    assert "app" not in engine.state
 
 
 BAD_INPUTS = [
@@ -327,10 +380,10 @@ def test_adopting_an_app_made_by_hand(engine: Engine, host_emulator: EmulatorSer
 
 
 @pytest.mark.parametrize(
-    ("fault_id", "overrides", "fragment"),
+    ("fault_id", "overrides", "code"),
     [
-        ("00000000-0000-4000-8000-000000000000", {}, "returned 404"),
-        (None, {"client_id": "someOtherClient"}, "client_id='zoomClientHost'"),
+        ("00000000-0000-4000-8000-000000000000", {}, "adopt_not_found"),
+        (None, {"client_id": "someOtherClient"}, "adopt_mismatch"),
     ],
 )
 def test_adoption_refuses_what_it_cannot_take_over(
@@ -338,7 +391,7 @@ def test_adoption_refuses_what_it_cannot_take_over(
     host_emulator: EmulatorServer,
     fault_id: str | None,
     overrides: dict[str, Any],
-    fragment: str,
+    code: str,
 ) -> None:
     existing = requests.post(
         f"{host_emulator.url}/api/v2/zoom-oauth-apps/",
@@ -347,11 +400,15 @@ def test_adoption_refuses_what_it_cannot_take_over(
         headers={"Authorization": f"Token {API_KEY}"},
         timeout=5,
     ).json()  # fmt: skip
-    with pytest.raises(HostError) as info:
-        engine.up("app", app_props(adopt_app_id=fault_id or existing["id"], **overrides))
-    assert "RecallConfigError" in info.value.last_line
-    assert fragment in info.value.last_line
+    named = fault_id or existing["id"]
+    with pytest.raises(DoorError) as info:
+        engine.up("app", app_props(adopt_app_id=named, **overrides))
+    assert info.value.error_code == code
+    assert named in info.value.last_line, "the app it cannot adopt"
+    if code == "adopt_mismatch":
+        assert "zoomClientHost" in info.value.last_line, "the client id the app has"
     assert len(host_emulator.backend.apps()) == 1
+    assert "app" not in engine.state
 
 
 def test_ambiguous_create_reconciles_to_exactly_one_app(
@@ -377,7 +434,9 @@ def test_a_create_recall_answered_with_503_is_retried_once_after_looking(
     assert host_emulator.app.count("GET", APPS) == 3, "one look before, two after"
 
 
+@through_one_door_for_its_waits
 def test_a_slow_create_is_found_not_repeated(engine: Engine, host_emulator: EmulatorServer) -> None:
+    """Its rule through every door: test_faults_host's answer lost to a slow POST."""
     # Recall commits the app only after the client gave up (read timeout 1 s).
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, delay=1.5))
     engine.up("app", app_props())
@@ -395,7 +454,7 @@ def test_a_lost_create_that_made_nothing_fails_without_guessing(
     engine: Engine, host_emulator: EmulatorServer, fault: Fault
 ) -> None:
     host_emulator.app.add_fault(fault)
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", app_props())
     assert "list Recall's apps for client id 'zoomClientHost'" in info.value.last_line
     assert host_emulator.backend.apps() == []
@@ -403,12 +462,14 @@ def test_a_lost_create_that_made_nothing_fails_without_guessing(
     assert "app" not in engine.state
 
 
+@pytest.mark.host
 def test_missing_api_key_fails_with_one_line_naming_both_sources(
     host_emulator: EmulatorServer,
 ) -> None:
+    """The dynamic door only: the environment is the host process's."""
     host = ProviderHost({"recall:apiUrl": host_emulator.url}, env={"RECALL_API_KEY": ""})
     try:
-        with pytest.raises(HostError) as info:
+        with pytest.raises(DoorError) as info:
             Engine(host).up("app", app_props())
     finally:
         host.close()
@@ -418,7 +479,9 @@ def test_missing_api_key_fails_with_one_line_naming_both_sources(
     assert host_emulator.app.requests == []
 
 
+@pytest.mark.host
 def test_environment_fills_unset_config(host_emulator: EmulatorServer) -> None:
+    """The dynamic door only: the environment is the host process's."""
     host = ProviderHost({}, env={"RECALL_API_KEY": API_KEY, "RECALL_API_URL": host_emulator.url})
     try:
         Engine(host).up("app", app_props())
@@ -460,11 +523,11 @@ def test_failed_self_check_leaves_no_app_behind(
     engine: Engine, host_emulator: EmulatorServer
 ) -> None:
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", app_props())
     line = info.value.last_line
-    assert "RecallWebhookCheckError" in line
-    assert "webhook_secret" in line
+    assert info.value.error_code == "webhook_check_failed"
+    assert engine.door.argument("webhook_secret") in line
     assert "Secret Token" in line
     assert "webhook-secret-host-0001" not in info.value.details
     assert host_emulator.backend.apps() == [], "the app it created was deleted again"
@@ -528,6 +591,7 @@ def made_by_hand(emulator: EmulatorServer, webhook_secret: str) -> dict[str, Any
 def test_an_app_made_by_hand_for_the_zoom_app_stops_the_create_before_it_posts(
     engine: Engine,
     host_emulator: EmulatorServer,
+    *,
     mode: str,
     kind: str,
     validate: bool,
@@ -540,14 +604,15 @@ def test_an_app_made_by_hand_for_the_zoom_app_stops_the_create_before_it_posts(
     by_hand = make_app(host_emulator, kind=kind, client_id="zoomClientHost")
     host_emulator.app.add_fault(Fault(method="POST", path=APPS, status=502))
     spoken = {"argument_keys": {"adopt_app_id": adopt_key}} if adopt_key else {}
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", {**app_props(validate_webhook=validate), **spoken})
     line = info.value.last_line
     assert info.value.error_code == "app_exists"
     assert f"{by_hand['id']} ({kind}," in line
-    assert f"set {adopt_key or 'adopt_app_id'} to {by_hand['id']}" in line
+    argument = engine.door.argument("adopt_app_id")
+    assert f"set {adopt_key or argument} to {by_hand['id']}" in line
     if adopt_key:
-        assert "adopt_app_id" not in line, "the program's user is told the key they set"
+        assert argument not in line, "the program's user is told the key they set"
     assert host_emulator.app.count("POST", APPS) == 0, "nothing posted"
     (kept,) = host_emulator.backend.apps()
     assert kept["id"] == by_hand["id"]
@@ -581,11 +646,12 @@ def test_an_adopted_app_that_fails_the_self_check_stays_with_advice(
 ) -> None:
     existing = made_by_hand(host_emulator, "old-webhook-secret")
     host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, status=401))
-    with pytest.raises(HostError) as info:
+    with pytest.raises(DoorError) as info:
         engine.up("app", app_props(adopt_app_id=existing["id"]))
     line = info.value.last_line
+    assert info.value.error_code == "webhook_check_failed"
     assert f"The adopted app {existing['id']} was left in place" in line
-    assert "fix webhook_secret" in line
+    assert f"fix {engine.door.argument('webhook_secret')}" in line
     assert [app["id"] for app in host_emulator.backend.apps()] == [existing["id"]]
     assert "app" not in engine.state
 
@@ -618,14 +684,15 @@ def test_a_replace_of_the_adopted_app_is_refused_at_preview(
     by_hand = made_by_hand(host_emulator, "webhook-secret-host-0001")
     engine.up("app", app_props(adopt_app_id=by_hand["id"]))
     host_emulator.app.clear_requests()
+    adopt = engine.door.argument("adopt_app_id")
     for step in (engine.preview, engine.up):
-        with pytest.raises(HostError) as info:
+        with pytest.raises(DoorError) as info:
             step("app", app_props(adopt_app_id=by_hand["id"], **change))
         line = info.value.last_line
-        assert "RecallConfigError" in line
-        assert f"refusing to replace Recall app {by_hand['id']}" in line
-        assert "remove adopt_app_id" in line
-        assert "set adopt_app_id to the id of an app" in line
+        assert info.value.error_code == "replace_of_adopted"
+        assert by_hand["id"] in line, "the app the replace would delete"
+        assert f"remove {adopt}" in line
+        assert f"set {adopt} to the id of an app" in line
     assert host_emulator.app.count() == 0, "refused before any call"
     assert [a["id"] for a in host_emulator.backend.apps()] == [by_hand["id"]]
     assert engine.state["app"].id == by_hand["id"]
