@@ -20,6 +20,8 @@ from recall_provider.core import (
     spoken_as,
 )
 from recall_provider.core.claims import Claims
+from recall_provider.core.evidence import other_owner
+from recall_provider.core.journal import Entry
 from recall_provider.core.spec import NAMES, SECRETS
 from recall_provider.emulator import EmulatorServer
 from recall_provider.errors import ErrorCode, RecallConfigError
@@ -194,3 +196,14 @@ def test_an_adopted_app_is_held_by_every_process_of_the_same_command_only(
     later = time.time() + 7 * 3600
     monkeypatch.setattr(time, "time", lambda: later)  # the module reads time.time()
     assert not Claims(tmp_path, command="127.0.0.1:4000").holds(app_id), "too old to believe"
+
+
+def test_an_owner_is_its_project_stack_and_resource_whichever_door_wrote_it() -> None:
+    # The dynamic door names the organization; the native door cannot (the engine tells a
+    # plugin none): a stack moved between them is still the same owner.
+    entry = Entry("zc", "user_level", "2026-01-01T00:00:00+00:00", owner="organization/p/prod/zoom")
+    assert other_owner(entry, "p/prod/zoom") is None
+    assert other_owner(entry, "acme/p/prod/zoom") is None
+    assert other_owner(entry, "p/staging/zoom") == "organization/p/prod/zoom"
+    assert other_owner(entry, "p/prod/other") == "organization/p/prod/zoom"
+    assert other_owner(Entry("zc", "user_level", "2026-01-01T00:00:00+00:00"), "p/prod/x") is None

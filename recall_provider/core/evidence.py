@@ -62,6 +62,13 @@ def holds_ours(app: ZoomOAuthApp, request: ZoomOAuthAppCreate) -> bool:
 
 def other_owner(entry: Entry | None, owner: str | None) -> str | None:
     """The owner ``entry`` names when it is not ``owner``. A record of an earlier version names
-    none: it is taken over by the first round's rules alone, as it was written for."""
+    none: it is taken over by the first round's rules alone, as it was written for. Owners are
+    compared by project, stack and resource: the dynamic door's name their organization too,
+    the native door's cannot (the engine tells a plugin none), and a stack moved from one door
+    to the other is still the same owner."""
     named = entry.owner if entry is not None else None
-    return named if named != owner else None
+    return named if _resource(named) != _resource(owner) else None
+
+
+def _resource(owner: str | None) -> tuple[str, ...] | None:
+    return None if owner is None else tuple(owner.split("/")[-3:])
