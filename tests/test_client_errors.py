@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from recall_provider import zoom
-from recall_provider.client import RecallClient, RetryPolicy, Timeout, api
+from recall_provider.client import RecallClient, RetryPolicy, Timeout, pages
 from recall_provider.client.retry import RETRY_AFTER_LONGEST
 from recall_provider.emulator import Backend, EmulatorServer, Fault
 from recall_provider.errors import (
@@ -581,7 +581,7 @@ def test_a_listing_that_repeats_itself_stops_the_walk(
 def test_a_listing_longer_than_the_ceiling_stops_the_walk(
     walk: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api, "MAX_PAGES", 3)
+    monkeypatch.setattr(pages, "MAX_PAGES", 3)
     path, item, run = WALKS[walk]
     with ScriptedServer(*endless(path, item, "never ends")) as server:
         client = RecallClient(API_KEY, base_url=server.url, retry=FAST)
@@ -594,7 +594,7 @@ def test_a_listing_longer_than_the_ceiling_stops_the_walk(
 
 def test_the_ceiling_is_far_above_any_workspace() -> None:
     # 60 list calls a minute: the ceiling is a quarter of an hour of pages, no real limit.
-    assert api.MAX_PAGES >= 1000
+    assert pages.MAX_PAGES >= 1000
 
 
 def test_log_entries_alike_are_not_taken_for_a_repeat() -> None:

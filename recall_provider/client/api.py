@@ -6,22 +6,21 @@ retries, pacing, typed errors); answers are parsed into the wire models.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
-from pydantic import BaseModel, ValidationError
 
-from recall_provider.client.failures import bad_response
+from recall_provider.client.failures import bad_response, parse_answer, shown_value
 from recall_provider.client.pacing import Pacing
+from recall_provider.client.pages import each_app_once, newest_first, walk
 from recall_provider.client.retry import RetryPolicy
 from recall_provider.client.transport import Timeout, Transport
 from recall_provider.client.urls import (
     APP_LOGS_PATH,
     APPS_PATH,
     app_path,
-    page_path,
     resolve_base_url,
     webhook_url,
 )
@@ -33,27 +32,19 @@ from recall_provider.errors import (
     RecallConnectionError,
 )
 from recall_provider.models import (
-    Page,
     ZoomOAuthApp,
     ZoomOAuthAppCreate,
     ZoomOAuthAppLog,
     ZoomOAuthAppUpdate,
     canonical_app_id,
-    describe_validation_errors,
-    iso,
     shown_secret,
 )
 
-__all__ = ["MAX_PAGES", "RecallClient"]
+__all__ = ["RecallClient"]
 
-M = TypeVar("M", bound=BaseModel)
 _TIMEOUT = Timeout()
 _RETRY = RetryPolicy()
 
-MAX_PAGES = 1000
-"""The most pages one walk of a listing reads; a listing longer than that fails (at Recall's
-limit for lists, ``limits.LIST_REQUESTS_PER_MINUTE``, it would take a quarter of an hour, so it
-is a listing that never ends)."""
 _OTHER_APP_HINT = (
     "Nothing was taken from the answer. Something between here and Recall (a proxy, a "
     "gateway, recall:apiUrl) answers for another app than the one asked for; report it with "
@@ -149,8 +140,8 @@ class RecallClient:
             raise bad_response(
                 op,
                 resp,
-                f"it is about an app of Zoom client id {_shown(made.client_id)} "
-                f"({_shown(made.kind)}), not the {app.client_id!r} ({app.kind}) posted",
+                f"it is about an app of Zoom client id {shown_value(made.client_id)} "
+                f"({shown_value(made.kind)}), not the {app.client_id!r} ({app.kind}) posted",
             ).with_hint(
                 f"{_OTHER_APP_HINT} Recall may have made the app all the same: look for it "
                 "(list by client id) before creating it again."
@@ -191,8 +182,13 @@ class RecallClient:
         """The workspace's apps a page (one request) at a time, newest first, each with
         whether it is the last."""
         params = {k: v for k, v in (("client_id", client_id), ("kind", kind)) if v is not None}
-        pages = self._paginate(
-            "list Zoom OAuth apps", APPS_PATH, params, ZoomOAuthApp, _each_app_once()
+        pages = walk(
+            self.transport,
+            "list Zoom OAuth apps",
+            path=APPS_PATH,
+            params=params,
+            model=ZoomOAuthApp,
+            repeated=each_app_once(),
         )
         for page, last in pages:
             for app in page:
@@ -220,7 +216,14 @@ class RecallClient:
         if since is not None:
             params["created_at_after"] = since.isoformat()
         op = f"list logs of Zoom OAuth app {app_id}" if app_id else "list Zoom OAuth app logs"
-        pages = self._paginate(op, APP_LOGS_PATH, params, ZoomOAuthAppLog, _newest_first())
+        pages = walk(
+            self.transport,
+            op,
+            path=APP_LOGS_PATH,
+            params=params,
+            model=ZoomOAuthAppLog,
+            repeated=newest_first(),
+        )
         for page, _ in pages:
             # As for the apps' filters: entries about another app are never one app's logs.
             yield from (e for e in page if wanted is None or _same_id(e.oauth_app, wanted))
@@ -258,7 +261,7 @@ class RecallClient:
         """The app of an answer; when ``asked`` names the app, the answer must be about it: a
         refresh would otherwise record another app (which a destroy deletes), an adoption take
         it over."""
-        app = _parse(operation, resp, ZoomOAuthApp)
+        app = parse_answer(operation, resp, ZoomOAuthApp)
         self._remember_shown(app)  # secrets are redacted whoever's they are
         if asked is not None and not _same_id(app.id, asked):
             raise _other_app(operation, resp, asked, app.id)
@@ -267,87 +270,6 @@ class RecallClient:
     def _remember_shown(self, app: ZoomOAuthApp) -> None:
         self.remember_secrets(shown_secret(app.client_secret), shown_secret(app.webhook_secret))
 
-    def _paginate(
-        self,
-        operation: str,
-        path: str,
-        params: dict[str, str],
-        model: type[M],
-        repeated: Callable[[list[M]], str | None],
-    ) -> Iterator[tuple[list[M], bool]]:
-        """Every page of a listing, each with whether it is the last. A listing that loops
-        would never end, so the walk fails, before the page is handed out, at a page that
-        repeats what it has seen (a cursor; items, as ``repeated`` says: why, or None), that
-        is empty yet links to a next page, or that would be page ``MAX_PAGES`` + 1."""
-        target: str | None = path
-        query: dict[str, str] | None = params
-        cursors: set[str] = set()
-        number = 0
-        while target is not None:
-            resp = self.transport.request(operation, "GET", target, params=query, bucket="list")
-            page = _parse(operation, resp, Page[model])  # type: ignore[valid-type]
-            number += 1
-            why = repeated(page.results)
-            if why is not None:
-                raise bad_response(operation, resp, f"page {number} {why}")
-            target, query = None, None
-            if page.next is not None:
-                target = page_path(page.next, path)
-                if target is None:
-                    raise bad_response(operation, resp, "its pagination link is unusable")
-                if target in cursors:
-                    raise bad_response(
-                        operation, resp, f"page {number} links to a page it already gave"
-                    )
-                if not page.results:
-                    raise bad_response(
-                        operation, resp, f"page {number} is empty yet links to a next page"
-                    )
-                if number >= MAX_PAGES:
-                    raise bad_response(
-                        operation,
-                        resp,
-                        f"the listing goes on past {MAX_PAGES} pages, the most one walk reads",
-                    )
-                cursors.add(target)
-            yield page.results, target is None
-
-
-def _each_app_once() -> Callable[[list[ZoomOAuthApp]], str | None]:
-    """A walk's check of the apps' pages: a listing gives each app once."""
-    seen: set[str] = set()
-
-    def repeated(page: list[ZoomOAuthApp]) -> str | None:
-        for app in page:
-            key = canonical_app_id(app.id) or app.id
-            if key in seen:
-                return f"lists app {_shown(key)} again: it repeats what it gave"
-            seen.add(key)
-        return None
-
-    return repeated
-
-
-def _newest_first() -> Callable[[list[ZoomOAuthAppLog]], str | None]:
-    """A walk's check of the logs' pages, whose entries have no id (two alike are two
-    entries): they come newest first, so one newer than an entry before it is a page again."""
-    oldest: datetime | None = None
-
-    def repeated(page: list[ZoomOAuthAppLog]) -> str | None:
-        nonlocal oldest
-        for entry in page:
-            if entry.created_at is None:
-                continue
-            if oldest is not None and entry.created_at > oldest:
-                return (
-                    f"gives an entry of {iso(entry.created_at)} after one of {iso(oldest)}: it "
-                    "goes back to entries it gave"
-                )
-            oldest = entry.created_at
-        return None
-
-    return repeated
-
 
 def _same_id(answered: str, asked: str) -> bool:
     """Whether two app ids are one, compared in Recall's spelling."""
@@ -355,24 +277,10 @@ def _same_id(answered: str, asked: str) -> bool:
     return canonical is not None and canonical == canonical_app_id(asked)
 
 
-def _shown(value: str) -> str:
-    """A value of an answer as an error may show it: quoted (control characters escaped) and
-    short, whatever the answer held."""
-    return repr(value[:60])
-
-
 def _other_app(
     operation: str, resp: requests.Response, asked: str, answered: str
 ) -> RecallAPIError:
-    shown = canonical_app_id(answered) or _shown(answered)
+    shown = canonical_app_id(answered) or shown_value(answered)
     return bad_response(
         operation, resp, f"it is about app {shown}, not {canonical_app_id(asked) or asked}"
     ).with_hint(_OTHER_APP_HINT)
-
-
-def _parse(operation: str, resp: requests.Response, model: type[M]) -> M:
-    try:
-        return model.model_validate_json(resp.content)
-    except ValidationError as exc:
-        fields = "; ".join(f"{f}: {m}" for f, m in describe_validation_errors(exc.errors()))
-        raise bad_response(operation, resp, f"its body did not parse ({fields})") from None

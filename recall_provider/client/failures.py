@@ -8,9 +8,11 @@ of unknown outcome.
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import BaseModel, ValidationError
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -31,8 +33,16 @@ from recall_provider.errors import (
     error_class_for_status,
     redact,
 )
+from recall_provider.models import describe_validation_errors
 
-__all__ = ["bad_response", "request_id", "status_error", "transport_error"]
+__all__ = [
+    "bad_response",
+    "parse_answer",
+    "request_id",
+    "shown_value",
+    "status_error",
+    "transport_error",
+]
 
 _REQUEST_ID_HEADERS = ("X-Request-Id", "Request-Id", "X-Amzn-RequestId", "CF-Ray")
 _UNSENDABLE = (
@@ -186,3 +196,21 @@ def _error_detail(
             field_errors[key] = messages
     details.extend(f"{field}: {' '.join(msgs)}" for field, msgs in field_errors.items())
     return "; ".join(details), field_errors
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_answer(operation: str, resp: requests.Response, model: type[M]) -> M:
+    """``resp``'s body as ``model``, or the error for an answer that is not Recall's API."""
+    try:
+        return model.model_validate_json(resp.content)
+    except ValidationError as exc:
+        fields = "; ".join(f"{f}: {m}" for f, m in describe_validation_errors(exc.errors()))
+        raise bad_response(operation, resp, f"its body did not parse ({fields})") from None
+
+
+def shown_value(value: str) -> str:
+    """A value of an answer as an error may show it: quoted (control characters escaped) and
+    short, whatever the answer held."""
+    return repr(value[:60])
