@@ -127,8 +127,9 @@ class Settings:
         """A client with these settings; raises ``RecallConfigError`` when no key is set."""
         if not self.api_key:
             raise RecallConfigError(
-                "the Recall API key is not set: run `pulumi config set --secret "
-                "recall:apiKey <key>` or set RECALL_API_KEY",
+                "the Recall API key is not set: run `pulumi config set --secret recall:apiKey` "
+                "(it prompts for the key, which so stays off the command line) or set "
+                "RECALL_API_KEY",
                 code=ErrorCode.API_KEY_MISSING,
             )
         return RecallClient(
