@@ -6,8 +6,10 @@ commands do, with a ``PULUMI_HOME`` and a file backend inside the test's directo
 written to the user's ``~/.pulumi``) and automatic plugin downloads off (the program needs no
 plugin but the Python dynamic host the CLI ships). Where the CLI has no
 ``pulumi-language-python`` (ours cannot have one: the Go module proxy does not serve it), the
-sandbox attaches ``tests/language_server.py`` through ``PULUMI_DEBUG_LANGUAGES``; everything
-else (engine, state, secrets, the dynamic provider host) is the real CLI's.
+sandbox attaches ``tests/language_server.py`` through ``PULUMI_DEBUG_LANGUAGES``; for a Node.js
+program (``node_program_dir``) where it has no ``pulumi-language-nodejs`` (nor can it), it
+attaches ``tests/language_server.js`` likewise. Everything else (engine, state, secrets, the
+provider plugins) is the real CLI's.
 """
 
 from __future__ import annotations
@@ -112,9 +114,15 @@ class Sandbox:
     """The interpreter of the attached language server: the program runs in it."""
     python_path: list[Path] = field(default_factory=list)
     """Folders the program imports from before that interpreter's own packages."""
+    node_program_dir: Path | None = None
+    """The Node.js project the commands run, if any: the attached Node.js language server loads
+    ``@pulumi/pulumi`` from its node_modules (one copy for the server, program and SDKs)."""
+    node: str = "node"
     transcript: list[Result] = field(default_factory=list)
     _server: subprocess.Popen[str] | None = None
     _port: int | None = None
+    _node_server: subprocess.Popen[str] | None = None
+    _node_port: int | None = None
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -144,8 +152,14 @@ class Sandbox:
             # A virtualenv that a command makes (make up) fills pip's cache of the test's own.
             PIP_CACHE_DIR=str(self.root / "pip-cache"),
         )
+        attached = []
         if not self.cli.has("pulumi-language-python"):
-            env["PULUMI_DEBUG_LANGUAGES"] = f"python:{self.language_server()}"
+            attached.append(f"python:{self.language_server()}")
+        if self.node_program_dir is not None and not self.cli.has("pulumi-language-nodejs"):
+            attached.append(f"nodejs:{self.node_language_server()}")
+        if attached:
+            # One list for every language (pulumi's langruntime_plugin.go splits it on commas).
+            env["PULUMI_DEBUG_LANGUAGES"] = ",".join(attached)
         env.update(extra)
         return env
 
@@ -153,16 +167,22 @@ class Sandbox:
         """The attached server's port, started on first use."""
         if self._port is None:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, self.python_path))}
-            self._server = subprocess.Popen(
+            self._server, self._port = _serve(
                 [str(self.python), str(ROOT / "tests" / "language_server.py")],
-                stdout=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                env, self.root / "language-server.log",
             )  # fmt: skip
-            assert self._server.stdout is not None
-            self._port = int(self._server.stdout.readline())
-            # What the program prints goes on to a file: a full pipe would stall it.
-            log = self.root / "language-server.log"
-            threading.Thread(target=_drain, args=(self._server.stdout, log), daemon=True).start()
         return self._port
+
+    def node_language_server(self) -> int:
+        """The attached Node.js server's port, started on first use for ``node_program_dir``."""
+        assert self.node_program_dir is not None, "no Node.js program to serve"
+        if self._node_port is None:
+            self._node_server, self._node_port = _serve(
+                [self.node, str(ROOT / "tests" / "language_server.js"),
+                 str(self.node_program_dir)],
+                dict(os.environ), self.root / "language-server-nodejs.log",
+            )  # fmt: skip
+        return self._node_port
 
     def run(
         self,
@@ -228,12 +248,33 @@ class Sandbox:
         for pid in self.leftovers():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        if self._server is not None:
-            os.killpg(self._server.pid, signal.SIGTERM)
-            self._server.wait(timeout=10)
-            if self._server.stdout is not None:
-                self._server.stdout.close()
-            self._server = None
+        for server in (self._server, self._node_server):
+            if server is not None:
+                with contextlib.suppress(ProcessLookupError):  # gone already (it crashed)
+                    os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=10)
+                if server.stdout is not None:
+                    server.stdout.close()
+        self._server = self._node_server = None
+
+
+def _serve(argv: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.Popen[str], int]:
+    """A language server started in a process group of its own, and the port it printed on its
+    first line."""
+    server = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    if not first.strip().isdigit():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+        server.stdout.close()
+        raise RuntimeError(f"`{' '.join(argv)}` printed no port (exit {server.returncode})")
+    # What the program prints goes on to a file: a full pipe would stall it.
+    threading.Thread(target=_drain, args=(server.stdout, log), daemon=True).start()
+    return server, int(first)
 
 
 def _drain(stream: IO[str], into: Path) -> None:
