@@ -19,6 +19,10 @@ alone, so a second run builds nothing. Needs Go and the Go module proxy, nothing
   pulumi-sdkgen                  scripts/sdkgen/main.go against pkg/v3 at the release tag: binds a
                                    schema as the CLI does and writes SDKs with Pulumi's code
                                    generators (what `pulumi package gen-sdk` does via a host)
+  pulumi-go-program              tests/go_program against sdk/v3 at the release tag, with the Go
+                                   SDK pulumi-sdkgen makes from provider/schema.json: the tests'
+                                   Go program, serving the CLI's attach as its own language host
+                                   (the proxy serves no pulumi-language-go)
 
 `where` prints the bin directory when the required components are there (exit 0), else says
 in one line how to build them (exit 1).
@@ -53,6 +57,8 @@ from _venv import PY, ROOT, ensure_env
 CACHE_ENV = "RECALL_ZOOM_CLI_CACHE"
 PULUMI_REPO = "github.com/pulumi/pulumi"
 SDK_MODULE = f"{PULUMI_REPO}/sdk/v3"
+# The Go SDK's import path: provider/schema.json's language.go.importBasePath.
+GO_SDK = "github.com/recall-zoom/pulumi-recall/sdk/go/recall"
 # The release binaries' build settings (pulumi/pulumi .goreleaser.yml).
 BUILD_TAGS = "osusergo,grpcnotrace"
 # An optional module the proxy refused is asked again after a day, not on every run.
@@ -75,6 +81,7 @@ class Component:
     tagged: bool = True  # False: the module has no tags, only the release commit's pseudo-version
     version_var: str = ""  # the linker variable that carries the version
     source: str = ""  # a main package of this repository (its folder), built against ``module``
+    sdk: str = ""  # the Go import path of the SDK pulumi-sdkgen makes from provider/schema.json
 
 
 def components() -> list[Component]:
@@ -103,6 +110,13 @@ def components() -> list[Component]:
             f"{PULUMI_REPO}/pkg/v3",
             ".",
             source="scripts/sdkgen",
+        ),
+        Component(
+            "pulumi-go-program",
+            SDK_MODULE,
+            ".",
+            source="tests/go_program",
+            sdk=GO_SDK,
         ),
         Component(
             "pulumi-language-python",
@@ -266,7 +280,10 @@ def recipe(component: Component, version: str) -> str:
     if component.source:
         # Our own source: a change to it is a new recipe.
         digest = hashlib.sha256()
-        for path in sorted((ROOT / component.source).glob("*.go")):
+        paths = sorted((ROOT / component.source).glob("*.go"))
+        if component.sdk:
+            paths.append(ROOT / "provider" / "schema.json")
+        for path in paths:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         how += f" {component.source} {digest.hexdigest()[:16]}"
     return f"{component.module}@{version} {component.package} {how}"
@@ -307,6 +324,8 @@ def build_component(component: Component, version: str, home: Path) -> None:
                 f'//go:build tools\n\npackage tools\n\nimport _ "{component.package}"\n'
             )
         (source / "go.sum").unlink(missing_ok=True)
+        if component.sdk:
+            generate_go_sdk(component.sdk, source, home)
         go("get", f"{component.module}@{version}", cwd=source, echo=True)
         go("mod", "tidy", cwd=source, echo=True)
         ldflags = "-w -s" + (
@@ -318,6 +337,23 @@ def build_component(component: Component, version: str, home: Path) -> None:
             "-o", str(partial), component.package, cwd=source, echo=True,
         )  # fmt: skip
     partial.replace(target)
+
+
+def generate_go_sdk(import_path: str, source: Path, home: Path) -> None:
+    """The Go SDK of provider/schema.json, made by the pulumi-sdkgen built before, as a module
+    of its own that the program's module replaces with it."""
+    sdk = source / "sdk"
+    shutil.rmtree(sdk, ignore_errors=True)
+    generate = [str(home / "bin" / "pulumi-sdkgen"), str(ROOT / "provider" / "schema.json"), "go"]
+    done = subprocess.run([*generate, str(sdk)], capture_output=True, text=True, check=False)  # noqa: S603 - our generator
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BuildError(f"pulumi-sdkgen could not make the Go SDK: {last}")
+    package = sdk / import_path.rsplit("/", 1)[-1]
+    (package / "go.mod").write_text(f"module {import_path}\n\ngo 1.25\n")
+    with (source / "go.mod").open("a") as mod:
+        local = package.relative_to(source)
+        mod.write(f"\nrequire {import_path} v0.0.0\n\nreplace {import_path} => ./{local}\n")
 
 
 def stamp_path(home: Path, component: Component) -> Path:

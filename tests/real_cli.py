@@ -118,11 +118,16 @@ class Sandbox:
     """The Node.js project the commands run, if any: the attached Node.js language server loads
     ``@pulumi/pulumi`` from its node_modules (one copy for the server, program and SDKs)."""
     node: str = "node"
+    go_program: Path | None = None
+    """The Go program the commands run, if any: a binary that is its own language host
+    (``pulumi-go-program``), attached as the CLI's Go host."""
     transcript: list[Result] = field(default_factory=list)
     _server: subprocess.Popen[str] | None = None
     _port: int | None = None
     _node_server: subprocess.Popen[str] | None = None
     _node_port: int | None = None
+    _go_server: subprocess.Popen[str] | None = None
+    _go_port: int | None = None
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -157,6 +162,8 @@ class Sandbox:
             attached.append(f"python:{self.language_server()}")
         if self.node_program_dir is not None and not self.cli.has("pulumi-language-nodejs"):
             attached.append(f"nodejs:{self.node_language_server()}")
+        if self.go_program is not None and not self.cli.has("pulumi-language-go"):
+            attached.append(f"go:{self.go_language_server()}")
         if attached:
             # One list for every language (pulumi's langruntime_plugin.go splits it on commas).
             env["PULUMI_DEBUG_LANGUAGES"] = ",".join(attached)
@@ -183,6 +190,15 @@ class Sandbox:
                 dict(os.environ), self.root / "language-server-nodejs.log",
             )  # fmt: skip
         return self._node_port
+
+    def go_language_server(self) -> int:
+        """The attached Go program's port, started on first use."""
+        assert self.go_program is not None, "no Go program to serve"
+        if self._go_port is None:
+            self._go_server, self._go_port = _serve(
+                [str(self.go_program)], dict(os.environ), self.root / "language-server-go.log"
+            )
+        return self._go_port
 
     def run(
         self,
@@ -248,14 +264,14 @@ class Sandbox:
         for pid in self.leftovers():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        for server in (self._server, self._node_server):
+        for server in (self._server, self._node_server, self._go_server):
             if server is not None:
                 with contextlib.suppress(ProcessLookupError):  # gone already (it crashed)
                     os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=10)
                 if server.stdout is not None:
                     server.stdout.close()
-        self._server = self._node_server = None
+        self._server = self._node_server = self._go_server = None
 
 
 def _serve(argv: list[str], env: dict[str, str], log: Path) -> tuple[subprocess.Popen[str], int]:

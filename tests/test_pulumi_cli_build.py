@@ -209,13 +209,22 @@ def test_a_failed_go_command_is_one_line(output: str, line: str) -> None:
     assert script.why_go_failed(("build", "."), output) == line
 
 
-def test_a_change_to_our_own_go_source_is_a_new_recipe(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "changed"),
+    [
+        ("pulumi-sdkgen", "scripts/sdkgen/main.go"),
+        ("pulumi-go-program", "tests/go_program/program.go"),
+        ("pulumi-go-program", "provider/schema.json"),
+    ],
+)
+def test_a_change_to_our_own_source_or_the_schema_is_a_new_recipe(
+    name: str, changed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (sdkgen,) = [c for c in script.components() if c.source]
-    copy = tmp_path / sdkgen.source
-    shutil.copytree(script.ROOT / sdkgen.source, copy)
+    (component,) = [c for c in script.components() if c.name == name]
+    for folder in (component.source, "provider"):
+        shutil.copytree(script.ROOT / folder, tmp_path / folder)
     monkeypatch.setattr(script, "ROOT", tmp_path)
-    before = script.recipe(sdkgen, f"v{SDK}")
-    (copy / "main.go").write_text((copy / "main.go").read_text() + "\n// changed\n")
-    assert script.recipe(sdkgen, f"v{SDK}") != before, "the generator is built again"
+    before = script.recipe(component, f"v{SDK}")
+    copy = tmp_path / changed
+    copy.write_text(copy.read_text() + "\n")
+    assert script.recipe(component, f"v{SDK}") != before, f"{name} is built again"

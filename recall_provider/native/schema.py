@@ -108,6 +108,7 @@ def schema() -> dict[str, Any]:
         "language": {
             "python": {"requires": {"pulumi": ">=3.160.0,<4.0.0"}},
             "nodejs": {"packageName": "@recall-zoom/recall"},
+            "go": {"importBasePath": "github.com/recall-zoom/pulumi-recall/sdk/go/recall"},
         },
     }
 

@@ -3,7 +3,7 @@
 // `pulumi package gen-sdk` makes through a language host, for languages whose host the Go
 // module proxy does not serve here. Built by scripts/pulumi_cli.py against the CLI's pkg/v3.
 //
-// Usage: pulumi-sdkgen <schema.json> <python|nodejs> <out dir>
+// Usage: pulumi-sdkgen <schema.json> <python|nodejs|go> <out dir>
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -43,7 +44,7 @@ func (l noPackages) LoadPackageReferenceV2(
 
 func main() {
 	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: pulumi-sdkgen <schema.json> <python|nodejs> <out dir>")
+		fmt.Fprintln(os.Stderr, "usage: pulumi-sdkgen <schema.json> <python|nodejs|go> <out dir>")
 		os.Exit(2)
 	}
 	raw, err := os.ReadFile(os.Args[1])
@@ -60,6 +61,8 @@ func main() {
 	switch os.Args[2] {
 	case "python":
 		files, err = pythongen.GeneratePackage("recall-zoom", pkg, nil, noPackages{})
+	case "go":
+		files, err = gogen.GeneratePackage("recall-zoom", pkg, nil)
 	case "nodejs":
 		files, err = nodejsgen.GeneratePackage("recall-zoom", pkg, nil, nil, true, noPackages{})
 	default:
