@@ -4,6 +4,9 @@ settings, checked in as provider/schema.json, and valid by Pulumi's own metasche
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from recall_provider.core.spec import NAMES, OUTPUT_NAMES, REQUIRED, SECRETS, ca
 from recall_provider.native.schema import DYNAMIC_TYPE, RESOURCE, schema, schema_json
 from recall_provider.settings import SETTINGS
 from tests.host_harness import ROOT
+from tests.real_cli import REQUIRE_ENV, find_sdkgen
 
 METASCHEMA = ROOT / "tests" / "vendor" / "pulumi-metaschema.json"
 
@@ -75,3 +79,23 @@ def test_the_settings_are_the_providers_and_the_stacks_config() -> None:
     assert api_key["secret"] is True
     for key, setting in SETTINGS.items():
         assert setting.env in declared["config"]["variables"][key.split(":", 1)[1]]["description"]
+
+
+def test_the_clis_own_binder_accepts_the_schema_and_refuses_a_broken_one(tmp_path: Path) -> None:
+    # What `pulumi package add` does first (BindSpec: the metaschema, then types and tokens).
+    sdkgen = find_sdkgen()
+    if sdkgen is None:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail("no pulumi-sdkgen: `make pulumi-cli` builds it beside the CLI")
+        pytest.skip("no pulumi-sdkgen: `make pulumi-cli` builds it beside the CLI")
+    broken = schema()
+    broken["resources"][RESOURCE]["properties"]["kind"] = {"$ref": "#/types/recall:index:Nope"}
+    for name, spec in (("good", schema()), ("broken", broken)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(spec))
+        done = subprocess.run(
+            [str(sdkgen), str(path), "python", str(tmp_path / f"{name}-sdk")],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert (done.returncode == 0) is (name == "good"), done.stderr
+    assert "recall:index:Nope" in done.stderr, "the binder names what is wrong"
