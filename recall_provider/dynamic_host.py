@@ -10,14 +10,23 @@ failed and what to do, so there it goes out as one line instead.
 
 from __future__ import annotations
 
-import socket
 import sys
 import types
 from typing import Any
 
-from recall_provider.engine_address import command_name, engine_address
+from recall_provider.engine_address import command_name, engine_address, engine_listens
 from recall_provider.error_line import one_line
 from recall_provider.errors import RecallError
+
+__all__ = [
+    "HOST_MODULE",
+    "command",
+    "engine_address",
+    "engine_alive",
+    "install_one_line_errors",
+    "one_line",
+    "running_in_host",
+]
 
 HOST_MODULE = "pulumi.dynamic.__main__"
 
@@ -36,14 +45,7 @@ def command() -> str | None:
 def engine_alive() -> bool:
     """Whether the engine that started this host still listens; yes when it cannot be told
     (not in a host, or no address given)."""
-    address = engine_address(sys.argv) if running_in_host() else None
-    if address is None:
-        return True
-    try:
-        with socket.create_connection(address, timeout=2):
-            return True
-    except OSError:
-        return False
+    return engine_listens(sys.argv) if running_in_host() else True
 
 
 class _OneLineTraceback(types.ModuleType):

@@ -6,8 +6,8 @@
   real provider host per module, configured with the module's ``API_KEY``) and ``engine`` use.
 
 ``engine`` and ``start_door`` run a test once through each door of tests/doors.py (``door_name``:
-the core in this process, the real dynamic provider host), unless it says otherwise
-(``tests.doors.through``).
+the core in this process, the real dynamic provider host, the native plugin), unless it says
+otherwise (``tests.doors.through``).
 
 Loopback traffic bypasses any proxy.
 """
@@ -29,6 +29,7 @@ from recall_provider.emulator import Backend, EmulatorServer
 from tests.doors import DOORS, CoreDoor, Door, Engine
 from tests.helpers import EmulatorFactory, unreachable
 from tests.host_harness import ProviderHost
+from tests.native_harness import NativeDoor
 from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli
 
 
@@ -105,6 +106,14 @@ def host(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Ite
     h.close()
 
 
+@pytest.fixture(scope="module")
+def native(module_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Iterator[NativeDoor]:
+    """The native plugin, configured as ``host`` is: a process of its own per command."""
+    door = NativeDoor(host_config(request.module.API_KEY, module_emulator.url), spares=1)
+    yield door
+    door.close()
+
+
 StartHost = Callable[..., ProviderHost]
 """Starts a host: ``start(env=None, **config_overrides)``."""
 
@@ -141,7 +150,7 @@ def host_emulator(module_emulator: EmulatorServer) -> EmulatorServer:
 
 @pytest.fixture(params=DOORS)
 def door_name(request: pytest.FixtureRequest) -> str:
-    """The door a test goes through: ``core`` or ``dynamic``."""
+    """The door a test goes through: ``core``, ``dynamic`` or ``native``."""
     name: str = request.param
     return name
 
@@ -149,9 +158,9 @@ def door_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def engine(door_name: str, host_emulator: EmulatorServer, request: pytest.FixtureRequest) -> Engine:
     """A fresh engine (empty state) through the test's door: the module's host (``dynamic``),
-    or the core configured as that host is."""
-    if door_name == "dynamic":
-        return Engine(request.getfixturevalue("host"))
+    the module's native plugin (``native``), or the core configured as that host is."""
+    if door_name in ("dynamic", "native"):
+        return Engine(request.getfixturevalue("host" if door_name == "dynamic" else "native"))
     return Engine(CoreDoor(host_config(request.module.API_KEY, host_emulator.url)))
 
 
@@ -162,17 +171,28 @@ StartDoor = Callable[..., Door]
 @pytest.fixture
 def start_door(
     door_name: str, module_emulator: EmulatorServer, request: pytest.FixtureRequest
-) -> StartDoor:
+) -> Iterator[StartDoor]:
     """Start doors of this test's own against the module's emulator: hosts (``start_host``),
-    or the core configured as a host would be, ``env`` added to its environment."""
+    native plugins, or the core, configured as a host would be, ``env`` added to the
+    environment of their processes (the core's: to this one's while it runs)."""
     if door_name == "dynamic":
         start_host: StartHost = request.getfixturevalue("start_host")
-        return start_host
+        yield start_host
+        return
+    natives: list[NativeDoor] = []
 
     def start(env: dict[str, str] | None = None, **overrides: str) -> Door:
-        return CoreDoor(host_config(request.module.API_KEY, module_emulator.url, **overrides), env)
+        config = host_config(request.module.API_KEY, module_emulator.url, **overrides)
+        if door_name == "native":
+            natives.append(NativeDoor(config, env))
+            return natives[-1]
+        return CoreDoor(config, env)
 
-    return start
+    try:
+        yield start
+    finally:
+        for door in natives:
+            door.close()
 
 
 def pytest_report_header() -> str:

@@ -6,7 +6,8 @@ secrets plain, unknowns sent only to Check and Diff). The engine calls a ``Door`
 gets a ``Session`` of its own (a provider process of its own, as the CLI starts one per
 command), which serves the six calls of the provider protocol on the property bags the engine
 keeps: snake_case keys, ``owner`` and ``argument_keys`` where the resource sets them, the
-pickled provider under ``PROVIDER_KEY`` (which a door other than the dynamic one ignores).
+pickled provider under ``PROVIDER_KEY`` (which a door other than the dynamic one ignores);
+the engine closes the session when its command is over.
 
 The doors:
 
@@ -15,12 +16,15 @@ The doors:
   the host would send.
 - ``ProviderHost`` (tests/host_harness.py): the real ``python -m pulumi.dynamic`` host over
   gRPC, whose errors are ``HostError``s, a ``DoorError`` too.
+- ``NativeDoor`` (tests/native_harness.py): the native plugin, ``python -m
+  recall_provider.native``, a process of its own per command, over gRPC: camelCase properties,
+  secrets marked, the owner in the URN; its errors are ``PluginError``s, a ``DoorError`` too.
 
-A new door (the native plugin) is one more ``Door`` and one more entry of ``DOORS``; the cases
-stay as they are. Every door answers in the same terms: the ids, the outputs as the engine
-records them (no key for a value that is not there), failures of Check as ``CheckFailed`` (by
-input name), every other failure as a ``DoorError`` whose ``error_code`` is the error's stable
-code; a case that looks for an input's name in a message asks the door how its users spell it
+A new door is one more ``Door`` and one more entry of ``DOORS``; the cases stay as they are.
+Every door answers in the same terms: the ids, the outputs as the engine records them (no key
+for a value that is not there), failures of Check as ``CheckFailed`` (by input name), every
+other failure as a ``DoorError`` whose ``error_code`` is the error's stable code; a case that
+looks for an input's name in a message asks the door how its users spell it
 (``Door.argument``).
 """
 
@@ -51,6 +55,7 @@ __all__ = [
     "CORE",
     "DOORS",
     "DYNAMIC",
+    "NATIVE",
     "CheckFailed",
     "CoreDoor",
     "Diff",
@@ -68,12 +73,15 @@ CORE = pytest.param("core", id="core")
 """The core, called in this process: the rules, with no Pulumi around them."""
 DYNAMIC = pytest.param("dynamic", id="dynamic", marks=pytest.mark.host)
 """The real dynamic provider host, over gRPC."""
-DOORS = [CORE, DYNAMIC]
+NATIVE = pytest.param("native", id="native", marks=pytest.mark.native)
+"""The native provider plugin, a process of its own per command, over gRPC."""
+DOORS = [CORE, DYNAMIC, NATIVE]
 """Every door a case runs through, unless it says otherwise (``through``)."""
 
 
 def through(*doors: Any) -> pytest.MarkDecorator:
-    """Run the case through ``doors`` only (``CORE``, ``DYNAMIC``); its docstring says why."""
+    """Run the case through ``doors`` only (``CORE``, ``DYNAMIC``, ``NATIVE``); its docstring
+    says why."""
     return pytest.mark.parametrize("door_name", doors, indirect=True)
 
 
@@ -183,6 +191,10 @@ class Session(Protocol):
         self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
     ) -> None: ...
 
+    def close(self) -> None:
+        """The command is over: the engine stops its provider."""
+        ...
+
 
 class Door(Protocol):
     """A way into the provider: a provider of a command's own per session."""
@@ -217,14 +229,25 @@ class Engine:
     @contextlib.contextmanager
     def command(self) -> Iterator[None]:
         """Run the calls inside as one command: one provider serves them all."""
-        self._command = self.door.session()
+        session = self._command = self.door.session()
         try:
             yield
         finally:
             self._command = None
+            session.close()
 
-    def _session(self) -> Session:
-        return self._command if self._command is not None else self.door.session()
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Session]:
+        """The provider of the command under way, or one for a command of its own, stopped
+        when that command is over."""
+        if self._command is not None:
+            yield self._command
+            return
+        session = self.door.session()
+        try:
+            yield session
+        finally:
+            session.close()
 
     def _check(self, session: Session, name: str, props: dict[str, Any]) -> dict[str, Any]:
         old = self.state.get(name)
@@ -234,7 +257,10 @@ class Engine:
         return inputs
 
     def preview(self, name: str, props: dict[str, Any]) -> Plan:
-        session = self._session()
+        with self._session() as session:
+            return self._preview(session, name, props)
+
+    def _preview(self, session: Session, name: str, props: dict[str, Any]) -> Plan:
         inputs = self._check(session, name, props)
         old = self.state.get(name)
         if old is None:
@@ -243,7 +269,10 @@ class Engine:
         return Plan(_op(diff), diff=diff)
 
     def up(self, name: str, props: dict[str, Any]) -> Plan:
-        session = self._session()
+        with self._session() as session:
+            return self._up(session, name, props)
+
+    def _up(self, session: Session, name: str, props: dict[str, Any]) -> Plan:
         inputs = self._check(session, name, props)
         old = self.state.get(name)
         if old is None:
@@ -274,7 +303,10 @@ class Engine:
     def refresh(self, name: str) -> str:
         """Read, then (as the engine does since 3.120) diff the refreshed state against the old
         inputs to decide whether the refresh shows a change: "deleted", "same" or "update"."""
-        session = self._session()
+        with self._session() as session:
+            return self._refresh(session, name)
+
+    def _refresh(self, session: Session, name: str) -> str:
         old = self.state[name]
         id_, outputs, inputs = session.read(name, old.id, old.outputs, old.inputs)
         if not id_:
@@ -288,7 +320,8 @@ class Engine:
     def destroy(self, name: str) -> None:
         # A failed Delete keeps the resource in state, as the engine does.
         old = self.state[name]
-        self._session().delete(name, old.id, old.outputs, old.inputs)
+        with self._session() as session:
+            session.delete(name, old.id, old.outputs, old.inputs)
         del self.state[name]
 
 
@@ -422,6 +455,9 @@ class CoreSession:
     ) -> None:
         with self.door.call("Delete"):
             self.service.delete(id_, _state(id_, outputs))
+
+    def close(self) -> None:
+        """Nothing to stop: the service goes with the session."""
 
 
 def _unknown(value: object) -> bool:

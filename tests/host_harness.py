@@ -380,3 +380,6 @@ class HostSession:
         self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
     ) -> None:
         self.host.delete(name, id_, self._own(outputs), self._own(old_inputs))
+
+    def close(self) -> None:
+        """Nothing to stop: the host serves the next command's provider too."""

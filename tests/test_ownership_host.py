@@ -1,13 +1,14 @@
 """Never two apps for one Zoom app, never an app deleted that the stack does not own: the
 hostile cases of issue 11 through every door (tests/doors.py), each command on a provider of its
 own where the CLI would start one. An interrupted ``pulumi up`` is a provider killed mid-call:
-the host process SIGKILLed, or the core's call stopped where it was."""
+the host or plugin process SIGKILLed, or the core's call stopped where it was."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ import pytest
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import EmulatorServer, Fault
 from tests.conftest import StartDoor
-from tests.doors import Door, DoorError, Engine
+from tests.doors import CORE, DYNAMIC, NATIVE, Door, DoorError, Engine, through
 from tests.helpers import APPS, APPS_PATH, WEBHOOK, make_app
 from tests.host_harness import program_props
+from tests.native_harness import NativeDoor
 
 API_KEY = "ownership-api-key-0123456789"
 CLIENT_ID = "zoomClientOwnership"
@@ -85,7 +87,14 @@ def killed_mid_create(
 
 
 def _recorded_an_id(records: Path) -> bool:
-    return any('"app_id": "' in path.read_text() for path in records.rglob("*.json"))
+    return any('"app_id": "' in path.read_text() for path in create_records(records))
+
+
+def create_records(machine: Path) -> list[Path]:
+    """A machine's records of creates under way. (Beside them, a provider that knows its
+    command's name, as the native door's does, writes down the apps its creates adopted or
+    took over: claims, not records.)"""
+    return sorted((machine / "creates").rglob("*.json"))
 
 
 # Long enough to kill the host in, short enough not to hold the emulator's teardown.
@@ -110,7 +119,7 @@ def test_the_next_up_on_this_machine_takes_over_the_app_an_interrupted_up_made(
     assert host_emulator.app.count("POST", APPS) == 0
     assert engine.state["app"].outputs["webhook_self_check_at"], "checked as a new app is"
     # The record is gone with the create: the app is the stack's like any other.
-    assert list((tmp_path / "this machine").rglob("*.json")) == []
+    assert create_records(tmp_path / "this machine") == []
     assert engine.preview("app", props()).op == "same"
 
 
@@ -131,7 +140,9 @@ def test_another_stacks_interrupted_create_is_named_not_taken_over(
     line = info.value.last_line
     assert info.value.error_code == "app_of_another_owner"
     assert made["id"] in line
-    assert PROD in line, "the error names the owner"
+    # By project, stack and name, as owners are compared: the native door cannot know the
+    # organization.
+    assert "recall-zoom/prod/zoom" in line, "the error names the owner"
     assert host_emulator.backend.apps() == [made], "not taken over: its secrets are prod's"
     # prod's own next up takes its app over.
     prod = Engine(on_machine())
@@ -140,19 +151,59 @@ def test_another_stacks_interrupted_create_is_named_not_taken_over(
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
 
 
+@through(CORE, DYNAMIC)
 def test_a_record_of_an_earlier_version_names_no_owner_and_is_taken_over_as_before(
     on_machine: OnMachine, host_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
+    """Not through the native door: its records always name an owner (the plugin takes it from
+    the resource's URN), so no interrupted create through it leaves a record without one; the
+    records without one were written by the dynamic provider before records named owners."""
     # Written before records named their owner; the stack's next up (which names one) takes
     # the app over by the first round's rules, rather than being blocked for a week.
     records = tmp_path / "this machine"
     killed_mid_create(on_machine(), host_emulator, DURING_THE_POST, records)
-    assert all('"owner": null' in p.read_text() for p in records.rglob("*.json"))
+    assert all('"owner": null' in p.read_text() for p in create_records(records))
     (made,) = host_emulator.backend.apps()
     engine = Engine(on_machine())
     assert engine.up("app", props(owner=PROD)).op == "create"
     assert engine.state["app"].id == made["id"]
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]]
+
+
+@through(NATIVE)
+def test_a_create_that_ends_after_its_engine_is_gone_keeps_its_record_for_the_next_up(
+    start_door: StartDoor, host_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """The CLI killed while its plugin creates: Pulumi starts plugins in process groups of
+    their own, so the plugin finishes the create, and its answer goes nowhere. The record then
+    tells the next up on this machine that the app is the stack's. Through the native door
+    alone: it hands each plugin an engine address it listens on, and can stop listening; the
+    dynamic door's host is started with none (tests/test_cli_e2e.py kills the real CLI under
+    the dynamic host)."""
+    records = tmp_path / "this machine"
+    # A self-check slow enough to lose the engine in, well inside the request timeout.
+    start = partial(start_door, {STATE_DIR_ENV: str(records)}, **{"recall:requestTimeout": "10"})
+    door = start()
+    assert isinstance(door, NativeDoor)
+    host_emulator.app.add_fault(Fault(method="POST", path=WEBHOOK, delay=2))
+    gone = Engine(door)
+    thread = threading.Thread(target=gone.up, args=("app", props()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not _recorded_an_id(records):
+        assert time.monotonic() < deadline, "the create recorded the id Recall answered"
+        time.sleep(0.02)
+    door.lose_engine()
+    thread.join(timeout=10)
+    (made,) = host_emulator.backend.apps()
+    assert gone.state["app"].id == made["id"], "the create ended well, unheard"
+    assert create_records(records) != [], "the record stays: the app is the stack's"
+    host_emulator.app.clear_requests()
+    engine = Engine(start())
+    assert engine.up("app", props()).op == "create"
+    assert engine.state["app"].id == made["id"], "taken over, not refused"
+    assert host_emulator.app.count("POST", APPS) == 0
+    assert create_records(records) == []
 
 
 @pytest.mark.parametrize("mode", ["masked", "omit"])
@@ -175,7 +226,7 @@ def test_an_app_an_up_killed_before_recalls_answer_made_is_named_when_recall_hid
     assert [a["id"] for a in host_emulator.backend.apps()] == [made["id"]], "no second app"
     assert engine.up("app", props(adopt_app_id=made["id"])).op == "create"
     assert engine.state["app"].id == made["id"]
-    assert list((tmp_path / "this machine").rglob("*.json")) == [], "adopted: record done"
+    assert create_records(tmp_path / "this machine") == [], "adopted: record done"
 
 
 @pytest.mark.parametrize("hang", HANGS)
@@ -387,7 +438,7 @@ def test_an_unproven_app_left_by_a_failed_self_check_is_not_taken_over_later(
         engine.up("app", props())
     (left,) = host_emulator.backend.apps()
     assert "was not provably made by this stack's create" in info.value.last_line
-    assert list((tmp_path / "this machine").rglob("*.json")) == []
+    assert create_records(tmp_path / "this machine") == []
     host_emulator.app.clear_faults()
     with pytest.raises(DoorError) as again:
         Engine(on_machine()).up("app", props())

@@ -1,6 +1,8 @@
 """The provider's lifecycle with the engine's sequences, through every door (tests/doors.py): the
-core in this process and the real ``python -m pulumi.dynamic`` host. A case that needs the host
-itself (its handshake, its process's environment) is marked ``host`` and says so."""
+core in this process, the real ``python -m pulumi.dynamic`` host and the native plugin. A case
+that needs the host itself (its handshake, its process's environment) is marked ``host`` and says
+so; one that needs the dynamic resource's own properties runs through the core and the host, and
+says why."""
 
 from __future__ import annotations
 
@@ -21,19 +23,24 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import proto
 
+from recall_provider.core.spec import NAMES
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.conftest import host_config
 from tests.doors import (
+    CORE,
+    DYNAMIC,
     CheckFailed,
     CoreDoor,
     Door,
     DoorError,
     Engine,
+    through,
     through_one_door_for_its_waits,
 )
 from tests.helpers import APPS, WEBHOOK, make_app
 from tests.host_harness import PROVIDER_KEY, UNKNOWN, ProviderHost, program_props
+from tests.native_harness import NativeDoor
 
 API_KEY = "host-test-api-key-0123456789"
 
@@ -50,26 +57,33 @@ def app_props(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.mark.host
+@pytest.mark.native
 def test_every_door_records_the_same_for_the_same_commands(
-    host: ProviderHost, host_emulator: EmulatorServer
+    host: ProviderHost, native: NativeDoor, host_emulator: EmulatorServer
 ) -> None:
-    """Both doors in one test (so the dynamic door's mark): what the cases do not each look
-    at, the whole state the engine records and the errors' lines, is the same through each."""
-    doors: dict[str, Door] = {
-        "core": CoreDoor(host_config(API_KEY, host_emulator.url)),
-        "dynamic": host,
-    }
-    seen = {name: _the_same_commands(Engine(door), host_emulator) for name, door in doors.items()}
-    assert seen["core"] == seen["dynamic"]
+    """Every door in one test (so the marks of the doors with processes): what the cases do
+    not each look at, the whole state the engine records and the errors' lines, is the same
+    through each. The native resource has no ``argument_keys`` (the dynamic resource's: where
+    this repository's program sets each argument) and its users name the inputs camelCase: it
+    is held to the core without argument keys, its lines spelled back."""
+    core = CoreDoor(host_config(API_KEY, host_emulator.url))
+    owner = {"owner": "organization/recall-zoom/dev/app"}
+    program = {**owner, "argument_keys": {"kind": "k"}}
+    assert _the_same_commands(Engine(core), host_emulator, program) == _the_same_commands(
+        Engine(host), host_emulator, program
+    )
+    assert _the_same_commands(Engine(core), host_emulator, owner) == _the_same_commands(
+        Engine(native), host_emulator, owner
+    )
 
 
-def _the_same_commands(engine: Engine, emu: EmulatorServer) -> list[object]:
-    """A create (of inputs to trim, with the resource's owner and argument keys), an update, a
-    refresh where Recall hides the secrets, and a refused replace: each step's record, the
-    app's id and times made alike across runs."""
+def _the_same_commands(engine: Engine, emu: EmulatorServer, spoken: dict[str, Any]) -> list[object]:
+    """A create (of inputs to trim, with the resource's ``spoken`` owner and argument keys), an
+    update, a refresh where Recall hides the secrets, and a refused replace: each step's
+    record, the app's id and times made alike across runs, the inputs named in the lines as
+    the core names them."""
     emu.backend.reset()
     emu.backend.secrets_in_responses = "plain"
-    spoken = {"owner": "organization/recall-zoom/dev/app", "argument_keys": {"kind": "k"}}
     seen: list[object] = []
 
     def record(step: object) -> None:
@@ -88,8 +102,15 @@ def _the_same_commands(engine: Engine, emu: EmulatorServer) -> list[object]:
     with pytest.raises(DoorError) as info:
         engine.up("app", {**adopted, **spoken})
     assert "refusing to replace" in info.value.details
-    record(info.value.details)
+    record(_spelled_back(info.value.details, engine.door))
     return seen
+
+
+def _spelled_back(line: str, door: Door) -> str:
+    """``line`` with the inputs named as the core names them, not as ``door``'s users do."""
+    for name in sorted(NAMES, key=lambda n: -len(door.argument(n))):
+        line = line.replace(door.argument(name), name)
+    return line
 
 
 # An ISO time, as Recall and the self-check stamp them.
@@ -103,6 +124,19 @@ def test_host_handshake(host: ProviderHost) -> None:
     # The host strips secrets itself and has no preview of its own: the engine relies on both.
     assert host.configure_response.acceptSecrets is False
     assert host.configure_response.supportsPreview is False
+
+
+@pytest.mark.native
+def test_plugin_handshake(native: NativeDoor) -> None:
+    """The native door only: what the plugin answers the engine's handshake and Configure."""
+    session = native.session()
+    try:
+        # Secrets travel marked both ways; the plugin answers previews itself.
+        assert session.handshake.accept_secrets is True
+        assert session.configure_response.acceptSecrets is True
+        assert session.configure_response.supportsPreview is True
+    finally:
+        session.close()
 
 
 def test_preview_of_a_new_app_only_checks(engine: Engine, host_emulator: EmulatorServer) -> None:
@@ -582,20 +616,38 @@ def made_by_hand(emulator: EmulatorServer, webhook_secret: str) -> dict[str, Any
 @pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
 @pytest.mark.parametrize("kind", ["user_level", "account_level"])
 @pytest.mark.parametrize("validate", [True, False], ids=["checked", "unchecked"])
-@pytest.mark.parametrize(
-    "adopt_key",
-    # A library user sets the argument; this repository's program says where its user does.
-    [None, "recall-zoom:apps[2].adoptAppId"],
-    ids=["library", "program"],
-)
 def test_an_app_made_by_hand_for_the_zoom_app_stops_the_create_before_it_posts(
+    engine: Engine, host_emulator: EmulatorServer, *, mode: str, kind: str, validate: bool
+) -> None:
+    """A library user sets the argument: the error names it as the door's users spell it."""
+    stops_the_create_before_it_posts(engine, host_emulator, mode, kind, validate=validate)
+
+
+@through(CORE, DYNAMIC)
+@pytest.mark.parametrize("mode", ["plain", "masked", "omit"])
+@pytest.mark.parametrize("kind", ["user_level", "account_level"])
+@pytest.mark.parametrize("validate", [True, False], ids=["checked", "unchecked"])
+def test_a_programs_user_is_told_the_config_key_that_adopts_the_app_made_by_hand(
+    engine: Engine, host_emulator: EmulatorServer, *, mode: str, kind: str, validate: bool
+) -> None:
+    """This repository's program says where its user sets each argument (``argument_keys``,
+    a property of the dynamic resource, which the core names): the native door's resource
+    has no such property (its users set its inputs, camelCase, in any language), so the case
+    runs through the core and the dynamic door."""
+    key = "recall-zoom:apps[2].adoptAppId"
+    stops_the_create_before_it_posts(
+        engine, host_emulator, mode, kind, validate=validate, adopt_key=key
+    )
+
+
+def stops_the_create_before_it_posts(
     engine: Engine,
     host_emulator: EmulatorServer,
-    *,
     mode: str,
     kind: str,
+    *,
     validate: bool,
-    adopt_key: str | None,
+    adopt_key: str | None = None,
 ) -> None:
     # Same Zoom app (of either kind), made by hand a moment ago: whatever Recall shows of its
     # secrets, and whether or not the self-check would run, it is a colleague's until the

@@ -21,11 +21,12 @@ def self_check(client: RecallClient, app_id: str, webhook_secret: str) -> str:
     now = time.time()
     body, plain_token, headers = zoom.signed_url_validation(webhook_secret, now)
     url = client.webhook_url(app_id)
-    skip = f"set {argument('validate_webhook')} to false to skip this check"
+    # Not str.capitalize(), which would lower-case the rest: validateWebhook, a config key.
+    skip = f"{argument('validate_webhook')} to false to skip this check"
     advice = (
         "Zoom's Validate button would fail the same way. Recall's guide names two causes: "
         f"the app's {argument('webhook_secret')} in Recall is not the Zoom app's Secret Token, "
-        f"or Zoom calls another URL than {url} (check the region). {skip.capitalize()}."
+        f"or Zoom calls another URL than {url} (check the region). Set {skip}."
     )
     summary = f"webhook self-check of Recall app {app_id} failed"
     try:
@@ -38,7 +39,7 @@ def self_check(client: RecallClient, app_id: str, webhook_secret: str) -> str:
         raise RecallWebhookCheckError(
             f"{summary}: {exc}",
             hint=f"The webhook URL gave no answer, so it is unproven; run `pulumi up` again, or "
-            f"{skip}.",
+            f"set {skip}.",
             code=ErrorCode.WEBHOOK_UNANSWERED,
         ) from None
     expected = zoom.encrypted_token(webhook_secret, plain_token)

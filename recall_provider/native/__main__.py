@@ -15,7 +15,7 @@ import grpc.aio
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from recall_provider.engine_address import command_name
+from recall_provider.engine_address import command_name, engine_listens
 from recall_provider.native.server import RecallProvider
 
 __all__ = ["main"]
@@ -23,7 +23,10 @@ __all__ = ["main"]
 
 async def _serve() -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-    provider = RecallProvider(command=command_name(sys.argv))
+    argv = list(sys.argv)
+    # A create whose engine is gone (the CLI killed, this plugin left to finish) keeps this
+    # machine's record of it: the next up takes the app over instead of stopping at it.
+    provider = RecallProvider(command=command_name(argv), caller_alive=lambda: engine_listens(argv))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

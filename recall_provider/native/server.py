@@ -71,11 +71,16 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
     """The ``recall`` package's provider: one ``AppService`` per provider instance (process)."""
 
     def __init__(
-        self, pool: ThreadPoolExecutor | None = None, *, command: str | None = None
+        self,
+        pool: ThreadPoolExecutor | None = None,
+        *,
+        command: str | None = None,
+        caller_alive: Callable[[], bool] = lambda: True,
     ) -> None:
-        """``command``: the name of the command served (its engine's address)."""
+        """``command``: the name of the command served (its engine's address);
+        ``caller_alive``: whether its engine still listens for the answers."""
         self._pool = pool or ThreadPoolExecutor(_threads(), thread_name_prefix="recall")
-        self._service = AppService(command=command)
+        self._service = AppService(command=command, caller_alive=caller_alive)
 
     async def _call(self, context: grpc.aio.ServicerContext, work: Callable[[], T]) -> T:
         """``work`` on the pool, naming inputs the wire's way; our errors become one line."""
