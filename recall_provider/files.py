@@ -89,10 +89,12 @@ def _refuse_open_folder(folder: Path) -> None:
         raise UnsafeFileError(f"{folder} is writable by others: refused")
 
 
-def replace_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+def replace_file(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:
     """Put ``data`` at ``path`` whole or not at all (a new file beside it, then a rename),
     refusing a ``path`` that exists as a link, a file that is not regular or another user's,
-    and a folder others may swap entries in."""
+    and a folder others may swap entries in. ``durable``: on disk before the rename, so that
+    it outlives a crash of the machine too (a killed process never sees half a file either
+    way)."""
     _refuse_open_folder(path.parent)
     with contextlib.suppress(FileNotFoundError):
         _refuse_unless_ours(os.lstat(path), path)
@@ -105,7 +107,8 @@ def replace_file(path: Path, data: bytes, mode: int = 0o600) -> None:
                 os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

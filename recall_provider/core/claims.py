@@ -65,7 +65,8 @@ class Claims:
             record = {"command": self._command, "at": time.time()}
             try:
                 self._directory.mkdir(parents=True, exist_ok=True)
-                replace_file(self._path(app_id), json.dumps(record).encode())
+                # A claim lives for one command: no crash of the machine outlives that.
+                replace_file(self._path(app_id), json.dumps(record).encode(), durable=False)
             except OSError as exc:
                 log.debug("could not write a claim down: %s", type(exc).__name__)
 
