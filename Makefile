@@ -34,7 +34,7 @@ test:           ## the test command (what CI runs)
 pulumi-cli:     ## build the Pulumi CLI the tests run, from Go modules, into ~/.cache/recall-zoom (needs Go)
 	$(PYTHON) scripts/pulumi_cli.py build
 
-bench:          ## run the six benchmarks and print their tables (see BENCHMARKS.md)
+bench:          ## run the seven benchmarks and print their tables (see BENCHMARKS.md)
 	$(PYTHON) scripts/benchmarks.py
 
 emulator-start: ## start the local Recall emulator in the background (on 127.0.0.1:18111)

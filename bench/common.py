@@ -6,6 +6,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from recall_provider.client import urls
@@ -28,15 +29,32 @@ def bypass_proxies_for_loopback() -> None:
         os.environ[name] = ",".join(host for host in hosts if host)
 
 
-def app_props(index: int, **overrides: Any) -> dict[str, Any]:
-    """The program's inputs of app number ``index`` (pickled provider included)."""
-    inputs = {
+def app_inputs(index: int) -> dict[str, str]:
+    """The inputs of app number ``index``, by the core's (snake_case) names: its own Zoom
+    client id, so that no two apps of a command claim the same Zoom app."""
+    return {
         "kind": "user_level",
         "client_id": f"zoomBenchClient{index:04d}",
         "client_secret": f"bench-client-secret-{index:04d}",
         "webhook_secret": f"bench-webhook-secret-{index:04d}",
     }
-    return program_props(**inputs | overrides)
+
+
+def app_props(index: int, **overrides: Any) -> dict[str, Any]:
+    """The program's inputs of app number ``index`` (pickled provider included)."""
+    return program_props(**app_inputs(index) | overrides)
+
+
+def process_cpu(pid: int) -> float | None:
+    """Seconds of CPU process ``pid`` has used so far (user + system, every thread's), from
+    Linux's /proc; None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # The fields after the command name, which is in parentheses and may hold spaces.
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, AttributeError):
+        return None
 
 
 def host_config(url: str, requests_per_minute: int = UNPACED) -> dict[str, Any]:

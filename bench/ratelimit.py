@@ -175,7 +175,9 @@ def _add(table: Table, label: str, phase: Phase, low: float) -> None:
 
 
 @contextmanager
-def _emulator(scale: float) -> Iterator[EmulatorServer]:
+def paced_emulator(scale: float) -> Iterator[EmulatorServer]:
+    """An empty workspace that throttles as Recall does (its minute 60/S s) and answers
+    ``LATENCY`` late."""
     with EmulatorServer() as emu:
         emu.app.latency = LATENCY
         emu.app.set_rate_limits(_limits(scale))
@@ -187,7 +189,7 @@ def _limits(scale: float) -> RateLimits:
 
 
 @contextmanager
-def _machine() -> Iterator[dict[str, str]]:
+def one_machine() -> Iterator[dict[str, str]]:
     """One machine's pacing file and create records, empty at first."""
     with tempfile.TemporaryDirectory(prefix="bench-machine-") as directory:
         yield {CACHE_DIR_ENV: f"{directory}/cache", STATE_DIR_ENV: f"{directory}/state"}
@@ -265,10 +267,10 @@ def _lifecycle(apps: int, scale: float, model: str) -> Iterator[tuple[str, Phase
     props = _props(apps)
     names = list(props)
     state: dict[str, ResourceState] = {}
-    with _emulator(scale) as emu:
+    with paced_emulator(scale) as emu:
         for op in OPS:
             emu.app.set_rate_limits(_limits(scale))  # a fresh window on Recall's side
-            with _machine() as env:
+            with one_machine() as env:
                 host = _host(emu, scale, model, env)
                 try:
                     engine = Engine(host)
@@ -297,7 +299,7 @@ def _one_stack(apps: int, scale: float) -> Phase:
 def timed_creates(apps: int, scale: float, others: int = 0) -> Phase:
     """One command of ``apps`` creates at Recall's limit, in a workspace of ``others`` apps."""
     props = _props(apps)
-    with _emulator(scale) as emu, _machine() as env:
+    with paced_emulator(scale) as emu, one_machine() as env:
         for i in range(others):
             emu.backend.create_app(
                 {"kind": "user_level", "client_id": f"someoneElse{i:04d}",
@@ -313,7 +315,7 @@ def timed_creates(apps: int, scale: float, others: int = 0) -> Phase:
 
 def _two_stacks(apps: int, scale: float) -> Phase:
     stacks = [_props(apps), _props(apps, offset=apps)]
-    with _emulator(scale) as emu, _machine() as env:
+    with paced_emulator(scale) as emu, one_machine() as env:
         hosts = [_host(emu, scale, "sliding", env) for _ in stacks]
         try:
             engines = [Engine(host) for host in hosts]
