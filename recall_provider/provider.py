@@ -26,11 +26,11 @@ from pulumi.dynamic import (
 )
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from recall_provider import dynamic_host
 from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, inputs_of, spoken_as
-from recall_provider.core.spec import NAMES, OUTPUT_NAMES, PASSED_THROUGH
+from recall_provider.core.spec import NAMES, OUTPUT_NAMES
 
 __all__ = ["ARGUMENT_KEYS", "OWNER", "RecallZoomOAuthAppProvider"]
 
@@ -102,20 +102,20 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
             state = self._service.create(
                 _inputs(props), owner=owner if isinstance(owner, str) else None
             )
-        return CreateResult(state.id, _properties(state))
+        return CreateResult(state.id, state.recorded())
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
         """One GET: the live values, or an empty id when the app is gone."""
         state = self._service.read(id, _state(id, props))
         if state is None:
             return ReadResult(None, {})
-        return ReadResult(state.id, _properties(state), inputs_of(state))
+        return ReadResult(state.id, state.recorded(), inputs_of(state))
 
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """One PATCH with only the secrets that changed; the complete outputs come back."""
         with _spoken(news):
             state = self._service.update(id, _state(id, olds), _inputs(news))
-        return UpdateResult(_properties(state))
+        return UpdateResult(state.recorded())
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
         """One DELETE, unless a create of this command adopted the app (a rename)."""
@@ -154,18 +154,6 @@ def _state(id: str, props: Mapping[str, Any]) -> AppState:
         return AppState.model_validate(
             {"kind": "", "client_id": "", "webhook_url": "", **usable, "id": id}
         )
-
-
-def _properties(state: AppState) -> dict[str, Any]:
-    """The outputs as the engine records them: secrets as text (the resource marks them
-    secret), the provider's own only when they have a value."""
-    props: dict[str, Any] = {}
-    for name in OUTPUT_NAMES:
-        value = getattr(state, name)
-        if value is None and name in PASSED_THROUGH:
-            continue
-        props[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
-    return props
 
 
 @contextlib.contextmanager

@@ -123,6 +123,17 @@ class AppState(BaseModel):
         value: SecretStr | None = getattr(self, name)
         return None if value is None else value.get_secret_value()
 
+    def recorded(self) -> dict[str, object]:
+        """The outputs as an engine records them (by name; the secrets in plain text, for the
+        door to mark): the provider's own inputs only when they have a value."""
+        values: dict[str, object] = {}
+        for name in OUTPUT_NAMES:
+            value = getattr(self, name)
+            if value is None and name in PASSED_THROUGH:
+                continue
+            values[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return values
+
 
 NAMES: tuple[str, ...] = tuple(AppInputs.model_fields)
 """Every input, in the order errors list them."""

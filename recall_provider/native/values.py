@@ -10,7 +10,7 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
 from recall_provider.core import UNKNOWN, AppState, Unknown
-from recall_provider.core.spec import OUTPUT_NAMES, PASSED_THROUGH, SECRETS, camel
+from recall_provider.core.spec import OUTPUT_NAMES, SECRETS, camel
 
 __all__ = [
     "CAMEL",
@@ -100,13 +100,7 @@ def state_of(app_id: str, props: Mapping[str, PropertyValue]) -> AppState | None
 
 def wire_outputs(state: AppState) -> dict[str, PropertyValue]:
     """The outputs of ``state`` as the engine records them, the secrets marked secret."""
-    values: dict[str, object] = {}
-    for name in OUTPUT_NAMES:
-        value = getattr(state, name)
-        if value is None and name in PASSED_THROUGH:
-            continue
-        values[name] = state.secret(name) if name in SECRETS else value
-    return to_wire(values)
+    return to_wire(state.recorded())
 
 
 def names(values: Iterable[str]) -> list[str]:
