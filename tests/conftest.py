@@ -14,6 +14,7 @@ Loopback traffic bypasses any proxy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import venv
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import pytest
 
 from recall_provider.client.pacing import CACHE_DIR_ENV
@@ -39,11 +41,34 @@ def _create_records_stay_in_the_test_run(
 ) -> Iterator[None]:
     # The provider keeps its records of interrupted creates in the user's state directory;
     # tests (and the hosts they start) keep theirs apart.
+    users = _users_places()
+    before = _written(users)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-state")))
         # ... and so do the pacing windows that processes of one machine share.
         patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-cache")))
         yield
+    changed = sorted(set(_written(users).items()) - set(before.items()))
+    assert not changed, f"a test wrote into the user's own folders: {changed[:5]}"
+
+
+def _users_places() -> list[Path]:
+    """Where the provider writes for a user: its state folder, and the pacing windows of its
+    cache folder (the CLI the tests build lives beside them, written before the tests run)."""
+    return [
+        Path(platformdirs.user_state_dir("recall-zoom")),
+        Path(platformdirs.user_cache_dir("recall-zoom")) / "pacing",
+    ]
+
+
+def _written(places: list[Path]) -> dict[str, int]:
+    """Every file and folder under ``places``, with when it was last written."""
+    found: dict[str, int] = {}
+    for place in places:
+        for path in (place, *place.rglob("*")) if place.exists() else ():
+            with contextlib.suppress(OSError):
+                found[str(path)] = path.lstat().st_mtime_ns
+    return found
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,6 +5,7 @@ that moves when told."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from recall_provider.emulator import EmulatorServer
+from recall_provider.settings import ENVIRONMENT
 
 APPS_PATH = "/api/v2/zoom-oauth-apps/"
 """The apps collection: create (POST) and list (GET)."""
@@ -92,3 +94,11 @@ def fake_pulumi(
     script.write_text("\n".join(lines) + "\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))
+
+
+def without_settings() -> dict[str, str]:
+    """This process's environment without the provider's settings (``RECALL_API_KEY``, ...):
+    what a command started by a test is to find unset, so the test sets what it means to. The
+    test run's own state and cache folders (``RECALL_ZOOM_*``) stay: the command writes there,
+    never into the user's."""
+    return {k: v for k, v in os.environ.items() if k not in ENVIRONMENT.values()}

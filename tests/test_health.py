@@ -18,7 +18,14 @@ from recall_provider.core.webhook_check import self_check
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.health import GRACE, LOG_WINDOW, Status, judge
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppLog
-from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
+from tests.helpers import (
+    APPS_PATH,
+    LOGS_PATH,
+    EmulatorFactory,
+    fake_pulumi,
+    make_app,
+    without_settings,
+)
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MADE = NOW - timedelta(days=30)
@@ -102,7 +109,7 @@ def test_without_the_stack_a_first_validation_right_after_the_create_cannot_be_t
 def run_health(
     *args: str, key: str | None = "health-key", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
+    environment = without_settings()
     if key is not None:
         environment["RECALL_API_KEY"] = key
     return subprocess.run(

@@ -5,7 +5,6 @@ The client's own tests try each reader of an answer; these try the steps built o
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from recall_provider.errors import ErrorCode, RecallAppExistsError, RecallRespon
 from recall_provider.health import judge
 from recall_provider.models import ZoomOAuthApp, ZoomOAuthAppCreate, ZoomOAuthAppLog
 from recall_provider.provider import RecallZoomOAuthAppProvider
+from tests.helpers import without_settings
 from tests.scripted_server import Reply, ScriptedServer
 
 API_KEY = "hostile-api-key-0123456789"
@@ -53,7 +53,7 @@ def page(*items: dict[str, Any], next_link: str | None = None) -> dict[str, Any]
 
 
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
+    environment = without_settings()
     return subprocess.run(
         [sys.executable, "-m", "recall_provider.cli", *args, "--api-url", url],
         capture_output=True, text=True, timeout=120, check=False,

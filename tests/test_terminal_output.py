@@ -6,7 +6,6 @@ Every check runs the command as a user does and reads what reaches the terminal.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from recall_provider.emulator import EmulatorServer
-from tests.helpers import fake_pulumi, make_app
+from tests.helpers import fake_pulumi, make_app, without_settings
 from tests.scripted_server import Reply, ScriptedServer
 
 # What a hostile answer may hold to take the terminal over, one way each.
@@ -52,7 +51,7 @@ def acted_on(printed: str) -> list[str]:
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``python -m recall_provider.cli ARGS`` as a user runs it, with the key in RECALL_*."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
+    environment = without_settings()
     return subprocess.run(
         [sys.executable, "-m", "recall_provider.cli", *args],
         capture_output=True, text=True, timeout=120, check=False, errors="surrogateescape",
