@@ -26,11 +26,9 @@ from pulumi.dynamic import (
 )
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
-from pydantic import ValidationError
 
 from recall_provider import dynamic_host
 from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, inputs_of, spoken_as
-from recall_provider.core.spec import NAMES, OUTPUT_NAMES
 
 __all__ = ["ARGUMENT_KEYS", "OWNER", "RecallZoomOAuthAppProvider"]
 
@@ -100,13 +98,13 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
         owner = props.get(OWNER)
         with _spoken(props):
             state = self._service.create(
-                _inputs(props), owner=owner if isinstance(owner, str) else None
+                AppInputs.checked(props), owner=owner if isinstance(owner, str) else None
             )
         return CreateResult(state.id, state.recorded())
 
     def read(self, id: str, props: dict[str, Any]) -> ReadResult:
         """One GET: the live values, or an empty id when the app is gone."""
-        state = self._service.read(id, _state(id, props))
+        state = self._service.read(id, AppState.from_recorded(id, props))
         if state is None:
             return ReadResult(None, {})
         return ReadResult(state.id, state.recorded(), inputs_of(state))
@@ -114,12 +112,14 @@ class RecallZoomOAuthAppProvider(ResourceProvider):
     def update(self, id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """One PATCH with only the secrets that changed; the complete outputs come back."""
         with _spoken(news):
-            state = self._service.update(id, _state(id, olds), _inputs(news))
+            state = self._service.update(
+                id, AppState.from_recorded(id, olds), AppInputs.checked(news)
+            )
         return UpdateResult(state.recorded())
 
     def delete(self, id: str, props: dict[str, Any]) -> None:
         """One DELETE, unless a create of this command adopted the app (a rename)."""
-        self._service.delete(id, _state(id, props))
+        self._service.delete(id, AppState.from_recorded(id, props))
 
 
 def _fresh() -> RecallZoomOAuthAppProvider:
@@ -132,28 +132,6 @@ def _values(props: Mapping[str, Any]) -> dict[str, object]:
     return {
         k: UNKNOWN if isinstance(v, Unknown) else v for k, v in props.items() if k not in _DOOR_KEYS
     }
-
-
-def _inputs(props: Mapping[str, Any]) -> AppInputs:
-    # The engine sends what check returned, all of it known at apply.
-    return AppInputs.model_validate(
-        {k: v for k, v in props.items() if k in NAMES and v is not None}
-    )
-
-
-def _state(id: str, props: Mapping[str, Any]) -> AppState:
-    """The recorded outputs as a state; values an earlier version did not record (or recorded
-    otherwise) are left out, so that no state of any version stops a read or a delete."""
-    known = {k: v for k, v in props.items() if k in OUTPUT_NAMES and v is not None}
-    try:
-        return AppState.model_validate({**known, "id": id})
-    except ValidationError as exc:
-        log.debug("recorded outputs not all usable: %s", [e["loc"] for e in exc.errors()])
-        wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        usable = {k: v for k, v in known.items() if k not in wrong}
-        return AppState.model_validate(
-            {"kind": "", "client_id": "", "webhook_url": "", **usable, "id": id}
-        )
 
 
 @contextlib.contextmanager

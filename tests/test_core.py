@@ -188,8 +188,10 @@ def test_an_adopted_app_is_held_by_every_process_of_the_same_command_only(
     app_id = "7b0e3c1e-0000-4000-8000-000000000001"
     adopting = Claims(tmp_path, command="127.0.0.1:4000")
     adopting.hold(app_id)
-    assert Claims(tmp_path, command="127.0.0.1:4000").holds(app_id), "another door, same command"
-    assert Claims(tmp_path, command="127.0.0.1:4000").holds(app_id.upper())
+    assert not Claims(tmp_path, command="127.0.0.1:5000").holds(app_id), "a later command"
+    assert Claims(tmp_path, command="127.0.0.1:4000").holds(app_id.upper()), "another door"
+    assert not Claims(tmp_path, command="127.0.0.1:4000").holds(app_id), "used up by its delete"
+    adopting.hold(app_id)
     assert not Claims(tmp_path, command="127.0.0.1:5000").holds(app_id), "a later command"
     assert not Claims(tmp_path, command="127.0.0.1:4000").holds("../" + app_id)
     assert not Claims(tmp_path).holds(app_id), "no command named: memory only"
@@ -199,11 +201,15 @@ def test_an_adopted_app_is_held_by_every_process_of_the_same_command_only(
 
 
 def test_an_owner_is_its_project_stack_and_resource_whichever_door_wrote_it() -> None:
-    # The dynamic door names the organization; the native door cannot (the engine tells a
-    # plugin none): a stack moved between them is still the same owner.
-    entry = Entry("zc", "user_level", "2026-01-01T00:00:00+00:00", owner="organization/p/prod/zoom")
-    assert other_owner(entry, "p/prod/zoom") is None
+    # The dynamic door names the program's organization; the native door cannot (the engine
+    # tells a plugin none): a stack moved between them is still the same owner.
+    started = "2026-01-01T00:00:00+00:00"
+    entry = Entry("zc", "user_level", started, owner="acme/p/prod/zoom")
+    assert other_owner(entry, "organization/p/prod/zoom") is None
     assert other_owner(entry, "acme/p/prod/zoom") is None
-    assert other_owner(entry, "p/staging/zoom") == "organization/p/prod/zoom"
-    assert other_owner(entry, "p/prod/other") == "organization/p/prod/zoom"
-    assert other_owner(Entry("zc", "user_level", "2026-01-01T00:00:00+00:00"), "p/prod/x") is None
+    assert other_owner(entry, "acme/p/staging/zoom") == "acme/p/prod/zoom"
+    assert other_owner(entry, "acme/q/prod/zoom") == "acme/p/prod/zoom"
+    # A resource's name may hold slashes: the project still tells two owners apart.
+    slashed = Entry("zc", "user_level", started, owner="organization/p1/dev/a/b")
+    assert other_owner(slashed, "organization/p2/dev/a/b") == "organization/p1/dev/a/b"
+    assert other_owner(Entry("zc", "user_level", started), "organization/p/prod/x") is None

@@ -15,7 +15,7 @@ from recall_provider.core.naming import argument
 from recall_provider.core.spec import NAMES, AppInputs, Unknown
 from recall_provider.models import canonical_app_id
 
-__all__ = ["Checked", "Failure", "judge", "trim"]
+__all__ = ["Checked", "Failure", "judge", "not_an_input", "trim"]
 
 # Byte-order marks and zero-width characters, which str.strip() keeps: files and web pages
 # carry them, and no Zoom id or secret contains one.
@@ -88,5 +88,10 @@ def _reason(kind: str, message: str) -> str:
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        return f"is not an input ({', '.join(argument(name) for name in NAMES)})"
+        return not_an_input()
     return message
+
+
+def not_an_input() -> str:
+    """Why a property that is no input is wrong: the inputs there are, as the caller names them."""
+    return f"is not an input ({', '.join(argument(name) for name in NAMES)})"

@@ -17,6 +17,7 @@ its own: the written claim is what it sees.)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -71,7 +72,8 @@ class Claims:
                 log.debug("could not write a claim down: %s", type(exc).__name__)
 
     def holds(self, app_id: str) -> bool:
-        """Whether a create of this command adopted or took over ``app_id``."""
+        """Whether a create of this command adopted or took over ``app_id`` (a claim another
+        process wrote down is used up by the answer)."""
         with self._guard:
             if app_id in self._apps:
                 return True
@@ -85,7 +87,14 @@ class Claims:
             return False
         if not isinstance(record, dict) or not isinstance(record.get("at"), int | float):
             return False
-        return bool(record.get("command") == self._command and time.time() - record["at"] < _KEPT)
+        held = record.get("command") == self._command and time.time() - record["at"] < _KEPT
+        if held:
+            # Once: the delete it stops is the one it was written for. A later command whose
+            # engine happens to listen on the same port finds it gone.
+            with contextlib.suppress(OSError):
+                self._path(app_id).unlink()
+            log.warning("kept Recall app %s: another provider of this command adopted it", app_id)
+        return bool(held)
 
     def _path(self, app_id: str) -> Path:
         assert self._directory is not None

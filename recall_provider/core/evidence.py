@@ -62,13 +62,14 @@ def holds_ours(app: ZoomOAuthApp, request: ZoomOAuthAppCreate) -> bool:
 
 def other_owner(entry: Entry | None, owner: str | None) -> str | None:
     """The owner ``entry`` names when it is not ``owner``. A record of an earlier version names
-    none: it is taken over by the first round's rules alone, as it was written for. Owners are
-    compared by project, stack and resource: the dynamic door's name their organization too,
-    the native door's cannot (the engine tells a plugin none), and a stack moved from one door
-    to the other is still the same owner."""
+    none: it is taken over by the first round's rules alone, as it was written for. Owners
+    (``organization/project/stack/name``) are compared without their organization: the engine
+    tells a native plugin none (it writes the DIY backends' ``organization``), and a stack moved
+    from one door to the other is still the same owner. A resource's name may hold slashes;
+    an organization's and a project's may not."""
     named = entry.owner if entry is not None else None
     return named if _resource(named) != _resource(owner) else None
 
 
-def _resource(owner: str | None) -> tuple[str, ...] | None:
-    return None if owner is None else tuple(owner.split("/")[-3:])
+def _resource(owner: str | None) -> str | None:
+    return None if owner is None else owner.split("/", 1)[-1]

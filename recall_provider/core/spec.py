@@ -10,9 +10,10 @@ through, output only) is derived from the two and from the wire models.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from pydantic.alias_generators import to_camel
 
 from recall_provider.models import (
@@ -80,6 +81,11 @@ class AppInputs(ZoomOAuthAppCreate):
     button does: a signed ``endpoint.url_validation`` whose answer must match
     ``webhook_secret``."""
 
+    @classmethod
+    def checked(cls, values: Mapping[str, object]) -> AppInputs:
+        """The inputs a check passed, as an engine sends them back at apply (all known)."""
+        return cls.model_validate({k: v for k, v in values.items() if k in NAMES and v is not None})
+
     def create_body(self) -> ZoomOAuthAppCreate:
         """What Recall's create takes of these inputs."""
         return ZoomOAuthAppCreate.model_validate(
@@ -117,6 +123,21 @@ class AppState(BaseModel):
     """Whether the webhook self-check runs after each create or webhook-secret change."""
     webhook_self_check_at: str | None = None
     """When the webhook self-check last passed (ISO 8601, UTC); none while it is off."""
+
+    @classmethod
+    def from_recorded(cls, app_id: str, values: Mapping[str, object]) -> AppState:
+        """The outputs an engine recorded (by name), as a state; a value an earlier version did
+        not record, or recorded otherwise, is left out, so that no recorded state of any
+        version stops a read, an update or a delete."""
+        known = {k: v for k, v in values.items() if k in OUTPUT_NAMES and v is not None}
+        try:
+            return cls.model_validate({**known, "id": app_id})
+        except ValidationError as exc:
+            wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        usable = {k: v for k, v in known.items() if k not in wrong}
+        return cls.model_validate(
+            {"kind": "", "client_id": "", "webhook_url": "", **usable, "id": app_id}
+        )
 
     def secret(self, name: str) -> str | None:
         """The plain value of the secret output ``name``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import types
+from importlib import metadata
 from typing import Any, Union, get_args, get_origin
 
 from pydantic.fields import FieldInfo
@@ -29,14 +30,22 @@ from recall_provider.settings import SETTINGS
 
 __all__ = ["DYNAMIC_TYPE", "PACKAGE", "RESOURCE", "VERSION", "schema", "schema_json"]
 
+
+def _version() -> str:
+    try:
+        return metadata.version("recall-zoom")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "0.0.0"
+
+
 PACKAGE = "recall"
 """The package's name: its resource tokens and its settings (``recall:apiKey``) start so."""
 RESOURCE = f"{PACKAGE}:index:ZoomOAuthApp"
 """The resource's type token."""
 DYNAMIC_TYPE = "pulumi-python:dynamic/recall:ZoomOAuthApp"
 """The dynamic resource's type: the native one's alias, so a stack moves without a replace."""
-VERSION = "0.1.0"
-"""The plugin's version (the schema's, and GetPluginInfo's)."""
+VERSION = _version()
+"""The plugin's version (the schema's, and GetPluginInfo's): the package's."""
 
 
 def _type(field: FieldInfo) -> dict[str, Any]:
@@ -82,7 +91,6 @@ def schema() -> dict[str, Any]:
         "description": "Recall.ai's Zoom OAuth apps: the record of a Zoom app's credentials "
         "that lets Recall's bots join that Zoom app's meetings.",
         "keywords": ["recall", "zoom", "category/utility", "kind/native"],
-        "license": "Apache-2.0",
         "config": {"variables": settings},
         "provider": {
             "description": "The provider of Recall.ai Zoom OAuth apps: one Recall workspace "

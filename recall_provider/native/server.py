@@ -23,14 +23,16 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2_grpc
 from pulumi.runtime.proto import provider_pb2 as proto
 
 from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, inputs_of, spoken_as
+from recall_provider.core.check import not_an_input
 from recall_provider.core.spec import NAMES, OUTPUT_ONLY, SELF_CHECK_AT
 from recall_provider.error_line import one_line
-from recall_provider.errors import ErrorCode, RecallConfigError, RecallError
-from recall_provider.native.schema import RESOURCE, VERSION, schema_json
+from recall_provider.errors import RecallError
+from recall_provider.native.schema import VERSION, schema_json
 from recall_provider.native.values import (
     CAMEL,
     dynamic_shape,
     from_wire,
+    inputs_from_wire,
     marshal,
     names,
     plain,
@@ -50,6 +52,8 @@ THREADS = 64
 THREADS_ENV = "RECALL_PROVIDER_THREADS"
 """Overrides ``THREADS``."""
 _SPOKEN = {name: CAMEL[name] for name in NAMES}
+_ORGANIZATION = "organization"
+"""Owners name one; the engine tells a plugin none. (The core compares owners without it.)"""
 _DIFF_KINDS = {
     (True, True, True): proto.PropertyDiff.UPDATE_REPLACE,
     (False, True, True): proto.PropertyDiff.ADD_REPLACE,
@@ -148,15 +152,16 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
         self, request: proto.CheckRequest, context: grpc.aio.ServicerContext
     ) -> proto.CheckResponse:
         """Every wrong input a failure naming it; nothing is sent to Recall."""
-        _resource(request.urn)
         news = PropertyValue.unmarshal_map(request.news)
+        given, strangers = inputs_from_wire(news)
         with spoken_as(_SPOKEN):
-            checked = self._service.check(from_wire(news))
+            checked = self._service.check(given)
+            stranger = not_an_input()
         inputs = _keep_secret(to_wire(checked.inputs), news)
         failures = [
             proto.CheckFailure(property=CAMEL.get(f.property, f.property), reason=f.reason)
             for f in checked.failures
-        ]
+        ] + [proto.CheckFailure(property=key, reason=stranger) for key in strangers]
         return proto.CheckResponse(inputs=marshal(inputs), failures=failures)
 
     async def Diff(
@@ -201,7 +206,7 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
             planned = {**values, **dict.fromkeys(OUTPUT_ONLY, UNKNOWN)}
             wire = _keep_secret(to_wire(planned), props)
             return proto.CreateResponse(properties=marshal(wire))
-        inputs = _inputs(values)
+        inputs = AppInputs.checked(values)
         owner = _owner(request.urn)
         state = await self._call(context, lambda: self._service.create(inputs, owner=owner))
         wire = _keep_secret(wire_outputs(state), props)
@@ -213,7 +218,8 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
         """Refresh: the app as it is, or no id when it is gone. Import (an id and nothing
         else): the app and the inputs that make it; an id Recall does not have is an error."""
         props = PropertyValue.unmarshal_map(request.properties)
-        last = state_of(request.id, props)
+        # An import sends the id and nothing else; a refresh, what the engine recorded.
+        last = state_of(request.id, props) if props else None
         if last is None:
             state: AppState | None = await self._call(
                 context, lambda: self._service.import_app(request.id)
@@ -239,14 +245,15 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
         olds = PropertyValue.unmarshal_map(request.olds)
         news = PropertyValue.unmarshal_map(request.news)
         last = state_of(request.id, olds)
-        if last is None:
-            await _abort(context, _unreadable(request.id))
         values = from_wire(news)
         if request.preview:
-            planned = {**from_wire(olds), **values, SELF_CHECK_AT: UNKNOWN}
+            # The recorded outputs, but every input as the program now gives it (one it no
+            # longer gives, such as adoptAppId, is gone).
+            kept = {k: v for k, v in from_wire(olds).items() if k not in NAMES}
+            planned = {**kept, **values, SELF_CHECK_AT: UNKNOWN}
             wire = _keep_secret(to_wire(planned), news)
             return proto.UpdateResponse(properties=marshal(wire))
-        inputs = _inputs(values)
+        inputs = AppInputs.checked(values)
         state = await self._call(context, lambda: self._service.update(request.id, last, inputs))
         wire = _keep_secret(wire_outputs(state), news)
         return proto.UpdateResponse(properties=marshal(wire))
@@ -285,13 +292,6 @@ def _settings(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -
     return get
 
 
-def _inputs(values: Mapping[str, object]) -> AppInputs:
-    # The engine sends what check returned, all of it known at apply.
-    return AppInputs.model_validate(
-        {k: v for k, v in values.items() if k in NAMES and v is not None}
-    )
-
-
 def _keep_secret(
     wire: dict[str, PropertyValue], given: Mapping[str, PropertyValue]
 ) -> dict[str, PropertyValue]:
@@ -302,27 +302,15 @@ def _keep_secret(
 
 
 def _owner(urn: str) -> str | None:
-    """``project/stack/name`` of a resource's URN (``urn:pulumi:stack::project::type::name``):
-    only this resource may take over the app of its own interrupted create."""
+    """``organization/project/stack/name`` of a resource's URN
+    (``urn:pulumi:stack::project::type::name``), with the DIY backends' organization (the
+    engine tells a plugin none): only this resource may take over the app of its own
+    interrupted create."""
     parts = urn.split("::")
     if len(parts) < 4 or not parts[0].startswith("urn:pulumi:"):
         return None
-    return "/".join((parts[1], parts[0].removeprefix("urn:pulumi:"), parts[-1]))
-
-
-def _resource(urn: str) -> None:
-    """Nothing but the one resource is served (a type the schema does not name is a bug)."""
-    kind = urn.split("::")[2] if urn.count("::") >= 3 else RESOURCE
-    if kind.rsplit("$", 1)[-1] != RESOURCE:
-        raise ValueError(f"unknown resource type {kind!r}")
-
-
-def _unreadable(app_id: str) -> RecallConfigError:
-    return RecallConfigError(
-        f"the state of Recall app {app_id} holds no usable outputs",
-        hint="Run `pulumi refresh` to read the app again.",
-        code=ErrorCode.CONFIG,
-    )
+    stack = parts[0].removeprefix("urn:pulumi:")
+    return "/".join((_ORGANIZATION, parts[1], stack, parts[-1]))
 
 
 async def _abort(context: grpc.aio.ServicerContext, error: RecallError) -> NoReturn:

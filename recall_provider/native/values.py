@@ -10,13 +10,14 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
 from recall_provider.core import UNKNOWN, AppState, Unknown
-from recall_provider.core.spec import OUTPUT_NAMES, SECRETS, camel
+from recall_provider.core.spec import NAMES, OUTPUT_NAMES, SECRETS, camel
 
 __all__ = [
     "CAMEL",
     "SNAKE",
     "dynamic_shape",
     "from_wire",
+    "inputs_from_wire",
     "marshal",
     "names",
     "plain",
@@ -89,13 +90,23 @@ def _value(value: object, *, secret: bool) -> PropertyValue:
     return PropertyValue(value, is_secret=secret)  # type: ignore[arg-type]
 
 
-def state_of(app_id: str, props: Mapping[str, PropertyValue]) -> AppState | None:
-    """The recorded outputs as a state, or None when they cannot be one (an empty import)."""
-    known = {k: v for k, v in from_wire(props).items() if k in OUTPUT_NAMES and v is not None}
-    try:
-        return AppState.model_validate({**known, "id": app_id})
-    except ValueError:
-        return None
+def state_of(app_id: str, props: Mapping[str, PropertyValue]) -> AppState:
+    """The recorded outputs as a state (camelCase, or the snake_case of the dynamic door's),
+    whatever of them an earlier version recorded otherwise left out."""
+    return AppState.from_recorded(app_id, from_wire(props))
+
+
+def inputs_from_wire(props: Mapping[str, PropertyValue]) -> tuple[dict[str, object], list[str]]:
+    """A program's inputs by the core's names, and the keys that are no input: only the wire's
+    (camelCase) names are inputs; ``client_id`` is not ``clientId``."""
+    inputs: dict[str, object] = {}
+    strangers: list[str] = []
+    for key, value in props.items():
+        if key in SNAKE and SNAKE[key] in NAMES:
+            inputs[SNAKE[key]] = plain(value)
+        else:
+            strangers.append(key)
+    return inputs, strangers
 
 
 def wire_outputs(state: AppState) -> dict[str, PropertyValue]:
