@@ -99,6 +99,10 @@ class Settings:
 
         def get(key: str) -> str | None:
             value = config(key)
+            # A number a program sets (requestTimeout: 10) may come as a float: 10, not 10.0,
+            # which a whole-number setting would refuse.
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             return str(value).strip() if value not in (None, "") else None
 
         values = {key: get(key) for key in ENVIRONMENT}

@@ -238,3 +238,10 @@ def test_a_preview_runs_whatever_the_api_url(url: str) -> None:
     assert info.value.code is ErrorCode.BAD_URL
     assert "recall:apiUrl" in str(info.value)
     assert PASSWORD not in str(info.value)
+
+
+def test_a_whole_number_given_as_a_float_is_that_number() -> None:
+    # An explicit provider's arguments come as JSON numbers: floats.
+    settings = Settings.read({"recall:requestsPerMinute": 120.0, "recall:requestTimeout": 2.5}.get)
+    assert settings.pacing.per_minute == 120
+    assert settings.timeout.read == 2.5

@@ -281,12 +281,7 @@ def _settings(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -
         name = key.split(":", 1)[1]
         if name in args:
             value = plain(args[name])
-            if value is UNKNOWN:
-                return None
-            # A number set in a program (requestTimeout: 10) arrives as a float.
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return value
+            return None if value is UNKNOWN else value
         return variables.get(f"recall:config:{name}") or variables.get(key)
 
     return get
