@@ -26,12 +26,11 @@ from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from recall_provider.native.schema import RESOURCE
-from tests.host_harness import ROOT, to_struct
+from tests.host_harness import ROOT, engine_channel, to_struct
 
 __all__ = ["NativePlugin", "native_props", "urn"]
 
 # The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default.
-_MAX_MESSAGE = 400 * 1024 * 1024
 
 
 class _EngineSocket:
@@ -98,18 +97,7 @@ class NativePlugin:
             raise
 
     def _connect(self, engine: str) -> None:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.strip().isdigit():
-            raise RuntimeError(f"the native plugin did not start: {line!r}")
-        self.channel = grpc.insecure_channel(
-            f"127.0.0.1:{int(line)}",
-            options=[
-                ("grpc.enable_http_proxy", 0),
-                ("grpc.max_receive_message_length", _MAX_MESSAGE),
-                ("grpc.max_send_message_length", _MAX_MESSAGE),
-            ],
-        )
+        self.channel = engine_channel(self.process, self.plugin_stderr)
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.stub.Handshake(
             proto.ProviderHandshakeRequest(

@@ -23,6 +23,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ __all__ = [
     "ProviderHost",
     "ResourceState",
     "as_new_process",
+    "engine_channel",
     "from_struct",
     "program_props",
     "to_struct",
@@ -80,6 +82,24 @@ logging.basicConfig(
     format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
 )
 """
+
+
+def engine_channel(process: subprocess.Popen[Any], stderr: Callable[[], str]) -> grpc.Channel:
+    """The channel the engine opens to a provider it started: to the port the provider printed
+    on its first line (``stderr`` says why, when it printed none)."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.strip().isdigit():
+        raise RuntimeError(f"the provider did not start: {line!r} {stderr()}")
+    return grpc.insecure_channel(
+        f"127.0.0.1:{int(line)}",
+        options=[
+            ("grpc.enable_http_proxy", 0),
+            # The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default.
+            ("grpc.max_receive_message_length", ENGINE_MAX_MESSAGE),
+            ("grpc.max_send_message_length", ENGINE_MAX_MESSAGE),
+        ],
+    )
 
 
 def urn(name: str) -> str:
@@ -141,19 +161,7 @@ class ProviderHost:
             stderr=self.stderr,
             env=host_env,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.strip().isdigit():
-            raise RuntimeError(f"the provider host did not start: {line!r} {self.host_stderr()}")
-        self.channel = grpc.insecure_channel(
-            f"127.0.0.1:{int(line)}",
-            options=[
-                ("grpc.enable_http_proxy", 0),
-                # The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default.
-                ("grpc.max_receive_message_length", ENGINE_MAX_MESSAGE),
-                ("grpc.max_send_message_length", ENGINE_MAX_MESSAGE),
-            ],
-        )
+        self.channel = engine_channel(self.process, self.host_stderr)
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.info = self.stub.GetPluginInfo(empty_pb2.Empty(), timeout=30)
         # The engine sends the whole stack config, secrets wrapped; the host unwraps them.

@@ -55,7 +55,7 @@ from recall_provider.native.schema import RESOURCE
 from recall_provider.native.values import CAMEL, SNAKE
 from recall_provider.provider import ARGUMENT_KEYS, OWNER
 from tests.doors import Diff, DoorError
-from tests.host_harness import ROOT
+from tests.host_harness import ROOT, engine_channel
 
 __all__ = [
     "PROVIDER_URN",
@@ -68,8 +68,6 @@ __all__ = [
 ]
 
 PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:recall::default"
-ENGINE_MAX_MESSAGE = 400 * 1024 * 1024
-"""The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default."""
 PROJECT, STACK = "recall-zoom", "dev"
 """Where a resource lives whose bag names no owner."""
 TIMEOUT = 120.0
@@ -206,18 +204,7 @@ class PluginSession:
             raise
 
     def _connect(self) -> None:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.strip().isdigit():
-            raise RuntimeError(f"the native plugin did not start: {line!r} {self.plugin_stderr()}")
-        self.channel = grpc.insecure_channel(
-            f"127.0.0.1:{int(line)}",
-            options=[
-                ("grpc.enable_http_proxy", 0),
-                ("grpc.max_receive_message_length", ENGINE_MAX_MESSAGE),
-                ("grpc.max_send_message_length", ENGINE_MAX_MESSAGE),
-            ],
-        )
+        self.channel = engine_channel(self.process, self.plugin_stderr)
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.handshake = self._call(
             "Handshake",
