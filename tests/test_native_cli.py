@@ -9,7 +9,6 @@ emulator's request log.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import yaml
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.helpers import EmulatorFactory, make_app
+from tests.native_programs import PLUGIN_DIR, PLUGINS, app_writes, configure_stack
 from tests.real_cli import Result, Sandbox
 from tests.test_cli_e2e import as_written, readme_block, readme_commands
 
@@ -27,7 +27,6 @@ pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
 WALKED = ("A YAML program against the native plugin needs:", "**Importing an app made by hand.**")
 """Where README's blocks of `pulumi` lines for the native plugin start: run below as written."""
-PLUGIN_DIR = Path(sys.executable).parent
 """Where ``pulumi-resource-recall`` is: the scripts folder of the tests' own environment."""
 API_KEY = "native-api-key-0001"
 CLIENT_SECRET = "native-client-secret-0001"
@@ -45,7 +44,7 @@ class YamlStack:
         program = {
             "name": "recall-native",
             "runtime": "yaml",
-            "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+            "plugins": PLUGINS,
             "config": {
                 "clientSecret": {"type": "string", "secret": True},
                 "webhookSecret": {"type": "string", "secret": True},
@@ -87,20 +86,10 @@ def stack(sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path) -> Y
     project.mkdir()
     made = YamlStack(sandbox, project)
     made.write({"app": app("zoomClientNative")})
-    made.pulumi("stack", "init", "dev")
-    made.pulumi("config", "set", "recall:apiUrl", fresh_emulator.url)
-    made.pulumi("config", "set", "--secret", "recall:apiKey", API_KEY)
-    made.pulumi("config", "set", "--secret", "clientSecret", CLIENT_SECRET)
-    made.pulumi("config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+    configure_stack(
+        sandbox, project, fresh_emulator, api_key=API_KEY, secrets=(CLIENT_SECRET, WEBHOOK_SECRET)
+    )
     return made
-
-
-def writes(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    return [
-        (r.method, r.path.split("/")[-2] if r.path.endswith("/") else r.path)
-        for r in emulator.app.requests
-        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
-    ]
 
 
 def test_a_yaml_program_lives_through_up_preview_drift_rotation_and_destroy(
@@ -131,7 +120,7 @@ def test_a_yaml_program_lives_through_up_preview_drift_rotation_and_destroy(
     fresh_emulator.app.clear_requests()
     stack.pulumi("config", "set", "--secret", "clientSecret", "native-client-secret-0002")
     stack.pulumi("up", "--yes")
-    assert writes(fresh_emulator) == [("PATCH", made["id"])]
+    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
     assert fresh_emulator.backend.apps()[0]["client_secret"] == "native-client-secret-0002"
     assert "native-client-secret-0002" not in stack.export()
 
@@ -197,7 +186,7 @@ def test_pulumi_import_takes_an_app_made_by_hand_with_every_input(
     fresh_emulator.app.clear_requests()
     stack.pulumi("preview", "--expect-no-changes")
     stack.pulumi("up", "--yes")
-    assert writes(fresh_emulator) == [], "the imported apps are left as they are"
+    assert app_writes(fresh_emulator) == [], "the imported apps are left as they are"
 
 
 def test_an_import_of_an_id_recall_lacks_fails_with_one_line_naming_it(

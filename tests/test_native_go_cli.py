@@ -11,7 +11,6 @@ and finding the plugins a program needs.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ import pytest
 import yaml
 
 from recall_provider.emulator import EmulatorServer
+from tests.native_programs import PLUGINS, app_writes, configure_stack
 from tests.real_cli import REQUIRE_ENV, Result, Sandbox
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
-PLUGIN_DIR = Path(sys.executable).parent
 API_KEY = "go-api-key-0001"
 CLIENT_SECRET = "go-client-secret-0001"
 WEBHOOK_SECRET = "go-webhook-secret-0001"
@@ -43,14 +42,12 @@ def project(sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path) ->
     settings = {
         "name": "recall-go",
         "runtime": "go",
-        "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+        "plugins": PLUGINS,
     }
     (folder / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
-    run(sandbox, folder, "stack", "init", "dev")
-    run(sandbox, folder, "config", "set", "recall:apiUrl", fresh_emulator.url)
-    run(sandbox, folder, "config", "set", "--secret", "recall:apiKey", API_KEY)
-    run(sandbox, folder, "config", "set", "--secret", "clientSecret", CLIENT_SECRET)
-    run(sandbox, folder, "config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+    configure_stack(
+        sandbox, folder, fresh_emulator, api_key=API_KEY, secrets=(CLIENT_SECRET, WEBHOOK_SECRET)
+    )
     return folder
 
 
@@ -84,12 +81,7 @@ def test_a_go_program_lives_through_up_preview_drift_rotation_and_destroy(
     fresh_emulator.app.clear_requests()
     run(sandbox, project, "config", "set", "--secret", "clientSecret", "go-client-secret-0002")
     run(sandbox, project, "up", "--yes")
-    writes = [
-        (r.method, r.path)
-        for r in fresh_emulator.app.requests
-        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
-    ]
-    assert writes == [("PATCH", f"/api/v2/zoom-oauth-apps/{made['id']}/")]
+    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
     assert "go-client-secret-0002" not in run(sandbox, project, "stack", "export").stdout
 
     run(sandbox, project, "destroy", "--yes")

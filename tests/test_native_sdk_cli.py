@@ -22,6 +22,7 @@ import yaml
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.helpers import unreachable
+from tests.native_programs import PLUGINS, app_writes, configure_stack
 from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
 from tests.test_cli_e2e import as_written, readme_commands
 
@@ -29,7 +30,6 @@ pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
 WALKED = ("**Moving a stack from the dynamic resource to the native one.**",)
 """Where README's block of `pulumi` lines for the move starts: the move below runs it."""
-PLUGIN_DIR = Path(sys.executable).parent
 API_KEY = "sdk-api-key-0001"
 CLIENT_SECRET = "sdk-client-secret-0001"
 WEBHOOK_SECRET = "sdk-webhook-secret-0001"
@@ -121,25 +121,15 @@ def stack(
     settings = {
         "name": "recall-sdk",
         "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}},
-        "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+        "plugins": PLUGINS,
     }
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     sandbox.python_path.append(python_sdk)
     made = PythonStack(sandbox, project)
-    made.pulumi("stack", "init", "dev")
-    made.pulumi("config", "set", "recall:apiUrl", fresh_emulator.url)
-    made.pulumi("config", "set", "--secret", "recall:apiKey", API_KEY)
-    made.pulumi("config", "set", "--secret", "clientSecret", CLIENT_SECRET)
-    made.pulumi("config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+    configure_stack(
+        sandbox, project, fresh_emulator, api_key=API_KEY, secrets=(CLIENT_SECRET, WEBHOOK_SECRET)
+    )
     return made
-
-
-def app_writes(emulator: EmulatorServer) -> list[str]:
-    return [
-        f"{r.method} {r.path}"
-        for r in emulator.app.requests
-        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
-    ]
 
 
 def test_a_python_program_with_the_generated_sdk(

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,12 +28,11 @@ import yaml
 
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
+from tests.native_programs import PLUGINS, app_writes, configure_stack
 from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(900)]
 
-PLUGIN_DIR = Path(sys.executable).parent
-"""Where ``pulumi-resource-recall`` is: the scripts folder of the tests' own environment."""
 SCHEMA = ROOT / "provider" / "schema.json"
 API_KEY = "ts-api-key-0001"
 CLIENT_SECRET = "ts-client-secret-0001"
@@ -129,7 +127,7 @@ def ts_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings = {
         "name": "recall-ts",
         "runtime": "nodejs",
-        "plugins": {"providers": [{"name": "recall", "path": str(PLUGIN_DIR)}]},
+        "plugins": PLUGINS,
     }
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
 
@@ -185,25 +183,15 @@ class TsStack:
 def stack(sandbox: Sandbox, ts_project: Path, fresh_emulator: EmulatorServer) -> Iterator[TsStack]:
     sandbox.node_program_dir = ts_project
     made = TsStack(sandbox, ts_project)
-    made.pulumi("stack", "init", "dev")
     try:
-        made.pulumi("config", "set", "recall:apiUrl", fresh_emulator.url)
-        made.pulumi("config", "set", "--secret", "recall:apiKey", API_KEY)
-        made.pulumi("config", "set", "--secret", "clientSecret", CLIENT_SECRET)
-        made.pulumi("config", "set", "--secret", "webhookSecret", WEBHOOK_SECRET)
+        configure_stack(
+            sandbox, ts_project, fresh_emulator, api_key=API_KEY,
+            secrets=(CLIENT_SECRET, WEBHOOK_SECRET),
+        )  # fmt: skip
         yield made
     finally:
         # The project is the module's; its stack (in this test's backend) and config are not.
         (ts_project / "Pulumi.dev.yaml").unlink(missing_ok=True)
-
-
-def writes(emulator: EmulatorServer) -> list[tuple[str, str]]:
-    """Every request that changed an app: (method, app id, or the collection's path)."""
-    return [
-        (r.method, r.path.split("/")[-2] if r.path.endswith("/") else r.path)
-        for r in emulator.app.requests
-        if r.method in ("POST", "PATCH", "DELETE") and "/webhook" not in r.path
-    ]
 
 
 def test_a_typescript_program_lives_through_up_preview_drift_rotation_and_destroy(
@@ -237,7 +225,7 @@ def test_a_typescript_program_lives_through_up_preview_drift_rotation_and_destro
     fresh_emulator.app.clear_requests()
     stack.pulumi("config", "set", "--secret", "clientSecret", ROTATED)
     stack.pulumi("up", "--yes")
-    assert writes(fresh_emulator) == [("PATCH", made["id"])]
+    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
     assert fresh_emulator.backend.apps()[0]["client_secret"] == ROTATED
     assert stack.outputs()["id"] == made["id"]
     assert ROTATED not in stack.export()
