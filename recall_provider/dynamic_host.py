@@ -10,11 +10,12 @@ failed and what to do, so there it goes out as one line instead.
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from typing import Any
 
-from recall_provider.engine_address import command_name, engine_address, engine_listens
+from recall_provider.engine_address import EngineWatch, command_name, engine_address
 from recall_provider.error_line import one_line
 from recall_provider.errors import RecallError
 
@@ -45,7 +46,12 @@ def command() -> str | None:
 def engine_alive() -> bool:
     """Whether the engine that started this host still listens; yes when it cannot be told
     (not in a host, or no address given)."""
-    return engine_listens(sys.argv) if running_in_host() else True
+    return _engine_watch()() if running_in_host() else True
+
+
+@functools.cache
+def _engine_watch() -> EngineWatch:
+    return EngineWatch(sys.argv)
 
 
 class _OneLineTraceback(types.ModuleType):

@@ -23,7 +23,14 @@ import filelock
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["UnsafeFileError", "exclusive_lock", "open_for_update", "read_own", "replace_file"]
+__all__ = [
+    "KeptLock",
+    "UnsafeFileError",
+    "exclusive_lock",
+    "open_for_update",
+    "read_own",
+    "replace_file",
+]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -138,17 +145,59 @@ def exclusive_lock(path: Path, timeout: float) -> Iterator[bool]:
         return
     fd = open_for_update(path)
     try:
-        waited = False
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                waited = True
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"{path} is held by another process") from None
-                time.sleep(_POLL)
-        yield waited
+        yield _flock(fd, path, timeout)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _flock(fd: int, path: Path, timeout: float) -> bool:
+    """Lock ``fd`` exclusively, waiting at most ``timeout`` seconds; whether it had to wait."""
+    waited = False
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return waited
+        except BlockingIOError:
+            waited = True
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{path} is held by another process") from None
+            time.sleep(_POLL)
+
+
+class KeptLock:
+    """``exclusive_lock`` on a lock file kept open between holds, for a lock taken on every
+    request: a hold is then one ``flock``, not an open, two stats and a close. Not for
+    concurrent use: its holder serialises its own threads."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self, timeout: float) -> Iterator[bool]:
+        """Hold the lock, waiting at most ``timeout`` seconds; yields whether it had to wait."""
+        if sys.platform == "win32":  # pragma: no cover - no flock
+            with exclusive_lock(self._path, timeout) as waited:
+                yield waited
+            return
+        fd = self._open()
+        waited = _flock(fd, self._path, timeout)
+        try:
+            yield waited
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Let the lock file go."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _open(self) -> int:
+        if self._fd is not None and os.fstat(self._fd).st_nlink == 0:
+            # The file was deleted (a cache cleared): the other processes lock a new one.
+            self.close()
+        if self._fd is None:
+            self._fd = open_for_update(self._path)
+        return self._fd

@@ -52,7 +52,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 from recall_provider.core.spec import SECRETS, camel
 from recall_provider.native.schema import RESOURCE
-from recall_provider.native.values import CAMEL, SNAKE
+from recall_provider.native.values import CAMEL, SECRET_SIGNATURE, SIGNATURE_KEY, SNAKE
 from recall_provider.provider import ARGUMENT_KEYS, OWNER
 from tests.doors import Diff, DoorError
 from tests.host_harness import ROOT, engine_channel
@@ -77,7 +77,7 @@ unless a program sets customTimeouts)."""
 # The keys the dynamic resource sets beside the inputs: the owner goes into the URN, the rest
 # is the dynamic door's alone.
 _DOOR_KEYS = (PROVIDER_KEY, OWNER, ARGUMENT_KEYS)
-_SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
+_SECRET = {SIGNATURE_KEY: SECRET_SIGNATURE}
 
 
 def urn(name: str, props: Mapping[str, Any] | None = None) -> str:
@@ -119,7 +119,7 @@ def to_wire(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def _decode(value: object) -> object:
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        if value.get(SIGNATURE_KEY) == SECRET_SIGNATURE:
             return _decode(value.get("value"))
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +18,13 @@ import pytest
 from recall_provider.client.pacing import SlidingWindow, _File
 from recall_provider.core.journal import CreateJournal
 from recall_provider.emulator.state_file import save_state
-from recall_provider.files import UnsafeFileError, exclusive_lock, open_for_update, replace_file
+from recall_provider.files import (
+    KeptLock,
+    UnsafeFileError,
+    exclusive_lock,
+    open_for_update,
+    replace_file,
+)
 from tests.helpers import Clock
 from tests.real_cli import ROOT
 
@@ -151,3 +158,44 @@ def test_another_users_file_and_a_folder_others_may_swap_in_are_refused(
         replace_file(shared / "new.json", b"x")
     replace_file(sticky / "new.json", b"x")  # /tmp's rule: each keeps their own
     assert (sticky / "new.json").read_bytes() == b"x"
+
+
+def test_the_create_journal_makes_its_folder_again_when_it_is_removed(tmp_path: Path) -> None:
+    journal = CreateJournal("workspace", tmp_path / "state")
+    with journal.creating("zoomClientA"):
+        journal.begin("zoomClientA", "user_level")
+    journal.done("zoomClientA")
+    shutil.rmtree(tmp_path / "state")  # a user clearing the state folder between creates
+    with journal.creating("zoomClientB") as waited:
+        assert waited is False, "held: the folder was made again for the lock"
+        journal.begin("zoomClientB", "user_level")
+    entry = journal.find("zoomClientB")
+    assert entry is not None
+    assert entry.client_id == "zoomClientB"
+
+
+def test_a_kept_lock_excludes_other_holders_and_follows_a_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "window.lock"
+    mine, theirs = KeptLock(path), KeptLock(path)  # two descriptions: as two processes
+    try:
+        with mine.held(timeout=1) as waited:
+            assert waited is False
+            with pytest.raises(TimeoutError), theirs.held(timeout=0.1):
+                pass
+        with theirs.held(timeout=1):
+            pass  # released by mine
+        path.unlink()  # a cache cleared while both keep the old file open
+        with theirs.held(timeout=1), pytest.raises(TimeoutError), mine.held(timeout=0.1):
+            pass  # both moved to the new file: still one holder at a time
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_kept_lock_never_opens_a_link(tmp_path: Path) -> None:
+    path = tmp_path / "window.lock"
+    path.symlink_to(tmp_path / "dangling-target")
+    lock = KeptLock(path)
+    with pytest.raises(UnsafeFileError), lock.held(timeout=0.1):
+        pass
+    assert not (tmp_path / "dangling-target").exists()

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Protocol
 
 import platformdirs
 
-from recall_provider.files import exclusive_lock, open_for_update
+from recall_provider.files import KeptLock, open_for_update
 from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
 
 __all__ = [
@@ -165,7 +165,7 @@ class _File(_Memory):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self._path = path
-        self._lock_path = path.with_name(path.name + ".lock")
+        self._file_lock = KeptLock(path.with_name(path.name + ".lock"))
         self._file: BinaryIO | None = None
         self._broken = False
 
@@ -175,7 +175,7 @@ class _File(_Memory):
         with self._lock:
             try:
                 # A lock held longer than this is a stuck process's: pace alone, not wait.
-                with exclusive_lock(self._lock_path, timeout=10):
+                with self._file_lock.held(timeout=10):
                     file = self._open()
                     file.seek(0)
                     state = self._decode(file.read())

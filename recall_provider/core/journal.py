@@ -17,11 +17,12 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
@@ -31,6 +32,7 @@ from recall_provider.limits import RATE_LIMIT_DEADLINE
 __all__ = ["STATE_DIR_ENV", "CreateJournal", "Entry", "state_dir"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATE_DIR_ENV = "RECALL_ZOOM_STATE_DIR"
 # An interrupted create is taken over only by a run that comes soon after; an older record
@@ -77,6 +79,9 @@ class CreateJournal:
 
     def __init__(self, workspace: str, directory: Path | None = None) -> None:
         self.directory = (directory or state_dir()) / "creates" / workspace
+        # Made once per journal, not per create (a mkdir a create is measurable at 64 in
+        # flight); a folder removed meanwhile is made again when a write finds it gone.
+        self._made = False
 
     def begin(self, client_id: str, kind: str, owner: str | None = None) -> Entry:
         """Record that ``owner``'s create for ``client_id`` is about to POST."""
@@ -113,9 +118,10 @@ class CreateJournal:
         waits); yields whether this one had to wait, so that it asks Recall afresh."""
         held = contextlib.ExitStack()
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
             lock = self._path(client_id).with_suffix(".lock")
-            waited = held.enter_context(exclusive_lock(lock, timeout=_LONGEST_CREATE))
+            waited = self._in_directory(
+                lambda: held.enter_context(exclusive_lock(lock, timeout=_LONGEST_CREATE))
+            )
         except OSError as exc:  # TimeoutError and UnsafeFileError (a planted link) included
             # Unheld, the create still looks before it posts; it asks Recall itself.
             log.debug("creating without this machine's lock: %s", type(exc).__name__)
@@ -138,12 +144,25 @@ class CreateJournal:
     def _write(self, entry: Entry) -> None:
         # Whole or not at all (a run killed mid-write leaves the old record or none), and
         # never through a link planted at its path.
+        # Not forced to disk: a record must outlive a killed process, which the rename ensures;
+        # one a machine crash loses makes the next create report the app instead of taking it
+        # over (the safe way), and the fsync cost about 1 ms a create.
+        data = json.dumps(asdict(entry)).encode()
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # Not forced to disk: a record must outlive a killed process, which the rename
-            # ensures; one a machine crash loses makes the next create report the app instead
-            # of taking it over (the safe way), and the fsync cost about 1 ms a create.
-            data = json.dumps(asdict(entry)).encode()
-            replace_file(self._path(entry.client_id), data, durable=False)
+            self._in_directory(
+                lambda: replace_file(self._path(entry.client_id), data, durable=False)
+            )
         except OSError as exc:
             log.debug("could not record a create: %s", type(exc).__name__)
+
+    def _in_directory(self, action: Callable[[], T]) -> T:
+        """``action`` on a file of the directory, made first when this journal has not made
+        it, and made again when ``action`` finds it gone."""
+        if not self._made:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made = True
+        try:
+            return action()
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            return action()

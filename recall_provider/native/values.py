@@ -14,6 +14,8 @@ from recall_provider.core.spec import NAMES, OUTPUT_NAMES, SECRETS, camel
 
 __all__ = [
     "CAMEL",
+    "SECRET_SIGNATURE",
+    "SIGNATURE_KEY",
     "SNAKE",
     "dynamic_shape",
     "from_wire",
@@ -30,6 +32,11 @@ CAMEL: dict[str, str] = {name: camel(name) for name in OUTPUT_NAMES}
 """Each property's name on the wire."""
 SNAKE: dict[str, str] = {wire: name for name, wire in CAMEL.items()}
 """Each wire name's property."""
+# How the engine marks a secret value: a map of these two, beside the value (pulumi/pulumi
+# sdk/go/common/resource/sig/sig.go, Key and Secret). Declared here, not taken from the SDK's
+# private names.
+SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a marker, no secret
 # A state the dynamic door wrote (the alias moves it here) holds these beside its properties.
 _DYNAMIC_ONLY = ("__provider", "owner", "argument_keys")
 
@@ -139,7 +146,7 @@ def _marshal(value: PropertyValue) -> struct_pb2.Value:
     if not value.is_secret:
         return out
     secret = {
-        rpc._special_sig_key: struct_pb2.Value(string_value=rpc._special_secret_sig),
+        SIGNATURE_KEY: struct_pb2.Value(string_value=SECRET_SIGNATURE),
         "value": out,
     }
     return struct_pb2.Value(struct_value=struct_pb2.Struct(fields=secret))
