@@ -1,15 +1,20 @@
-"""What the benchmarks share: the workspace key, app inputs, host config and request kinds."""
+"""What the benchmarks share: the workspace key, app inputs, host config and request kinds,
+and the temporary folder of a run's own that keeps everything it writes off the user's."""
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from recall_provider.client import urls
+from recall_provider.client.pacing import CACHE_DIR_ENV
+from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import RequestRecord
 from tests.host_harness import program_props
 
@@ -21,12 +26,42 @@ UNPACED = 1_000_000
 
 _ONE_APP = re.compile(f"^{re.escape(APPS_PATH)}[^/]+/")
 
+PULUMI_HOME_ENV = "PULUMI_HOME"
+"""Where the Pulumi CLI keeps its logs, plugins and credentials (``~/.pulumi`` without it)."""
+RUN_FOLDER_PREFIX = "bench-run-"
+"""The name of a run's temporary folder begins so (``kept_apart``)."""
+# What a run's processes would otherwise write into the user's folders: the provider's pacing
+# windows (its cache folder) and create records and claims (its state folder), and the Pulumi
+# CLI's home (`pulumi version` alone writes a log there). Each gets a folder of the run's own.
+_USERS_PLACES = {CACHE_DIR_ENV: "cache", STATE_DIR_ENV: "state", PULUMI_HOME_ENV: "pulumi-home"}
+
 
 def bypass_proxies_for_loopback() -> None:
     """Make loopback traffic (ours and the host's, which inherits the env) skip any proxy."""
     for name in ("NO_PROXY", "no_proxy"):
         hosts = [os.environ.get(name, ""), "127.0.0.1", "localhost"]
         os.environ[name] = ",".join(host for host in hosts if host)
+
+
+@contextmanager
+def kept_apart() -> Iterator[Path]:
+    """Point the provider's cache and state folders and the Pulumi CLI's home, for this process
+    and every process it starts, at a temporary folder of the run's own; put the environment
+    back and remove the folder at the end, however the run ends."""
+    saved = {name: os.environ.get(name) for name in _USERS_PLACES}
+    with tempfile.TemporaryDirectory(
+        prefix=RUN_FOLDER_PREFIX, ignore_cleanup_errors=True
+    ) as directory:
+        try:
+            for name, folder in _USERS_PLACES.items():
+                os.environ[name] = str(Path(directory, folder))
+            yield Path(directory)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def app_inputs(index: int) -> dict[str, str]:

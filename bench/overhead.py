@@ -20,7 +20,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from bench.common import describe, host_config, kinds
 from bench.raw import RawClient
-from bench.report import Table, median, ms, p90, ratio, verdict
+from bench.report import QUICK_NOTE, Table, median, ms, p90, ratio, verdict
 from recall_provider.emulator import EmulatorServer, Fault
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.host_harness import ProviderHost, program_props
@@ -141,7 +141,14 @@ def measure(iterations: int, warmup: int, latency: float = 0.0) -> dict[str, Sid
     return sides
 
 
-def run(iterations: int, warmup: int, latency_iterations: int, latency: float = LATENCY) -> Table:
+def run(
+    iterations: int,
+    warmup: int,
+    latency_iterations: int,
+    latency: float = LATENCY,
+    *,
+    quick: bool = False,
+) -> Table:
     """Benchmark 1 as a table: loopback rows, and the ratios again with added latency."""
     sides = measure(iterations, warmup)
     host, inproc, raw, floor = (sides[k] for k in ("host", "in-process", "raw", "floor"))
@@ -209,6 +216,12 @@ def run(iterations: int, warmup: int, latency_iterations: int, latency: float = 
         + ", ".join(f"{op} {ratio(value)}" for op, value in ratios)
         + f" -> goal {verdict(met)}"
     )
+    if quick:
+        table.notes.append(
+            f"{QUICK_NOTE}n={iterations} rounds (n={latency_iterations} with latency); the goal is "
+            "a ratio of medians per operation, whatever the number of rounds, so it is judged "
+            "as in the full run (on fewer rounds: noisier)"
+        )
     return table
 
 

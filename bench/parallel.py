@@ -40,7 +40,7 @@ from google.protobuf import struct_pb2
 from bench import ratelimit
 from bench.common import API_KEY, APPS_PATH, app_inputs, app_props, host_config, process_cpu
 from bench.native_plugin import NativePlugin, native_props
-from bench.report import Table, ratio, verdict
+from bench.report import QUICK_NOTE, Table, ratio, verdict
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.core.spec import camel
 from recall_provider.emulator import EmulatorServer
@@ -57,8 +57,10 @@ DYNAMIC_THREADS = 4
 ``pulumi/dynamic/__main__.py``, ``ThreadPoolExecutor(max_workers=4)``)."""
 LATENCY = ratelimit.LATENCY
 GOAL = 1.3
-"""Issue 21: 300 creates within 1.3x of the round-trip floor at 64-way parallelism."""
-SIZES = (1, 10, 100, ratelimit.PER_MINUTE)
+"""Issue 21: ``GOAL_APPS`` creates through the native plugin within this of the round-trip
+floor at ``PARALLEL``-way parallelism; a run of fewer is held to it scaled to its own floor."""
+GOAL_APPS = ratelimit.PER_MINUTE
+SIZES = (1, 10, 100, GOAL_APPS)
 QUICK_SIZES = (1, 10, 100)
 CLI_RUNS = ((1, False), (ratelimit.PER_MINUTE, False), (ratelimit.PER_MINUTE, True))
 """Through the CLI: (apps, whether the engine skips its checkpoints until the end)."""
@@ -114,15 +116,15 @@ def run(quick: bool = False) -> list[Table]:
     """Benchmark 7 as two tables: the two doors through the engine's call sequence, and the
     native plugin through the real CLI."""
     return [
-        _doors(QUICK_SIZES if quick else SIZES, quick),
-        _cli(QUICK_CLI_RUNS if quick else CLI_RUNS),
+        _doors(QUICK_SIZES if quick else SIZES),
+        _cli(QUICK_CLI_RUNS if quick else CLI_RUNS, quick),
     ]
 
 
 # -- 7: the doors side by side ---------------------------------------------------------------
 
 
-def _doors(sizes: tuple[int, ...], quick: bool) -> Table:
+def _doors(sizes: tuple[int, ...]) -> Table:
     table = Table(
         f"7. Creates of 1 to {sizes[-1]} apps at the engine's parallelism ({PARALLEL} in flight, "
         f"Recall's limits, {LATENCY * 1000:g} ms per answer), native plugin against dynamic host",
@@ -142,8 +144,10 @@ def _doors(sizes: tuple[int, ...], quick: bool) -> Table:
             outcomes[door, apps] = outcome
             low = floor(apps, PARALLEL)
             bound = floor(apps, at_once)
-            timed = door == "native" and apps == largest and not quick
-            goal = f"<= {GOAL}x, " if timed else ""
+            # The time goal is the native plugin's, held to the largest command run: the goal's
+            # own, or in a quick run a smaller one, against that command's own floor.
+            timed = door == "native" and apps == largest
+            goal = f"<= {GOAL}x{'' if apps == GOAL_APPS else ' (scaled)'}, " if timed else ""
             ok = outcome.holds(apps) and (not timed or outcome.wall <= GOAL * low)
             table.add(
                 door,
@@ -187,11 +191,12 @@ def _doors(sizes: tuple[int, ...], quick: bool) -> Table:
         f"process (the engine's side of the calls and the emulator) used "
         f"{native.driver_cpu:.2f} s of CPU beside the native plugin"
     )
-    if quick:
+    if largest != GOAL_APPS:
         table.notes.append(
-            f"quick run: sizes up to {largest}; the time goal ({GOAL}x the floor, set for "
-            f"{ratelimit.PER_MINUTE} creates) is not judged, only 0 x 429, one app per "
-            "resource and no record left"
+            f"{QUICK_NOTE}the time goal ({GOAL}x the floor, set for {GOAL_APPS} creates: floor "
+            f"{floor(GOAL_APPS, PARALLEL):.2f} s) scaled to {largest} creates: floor "
+            f"{floor(largest, PARALLEL):.2f} s, on the native plugin's row; the behaviour (0 x "
+            "429, one app per resource, no record left) judged at every size, as in the full run"
         )
     return table
 
@@ -352,7 +357,7 @@ class CliOutcome(Outcome):
     """From the first request Recall saw to its last answer."""
 
 
-def _cli(runs: tuple[tuple[int, bool], ...]) -> Table:
+def _cli(runs: tuple[tuple[int, bool], ...], quick: bool) -> Table:
     table = Table(
         f"7b. The native plugin through the real Pulumi CLI: pulumi up --parallel {PARALLEL} of "
         "a YAML program of N apps",
@@ -398,6 +403,12 @@ def _cli(runs: tuple[tuple[int, bool], ...]) -> Table:
         "the dynamic door through the CLI needs a Python program and its language host; its "
         f"{DYNAMIC_THREADS}-call ceiling is the host's own, measured above"
     )
+    if quick:
+        sizes = sorted({apps for apps, _ in runs})
+        table.notes.append(
+            f"{QUICK_NOTE}{' and '.join(map(str, sizes))} apps; the verdict is the behaviour, "
+            "which the goal asks at any size, so it is judged as in the full run"
+        )
     return table
 
 

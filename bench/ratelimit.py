@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from bench.common import app_props, host_config
-from bench.report import Table, ratio, verdict
+from bench.report import NOT_JUDGED, QUICK_NOTE, Table, ratio, verdict
 from recall_provider.client.pacing import CACHE_DIR_ENV, Pacing
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import EmulatorServer, RateLimits
@@ -44,7 +44,10 @@ LISTS_PER_MINUTE = LIST_REQUESTS_PER_MINUTE
 LATENCY = 0.1
 WORKERS = 4
 GOAL = 1.15
+"""Issue 12: a command of 1 to ``PER_MINUTE`` apps within this of its size's floor, 0 x 429."""
 GOAL_OVER_A_MINUTE = 1.1
+"""Issue 12: more than a minute's worth of creates within this of the floor (which then holds
+the window's wait), 0 failures, 0 x 429; a command within a minute's worth is not held to it."""
 # Up to a minute's worth: the most one window admits at once.
 SIZES = (1, 10, 100, PER_MINUTE)
 QUICK_SIZES = (1, 10)
@@ -86,11 +89,18 @@ def run(scale: float, quick: bool = False) -> list[Table]:
     """Benchmark 5 as three tables."""
     minute = MINUTE / scale
     sizes = QUICK_SIZES if quick else SIZES
-    return [
+    tables = [
         _per_size(scale, minute, sizes, "sliding"),
         _per_size(scale, minute, sizes[1:], "bucket"),
         _beyond_a_minute(scale, minute, QUICK_BEYOND_A_MINUTE if quick else BEYOND_A_MINUTE),
     ]
+    if quick:
+        tables[0].notes.append(
+            f"{QUICK_NOTE}{' and '.join(map(str, sizes))} apps of the goal's {SIZES[0]} to "
+            f"{SIZES[-1]}; the goal is a ratio to the floor of each row's own size, so these rows "
+            "are judged as the full run judges them"
+        )
+    return tables
 
 
 def _per_size(scale: float, minute: float, sizes: tuple[int, ...], model: str) -> Table:
@@ -137,27 +147,37 @@ def _per_size(scale: float, minute: float, sizes: tuple[int, ...], model: str) -
 
 
 def _beyond_a_minute(scale: float, minute: float, apps: int) -> Table:
+    # The goal speaks of commands the window must hold back: past a minute's worth of POSTs.
+    judged = apps > PER_MINUTE
+    what = "More than a minute's worth" if judged else "Within a minute's worth, in a quick run"
     table = Table(
-        f"5c. More than a minute's worth (S={scale:g}: a minute is {minute:g} s)",
+        f"5c. {what} (S={scale:g}: a minute is {minute:g} s)",
         ["command", "floor (s)", "wall (s)", "ratio", "failures", "429s", "goal", "verdict"],
     )
     one = _one_stack(apps, scale)
-    _add(table, f"{apps} creates, one stack", one, floor("create", apps, minute))
+    _add(table, f"{apps} creates, one stack", one, floor("create", apps, minute), judged)
     two = _two_stacks(apps // 2, scale)
     low = floor("create", apps // 2, minute, stacks=2)
-    _add(table, f"2 stacks x {apps // 2} creates, side by side", two, low)
+    _add(table, f"2 stacks x {apps // 2} creates, side by side", two, low, judged)
     table.notes.append(
         f"floor: a minute for each further {PER_MINUTE} POSTs, after which the last batch's "
         "round trips (or the threads' round trips alone, when they take longer); the two "
         "stacks are two hosts of one workspace, which share the window through this machine's "
         "pacing file"
     )
+    if not judged:
+        table.notes.append(
+            f"{QUICK_NOTE}{apps} creates are within a minute's worth ({PER_MINUTE} POSTs), so "
+            "the window holds nothing back and the floor is round trips alone: the goal, set "
+            f"for {BEYOND_A_MINUTE} creates past a minute, is not judged (failures and 429s are "
+            "still counted)"
+        )
     for failure in (one.failures + two.failures)[:3]:
         table.notes.append(f"failure: {failure}")
     return table
 
 
-def _add(table: Table, label: str, phase: Phase, low: float) -> None:
+def _add(table: Table, label: str, phase: Phase, low: float, judged: bool) -> None:
     ok = phase.wall <= GOAL_OVER_A_MINUTE * low and not phase.failures and not phase.throttled
     table.add(
         label,
@@ -167,7 +187,7 @@ def _add(table: Table, label: str, phase: Phase, low: float) -> None:
         len(phase.failures),
         phase.throttled,
         f"<= {GOAL_OVER_A_MINUTE}x, 0 failures, 0 x 429",
-        verdict(ok),
+        verdict(ok) if judged else NOT_JUDGED,
     )
 
 

@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 
 _NUMERIC = re.compile(r"^[<>=~+-]*\s*[\d.,]+\s*(x|%|ms|s|B)?$")
 
+NOT_JUDGED = "not judged (quick run)"
+"""The verdict where a quick run's smaller command cannot be held to a goal set for a larger one
+(a table's note says why)."""
+QUICK_NOTE = "quick run: "
+"""How a table's note on what a quick run judges begins."""
+
 
 def median(samples: Sequence[float]) -> float:
     """The median of the samples."""

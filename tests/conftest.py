@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import tempfile
 import venv
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import platformdirs
 import pytest
 
+from bench.common import PULUMI_HOME_ENV
 from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import Backend, EmulatorServer
@@ -47,6 +49,10 @@ def _create_records_stay_in_the_test_run(
         patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-state")))
         # ... and so do the pacing windows that processes of one machine share.
         patch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("recall-zoom-cache")))
+        # Any Pulumi command run outside a Sandbox (which has a home of its own) writes its log,
+        # and whatever else, into a home of the run's own, not the user's ~/.pulumi (another
+        # Pulumi command of the user's writes there too: watched, it would fail the run).
+        patch.setenv(PULUMI_HOME_ENV, str(tmp_path_factory.mktemp("pulumi-home")))
         yield
     changed = sorted(set(_written(users).items()) - set(before.items()))
     assert not changed, f"a test wrote into the user's own folders: {changed[:5]}"
@@ -226,7 +232,14 @@ def pytest_report_header() -> str:
     if found is None:
         return f"pulumi CLI: none ({HOW_TO_GET})"
     host = "its own" if found.has("pulumi-language-python") else "tests/language_server.py"
-    return f"pulumi CLI: {found.pulumi} ({found.version()}; Python programs run by {host})"
+    # Even `pulumi version` writes a log into its home: a home of its own, not the user's.
+    with (
+        tempfile.TemporaryDirectory(prefix="pulumi-home-") as home,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv(PULUMI_HOME_ENV, home)
+        version = found.version()
+    return f"pulumi CLI: {found.pulumi} ({version}; Python programs run by {host})"
 
 
 @pytest.fixture(scope="session")
