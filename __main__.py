@@ -3,27 +3,38 @@
 Config (namespace ``recall-zoom``): ``kind``, ``clientId``, ``clientSecret`` (secret) and
 ``webhookSecret`` (secret) describe the stack's app; ``apps`` may list more, one per customer
 workspace. ``placeholderCredentials: true`` (the local ``dev`` stack) makes up secret stand-ins
-for Zoom credentials that are not configured. Provider settings live under ``recall:``.
+for Zoom credentials that are not configured. Provider settings live under ``recall:``. Any
+other key of either namespace (or of one spelt close to them) stops the run, naming the key
+meant: a misspelt key would otherwise be ignored in silence.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime.config import is_config_secret
+from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
 from recall_provider.core.check import trim
 from recall_provider.core.spec import DEFAULTS, NAMES, SECRETS, camel
-from recall_provider.models import DEFAULT_KIND, canonical_app_id
+from recall_provider.errors import RecallConfigError
+from recall_provider.models import DEFAULT_KIND, KINDS, canonical_app_id, echoed
 from recall_provider.placeholder import Placeholder
+from recall_provider.settings import NAMESPACE as PROVIDER
+from recall_provider.settings import (
+    SETTINGS,
+    Settings,
+    did_you_mean,
+    refuse_unknown_settings,
+)
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
@@ -31,6 +42,12 @@ TOP_LEVEL = "zoom"
 SECRET_KEYS = tuple(camel(name) for name in SECRETS)
 ENTRY_KEYS = ("name", *(camel(name) for name in NAMES), "scopeStyle")
 """The keys of one app: an entry of ``recall-zoom:apps``, or the top-level keys."""
+APPS = "apps"
+"""The key of the list of apps."""
+PLACEHOLDERS = "placeholderCredentials"
+"""The key that lets placeholders stand in for unset Zoom credentials."""
+PROGRAM_KEYS = (*(key for key in ENTRY_KEYS if key != "name"), APPS, PLACEHOLDERS)
+"""Every key of the program's namespace that it reads: any other is a mistake."""
 _BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
 
@@ -59,23 +76,84 @@ def full_key(where: str, key: str) -> str:
     return f"{PROJECT}:{key}" if where == PROJECT else f"{where}.{key}"
 
 
+def set_command(key: str, secret: bool) -> str:
+    """The command that sets ``key`` (a full config key), in backquotes: a secret one without
+    its value, which the CLI then prompts for (a value on the command line would stay in the
+    shell's history and show in the process list)."""
+    # A key inside a list is set with --path, and quoted for the shell's sake of its brackets.
+    path = "[" in key
+    flags = ("--path " if path else "") + ("--secret " if secret else "")
+    target = f"'{key}'" if path else key
+    return f"`pulumi config set {flags}{target}{'' if secret else ' <value>'}`"
+
+
 def missing(key: str, secret: bool) -> pulumi.RunError:
-    flag = "--secret " if secret else ""
     return pulumi.RunError(
-        f"{key} is not set: run `pulumi config set {flag}{key} <value>` "
-        f"(or set {PROJECT}:placeholderCredentials to true for a stack against the emulator)"
+        f"{key} is not set: run {set_command(key, secret)} "
+        f"(or set {PROJECT}:{PLACEHOLDERS} to true for a stack against the emulator)"
     )
 
 
 def plain_secret(key: str) -> pulumi.RunError:
     """The error for a Zoom secret kept in plain text under its full config key."""
     # A plain value would sit unencrypted in Pulumi.<stack>.yaml, usually in git.
-    # A key inside a list is set with --path, and quoted for the shell's sake of its brackets.
-    command = f"--path --secret '{key}'" if "[" in key else f"--secret {key}"
     return pulumi.RunError(
         f"{key} is not a secret, so it is kept in plain text: run "
-        f"`pulumi config set {command} <value>` to encrypt it"
+        f"{set_command(key, secret=True)} to encrypt it"
     )
+
+
+def given_keys() -> set[str]:
+    """Every config key the program was given: by the CLI (``PULUMI_CONFIG``), or in
+    process (the SDK's mocks)."""
+    return {*get_config_env(), *CONFIG.get()}
+
+
+def refuse_unknown_keys(keys: Iterable[str]) -> None:
+    """Stop at a key of the program's or the provider's namespace that neither reads (or of a
+    namespace spelt close to one of them): it would be ignored, and a default or an
+    environment variable used in silence."""
+    program = [full_key(PROJECT, key) for key in PROGRAM_KEYS]
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace == PROVIDER:
+            try:
+                refuse_unknown_settings([key])
+            except RecallConfigError as exc:
+                raise pulumi.RunError(str(exc)) from None
+        elif namespace == PROJECT and name not in PROGRAM_KEYS:
+            if name.startswith(f"{APPS}["):
+                # `pulumi config set 'recall-zoom:apps[0].clientId' x`, without --path.
+                secret = name.rpartition(".")[2] in SECRET_KEYS
+                raise pulumi.RunError(
+                    f"{key} is not a setting of this program: a value inside "
+                    f"{full_key(PROJECT, APPS)} is set with --path; run `pulumi config rm "
+                    f"'{key}'`, then {set_command(key, secret)}"
+                )
+            raise pulumi.RunError(
+                f"{key} is not a setting of this program: {did_you_mean(key, program)}"
+            )
+        elif namespace != PROJECT and _close_to_ours(namespace):
+            raise pulumi.RunError(
+                f"{key} is not a setting of this program or of the {PROVIDER} provider: "
+                f"{did_you_mean(key, [*program, *SETTINGS])}"
+            )
+
+
+def check_settings() -> None:
+    """Read the provider's settings as it will: one that cannot be used (an ``apiUrl`` with a
+    path, a region that is none) stops the preview too, not only the first call to Recall."""
+    try:
+        Settings.read(get_config)
+    except RecallConfigError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def _close_to_ours(namespace: str) -> bool:
+    # recall_zoom, recallzoom, recal: a typo, not another package's namespace (aws, pulumi).
+    ours = (PROJECT, PROVIDER)
+    folded = namespace.casefold()
+    return folded in ours or bool(difflib.get_close_matches(folded, ours, n=1, cutoff=0.85))
 
 
 def stack_defaults(config: pulumi.Config) -> dict[str, Any]:
@@ -86,25 +164,34 @@ def stack_defaults(config: pulumi.Config) -> dict[str, Any]:
         "validateWebhook": _flag(
             config.get("validateWebhook"), full_key(PROJECT, "validateWebhook")
         ),
-        "scopeStyle": _scope_style(config.get("scopeStyle"), full_key(PROJECT, "scopeStyle")),
+        "scopeStyle": _one_of(
+            config.get("scopeStyle") or zoom.DEFAULT_SCOPE_STYLE,
+            full_key(PROJECT, "scopeStyle"),
+            tuple(zoom.SCOPES),
+        ),
     }
 
 
 def parse_app(raw: Mapping[str, Any], where: str, defaults: Mapping[str, Any]) -> AppConfig:
     """One app from its keys (``ENTRY_KEYS``), the same way wherever it is configured."""
-    unknown = sorted(set(raw) - set(ENTRY_KEYS))
-    if unknown:
-        raise pulumi.RunError(f"{where} has unknown keys {unknown}; allowed: {ENTRY_KEYS}")
+    for key in sorted(set(raw) - set(ENTRY_KEYS)):
+        known = [full_key(where, k) for k in ENTRY_KEYS]
+        raise pulumi.RunError(
+            f"{full_key(where, key)} is not a setting of this program: "
+            f"{did_you_mean(full_key(where, key), known)}"
+        )
     values = {**defaults, **{k: v for k, v in raw.items() if v not in (None, "")}}
     return AppConfig(
         name=values["name"],
-        kind=values["kind"],
+        kind=_one_of(values["kind"], full_key(where, "kind"), KINDS),
         client_id=values.get("clientId"),
         client_secret=_secret(values.get("clientSecret")),
         webhook_secret=_secret(values.get("webhookSecret")),
         adopt_app_id=values.get("adoptAppId"),
         validate_webhook=_flag(values["validateWebhook"], full_key(where, "validateWebhook")),
-        scope_style=_scope_style(values["scopeStyle"], full_key(where, "scopeStyle")),
+        scope_style=_one_of(
+            values["scopeStyle"], full_key(where, "scopeStyle"), tuple(zoom.SCOPES)
+        ),
         where=where,
     )
 
@@ -119,21 +206,21 @@ def top_level_app(config: pulumi.Config, defaults: Mapping[str, Any]) -> AppConf
         for key in ENTRY_KEYS
         if key != "name"
     }
-    if raw["clientId"] is None and config.get_object("apps"):
+    if raw["clientId"] is None and config.get_object(APPS):
         return None
     return parse_app({**raw, "name": TOP_LEVEL}, PROJECT, defaults)
 
 
 def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppConfig]:
     """The apps of ``recall-zoom:apps``; secrets in it are wrapped as secrets at once."""
-    raw = config.get_object("apps") or []
+    raw = config.get_object(APPS) or []
     if not isinstance(raw, list):
-        raise pulumi.RunError(f"{PROJECT}:apps must be a list of objects")
+        raise pulumi.RunError(f"{full_key(PROJECT, APPS)} must be a list of objects")
     apps = []
     seen: set[str] = set()
     stored = stored_apps()
     for index, entry in enumerate(raw):
-        where = f"{PROJECT}:apps[{index}]"
+        where = f"{full_key(PROJECT, APPS)}[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise pulumi.RunError(f"{where} must be an object with a string `name`")
         name = entry["name"]
@@ -151,7 +238,7 @@ def listed_apps(config: pulumi.Config, defaults: Mapping[str, Any]) -> list[AppC
 
 def _plain(stored: list[Any] | None, index: int, key: str) -> bool:
     """Whether entry ``index``'s ``key`` is kept in plain text."""
-    if not is_config_secret(f"{PROJECT}:apps"):
+    if not is_config_secret(full_key(PROJECT, APPS)):
         return True
     # Pulumi marks the whole list secret once any value in it is set with --secret: only the
     # stack's file tells which values are (a secret one is stored as {secure: ...}).
@@ -172,7 +259,7 @@ def stored_apps() -> list[Any] | None:
         directory = root / str(project.get("stackConfigDir") or ".")
         path = directory / f"Pulumi.{pulumi.get_stack()}.yaml"
         stack = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        apps = (stack.get("config") or {}).get(f"{PROJECT}:apps")
+        apps = (stack.get("config") or {}).get(full_key(PROJECT, APPS))
     except (OSError, yaml.YAMLError, AttributeError):
         return None
     return apps if isinstance(apps, list) else None
@@ -228,11 +315,12 @@ def _flag(value: Any, key: str) -> bool:
     raise pulumi.RunError(f"{key} must be true or false, not {value!r}")
 
 
-def _scope_style(value: Any, key: str) -> str:
-    style = value or zoom.DEFAULT_SCOPE_STYLE
-    if style not in zoom.SCOPES:
-        raise pulumi.RunError(f"{key} must be one of {', '.join(zoom.SCOPES)}, not {style!r}")
-    return str(style)
+def _one_of(value: Any, key: str, allowed: tuple[str, ...]) -> str:
+    # A value of another type (a number in the list of apps) is as wrong as a misspelt one.
+    if value not in allowed:
+        shown = echoed(value) if isinstance(value, str) else repr(value)
+        raise pulumi.RunError(f"{key} must be one of {', '.join(allowed)}, not {shown}")
+    return str(value)
 
 
 def _secret(value: Any) -> pulumi.Output[Any] | None:
@@ -272,8 +360,10 @@ def _placeholder(app_name: str, attr: str) -> pulumi.Output[str]:
 
 def main() -> None:
     """Declare the stack's apps and export their ids and webhook URLs."""
+    refuse_unknown_keys(given_keys())
+    check_settings()
     config = pulumi.Config(PROJECT)
-    placeholders = config.get_bool("placeholderCredentials") or False
+    placeholders = config.get_bool(PLACEHOLDERS) or False
     defaults = stack_defaults(config)
     listed = listed_apps(config, defaults)
     configured = [a for a in (top_level_app(config, defaults), *listed) if a is not None]
@@ -301,7 +391,7 @@ def main() -> None:
             lambda v: json.dumps(zoom.manifest(v[0], v[1], first_config.scope_style), indent=2)
         ),
     )
-    if len(apps) > 1 or config.get_object("apps"):
+    if len(apps) > 1 or config.get_object(APPS):
         pulumi.export(
             "apps",
             {

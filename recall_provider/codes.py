@@ -42,6 +42,11 @@ class ErrorCode(enum.StrEnum):
         "bad_setting",
         "A `recall:*` setting (or its `RECALL_*` variable) whose value cannot be used.",
     )
+    UNKNOWN_SETTING = (
+        "unknown_setting",
+        "A `recall:*` key (or an explicit provider's argument) that names no setting: a "
+        "misspelling, said with the closest setting.",
+    )
     BAD_ID = "bad_id", "An app id that is not one of Recall's (a UUID)."
     ADOPT_NOT_FOUND = "adopt_not_found", "`adopt_app_id` names an app Recall does not have (here)."
     ADOPT_MISMATCH = (

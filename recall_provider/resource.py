@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi.dynamic import Resource
+from pulumi.runtime.config import CONFIG, get_config_env
 
 from recall_provider.core.spec import DEFAULTS, OUTPUT_ONLY, SECRETS
+from recall_provider.errors import RecallConfigError
 from recall_provider.provider import ARGUMENT_KEYS, OWNER, RecallZoomOAuthAppProvider
+from recall_provider.settings import NAMESPACE, refuse_unknown_settings
 
 __all__ = ["RecallZoomOAuthApp", "RecallZoomOAuthAppArgs"]
 
@@ -70,6 +73,7 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
     ) -> None:
         """``argument_keys``: where the program's user sets each argument (for example its
         config key, by argument name), for the provider's errors to name instead."""
+        _refuse_unknown_provider_settings()
         props: dict[str, object] = {
             field.name: getattr(args, field.name) for field in dataclasses.fields(args)
         }
@@ -93,3 +97,15 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
             props,
             pulumi.ResourceOptions.merge(opts, secret_opts),
         )
+
+
+def _refuse_unknown_provider_settings() -> None:
+    """A ``recall:*`` key of the stack that names no setting stops the program (whichever
+    program makes the resource): the provider would ignore it and use an environment variable
+    or a default in silence."""
+    given = {*get_config_env(), *CONFIG.get()}
+    try:
+        refuse_unknown_settings(key for key in given if key.partition(":")[0] == NAMESPACE)
+    except RecallConfigError as exc:
+        # A RunError is shown as its one line, not a traceback.
+        raise pulumi.RunError(str(exc)) from None

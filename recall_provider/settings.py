@@ -7,8 +7,9 @@ redirected by a ``RECALL_REGION``/``RECALL_API_URL`` left in the shell.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from recall_provider.client import (
@@ -24,7 +25,19 @@ from recall_provider.errors import ErrorCode, RecallConfigError
 from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PER_MINUTE
 from recall_provider.models import echoed
 
-__all__ = ["ENVIRONMENT", "SETTINGS", "Lookup", "Setting", "Settings"]
+__all__ = [
+    "ENGINE_KEYS",
+    "ENVIRONMENT",
+    "NAMESPACE",
+    "SETTINGS",
+    "Lookup",
+    "Setting",
+    "Settings",
+    "did_you_mean",
+    "refuse_unknown_settings",
+    "unknown_setting",
+    "unknown_settings",
+]
 
 _MAX_TIMEOUT = 600.0
 _MIN_PER_MINUTE = 5
@@ -78,9 +91,52 @@ SETTINGS: dict[str, Setting] = {
 """Every provider setting, declared once."""
 ENVIRONMENT: dict[str, str] = {key: setting.env for key, setting in SETTINGS.items()}
 """Each provider setting and the environment variable that fills it when config does not."""
+NAMESPACE = next(iter(SETTINGS)).partition(":")[0]
+"""The config namespace of the provider's settings: ``recall``."""
+ENGINE_KEYS: tuple[str, ...] = ("version", "pluginDownloadURL", "pluginChecksums", "__internal")
+"""Keys of a provider's config that the Pulumi engine itself adds or reads (the plugin's version
+and where to get it: pulumi/pulumi ``pkg/resource/deploy/providers/registry.go``), which
+arrive beside the settings and are no misspelling of one."""
 _LOCATION = ("recall:region", "recall:apiUrl")
 Lookup = Callable[[str], object]
 """Where settings are read: a setting's key to its value, None when it is not set."""
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """What to tell of ``key``, which is none of ``known``: the closest of them by spelling,
+    whatever the case, or all of them when none is close."""
+    choices = list(known)
+    folded = [choice.casefold() for choice in choices]
+    wrong = key.casefold()
+    # Compared past what they all start with (``recall-zoom:``), which would make any close.
+    start = next((i for i, c in enumerate(zip(wrong, *folded, strict=False)) if len(set(c)) > 1), 0)
+    tails = {tail[start:]: choice for tail, choice in zip(folded, choices, strict=True)}
+    closest = difflib.get_close_matches(wrong[start:], tails, n=1)
+    if closest:
+        return f"did you mean {tails[closest[0]]}?"
+    return f"its settings are {', '.join(choices)}"
+
+
+def unknown_setting(key: str) -> RecallConfigError:
+    """The error for ``key`` (``recall:<name>``), which names no setting of the provider."""
+    return RecallConfigError(
+        f"{key} is not a setting of the {NAMESPACE} provider: {did_you_mean(key, SETTINGS)}",
+        code=ErrorCode.UNKNOWN_SETTING,
+    )
+
+
+def unknown_settings(keys: Iterable[str]) -> list[str]:
+    """Those of ``keys`` (each ``recall:<name>``) that are neither a setting nor a key of the
+    engine's, in order: a misspelt setting would otherwise be ignored, and its environment
+    variable or default used in silence."""
+    known = {*SETTINGS, *(f"{NAMESPACE}:{key}" for key in ENGINE_KEYS)}
+    return sorted(key for key in set(keys) if key not in known)
+
+
+def refuse_unknown_settings(keys: Iterable[str]) -> None:
+    """Raise ``unknown_setting``'s error for the first of ``unknown_settings(keys)``."""
+    for key in unknown_settings(keys):
+        raise unknown_setting(key)
 
 
 @dataclass(frozen=True)

@@ -196,8 +196,8 @@ def test_webhook_url_is_derived_in_one_place(client: RecallClient) -> None:
     assert webhook_url("https://us-west-2.recall.ai", APP_ID) == (
         f"https://us-west-2.recall.ai/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
     )
-    assert webhook_url("https://proxy.example/recall/", APP_ID.upper()) == (
-        f"https://proxy.example/recall/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
+    assert webhook_url("https://proxy.example/", APP_ID.upper()) == (
+        f"https://proxy.example/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
     )
     app = client.create_app(new_app())
     assert (
@@ -213,7 +213,7 @@ def test_webhook_url_is_derived_in_one_place(client: RecallClient) -> None:
         ("eu-central-1", None, "https://eu-central-1.recall.ai"),
         ("ap-northeast-1", None, "https://ap-northeast-1.recall.ai"),
         ("us-west-2", "http://127.0.0.1:9999/", "http://127.0.0.1:9999"),
-        (None, "https://proxy.example/recall/", "https://proxy.example/recall"),
+        (None, "https://proxy.example/", "https://proxy.example"),
         (None, "http://localhost:8080", "http://localhost:8080"),
     ],
 )

@@ -84,14 +84,19 @@ def test_placeholders_fill_missing_credentials_as_secrets() -> None:
 @pytest.mark.parametrize(
     ("config", "command"),
     [
-        ({}, "pulumi config set recall-zoom:clientId <value>"),
+        ({}, "`pulumi config set recall-zoom:clientId <value>`"),
+        # A secret is prompted for: its value never on the command line (nor in its history).
         (
             {"recall-zoom:clientId": "c", "recall-zoom:webhookSecret": "w"},
-            "pulumi config set --secret recall-zoom:clientSecret <value>",
+            "`pulumi config set --secret recall-zoom:clientSecret`",
         ),
         (
             {"recall-zoom:apps": [{"name": "acme", "clientId": "c", "clientSecret": "s"}]},
-            "pulumi config set --secret recall-zoom:apps[0].webhookSecret <value>",
+            "`pulumi config set --path --secret 'recall-zoom:apps[0].webhookSecret'`",
+        ),
+        (
+            {"recall-zoom:apps": [{"name": "acme", "clientSecret": "s", "webhookSecret": "w"}]},
+            "`pulumi config set --path 'recall-zoom:apps[0].clientId' <value>`",
         ),
     ],
 )
@@ -140,7 +145,7 @@ def test_single_app_and_listed_apps_together() -> None:
     [
         ({"name": "x"}, "must be a list"),
         ([{"clientId": "c"}], "string `name`"),
-        ([{"name": "a", "colour": "blue"}], "unknown keys ['colour']"),
+        ([{"name": "a", "colour": "blue"}], "recall-zoom:apps[0].colour is not a setting"),
         ([{"name": "a"}, {"name": "a"}], "used twice"),
         ([{"name": "zoom"}], "reserved"),
     ],
@@ -215,7 +220,7 @@ def test_a_secret_stored_in_plain_text_is_refused(key: str) -> None:
     other = "webhookSecret" if key == "clientSecret" else "clientSecret"
     with pytest.raises(pulumi.RunError) as info:
         run_program(one_app_config(), (f"recall-zoom:{other}",))
-    assert f"pulumi config set --secret recall-zoom:{key}" in str(info.value)
+    assert f"`pulumi config set --secret recall-zoom:{key}`" in str(info.value)
     assert SECRET_A not in str(info.value)
     assert SECRET_B not in str(info.value)
 
@@ -270,7 +275,7 @@ def test_a_listed_secret_stored_in_plain_text_is_refused_like_a_top_level_one(ke
     apps = [{"name": "plain", "clientId": "c", key: "kept-in-plain-text-0001"}]
     with pytest.raises(pulumi.RunError) as info:
         run_program({"recall-zoom:apps": apps, "recall-zoom:placeholderCredentials": "true"}, ())
-    command = f"pulumi config set --path --secret 'recall-zoom:apps[0].{key}' <value>"
+    command = f"`pulumi config set --path --secret 'recall-zoom:apps[0].{key}'`"
     assert command in str(info.value)
     assert "kept-in-plain-text-0001" not in str(info.value)
 
@@ -315,7 +320,7 @@ def test_one_plain_secret_among_encrypted_ones_in_the_list_is_refused(tmp_path: 
     root = project_with(tmp_path, client_secret="open-client-secret-0001")
     with pytest.raises(pulumi.RunError) as info:
         run_program({"recall-zoom:apps": LISTED}, ("recall-zoom:apps",), root_directory=root)
-    command = "pulumi config set --path --secret 'recall-zoom:apps[1].clientSecret' <value>"
+    command = "`pulumi config set --path --secret 'recall-zoom:apps[1].clientSecret'`"
     assert command in str(info.value)
     assert "open-client-secret-0001" not in str(info.value)
 

@@ -155,3 +155,29 @@ def test_every_input_and_output_has_a_description_and_the_resource_declares_each
         assert len(inputs.description(name)) > 20, name
     declared = RecallZoomOAuthApp.__annotations__
     assert set(inputs.OUTPUT_NAMES) == set(declared), "the resource's Output attributes"
+
+
+@pytest.mark.parametrize(
+    ("key", "closest"), [("recall:apikey", "recall:apiKey"), ("recall:regoin", "recall:region")]
+)
+def test_a_recall_key_that_is_no_setting_stops_any_program(
+    monitor: RecordingMonitor, key: str, closest: str
+) -> None:
+    # Whichever program makes the resource (a user's own, not only this repository's): the
+    # provider would ignore the key and use an environment variable or a default in silence.
+    pulumi.runtime.set_all_config({key: "x", "recall:apiUrl": "http://127.0.0.1:9"}, [])
+    try:
+        with pytest.raises(pulumi.RunError) as info:
+            make_app()
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    assert str(info.value) == (
+        f"{key} is not a setting of the recall provider: did you mean {closest}?"
+    )
+    assert monitor.registered == []
+    # The engine's own keys of the namespace are not the user's mistakes.
+    pulumi.runtime.set_all_config({"recall:version": "0.1.0"}, [])
+    try:
+        make_app()
+    finally:
+        pulumi.runtime.set_all_config({}, [])

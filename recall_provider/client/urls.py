@@ -11,6 +11,7 @@ from recall_provider.models import canonical_app_id, echoed
 
 __all__ = [
     "APPS_PATH",
+    "APP_ID_HINT",
     "APP_LOGS_PATH",
     "DEFAULT_REGION",
     "REGION_URLS",
@@ -29,6 +30,11 @@ REGION_URLS: dict[str, str] = {
     for region in ("us-east-1", "us-west-2", "eu-central-1", "ap-northeast-1")
 }
 APPS_PATH = "/api/v2/zoom-oauth-apps/"
+APP_ID_HINT = (
+    "Give the app's id as Recall's dashboard or API shows it (a UUID; a stack's output "
+    "zoom_oauth_app_id is one)."
+)
+"""What to do about an app id that is not one, wherever it was given."""
 APP_LOGS_PATH = "/api/v2/zoom-oauth-app-logs/"
 
 
@@ -57,6 +63,9 @@ _HOST_PORT = re.compile(
     r"(?P<host>\[[0-9A-Fa-f:.]+(?:%25[^\]]+)?\]|[^\[\]:]+)(?::(?P<port>[0-9]+))?"
 )
 _MAX_SHOWN = 120
+# Where a path of Recall's API starts (/api, /api/v1/, /api/v2/zoom-oauth-apps/): a base URL
+# ends before it, the provider adding the API's paths itself. A proxy's own prefix stays.
+_API_PATH = re.compile(r"/api(?:/|$)", re.IGNORECASE)
 
 
 def shown_url(text: str) -> str:
@@ -121,7 +130,20 @@ def _base_url(text: str, setting: str, *, shown: str | None = None) -> str:
             "key in clear text; use https (plain http is allowed only on loopback)",
             code=ErrorCode.BAD_URL,
         )
-    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+    if parts.path.strip("/"):
+        # Pasted from Recall's docs (https://us-east-1.recall.ai/api/v1/) or a proxy's prefix:
+        # every request would go to <base><path>/api/v2/..., which Recall answers 404, as if no
+        # app existed. The base URL is scheme, host and port; the provider adds the rest.
+        base = f"{parts.scheme}://{parts.netloc}"
+        api = _API_PATH.search(parts.path)
+        what = "a path of Recall's API" if api is not None else "a path"
+        raise RecallConfigError(
+            f"{setting} {shown} has {what} ({parts.path}): give the base URL alone, "
+            f"{shown_url(base)} (the provider adds {APPS_PATH} itself; a proxy must serve "
+            "Recall's API at its root)",
+            code=ErrorCode.BAD_URL,
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _host(netloc: str) -> str | None:
@@ -159,13 +181,13 @@ def is_loopback(host: str) -> bool:
 def app_path(app_id: str) -> str:
     """The path of one app: ``/api/v2/zoom-oauth-apps/<id>/``, for a Recall app id only."""
     # Anything else could turn "DELETE /apps/<id>/" into a request against the collection
-    # ("", ".") or another endpoint (".."): a corrupt state must not get that far.
+    # ("", ".") or another endpoint (".."), whoever gave the id: a command line, a program, a
+    # state. The client cannot tell which, so the hint names none (the core says "state").
     canonical = canonical_app_id(app_id) if isinstance(app_id, str) else None
     if canonical is None:
         raise RecallConfigError(
-            f"expected a Recall app id (a UUID), got {str(app_id)[:60]!r}",
-            hint="Recall's app ids are UUIDs; the id in a stack's state is the one Recall "
-            "returned, so a different one means the state was edited or is corrupt.",
+            f"expected a Recall app id (a UUID), got {echoed(str(app_id))}",
+            hint=APP_ID_HINT,
             code=ErrorCode.BAD_ID,
             outcome=Outcome.NOT_SENT,
         )

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from recall_provider.client import RecallClient
+from recall_provider.client.urls import APP_ID_HINT
 from recall_provider.core import creation
 from recall_provider.core.check import Checked, judge
 from recall_provider.core.claims import Claims
 from recall_provider.core.journal import CreateJournal, state_dir
 from recall_provider.core.lookup import AppIndex
 from recall_provider.core.made import Origin
+from recall_provider.core.naming import argument
 from recall_provider.core.outputs import Known, app_state
 from recall_provider.core.plan import Plan, plan
 from recall_provider.core.refusals import no_such_app
@@ -32,6 +34,7 @@ from recall_provider.core.undo import undo_create
 from recall_provider.core.webhook_check import self_check
 from recall_provider.errors import (
     ErrorCode,
+    Outcome,
     RecallConfigError,
     RecallNotFoundError,
     RecallWebhookCheckError,
@@ -138,6 +141,7 @@ class AppService:
     def read(self, app_id: str, last: AppState | None) -> AppState | None:
         """One GET: the app as it is now, or None when it is gone (``last``: what was recorded,
         which fills what Recall does not show)."""
+        _recorded(app_id)
         client = self._runtime(last).client
         try:
             app = client.get_app(app_id)
@@ -153,7 +157,7 @@ class AppService:
         if canonical is None:
             raise RecallConfigError(
                 f"cannot import {echoed(app_id)}: it is not a Recall app id (a UUID)",
-                hint="Give the id Recall's dashboard or API shows for the app.",
+                hint=APP_ID_HINT,
                 code=ErrorCode.BAD_ID,
             )
         client = self._runtime().client
@@ -169,6 +173,7 @@ class AppService:
     def update(self, app_id: str, last: AppState, news: AppInputs) -> AppState:
         """One PATCH with only the secrets that changed, then the self-check when the webhook
         secret may have changed."""
+        _recorded(app_id)
         client = self._runtime(last, news).client
         changed = {
             k: getattr(news, k)
@@ -206,6 +211,7 @@ class AppService:
     def delete(self, app_id: str, last: AppState | None = None) -> None:
         """One DELETE; an app that is already gone counts as deleted, and one that a create of
         this service adopted (a resource renamed without an alias) is kept."""
+        _recorded(app_id)
         run = self._runtime(last)
         if run.claims.holds(app_id):
             # The old resource of a rename: its app is the new resource's now.
@@ -234,6 +240,23 @@ class AppService:
         values: list[SecretStr | None] = [getattr(r, k) for r in records if r for k in SECRETS]
         runtime.client.remember_secrets(*(v.get_secret_value() for v in values if v is not None))
         return runtime
+
+
+def _recorded(app_id: str) -> None:
+    """Refuse ``app_id``, the id a stack's state records, when it is no Recall app id: said as
+    the state's fault (an id given on a command line or to import is the client's or
+    ``import_app``'s to judge, in words that blame no state)."""
+    if canonical_app_id(app_id) is None:
+        raise RecallConfigError(
+            f"the stack's state records the app id {echoed(str(app_id))}, which is not a "
+            "Recall app id (a UUID)",
+            hint="The state keeps the id Recall returned, so this one was edited there or the "
+            "state is corrupt: put the app's id back (`pulumi stack export`, fix it, `pulumi "
+            "stack import`), or drop the resource with `pulumi state delete` and adopt the app "
+            f"again ({argument('adopt_app_id')}).",
+            code=ErrorCode.BAD_ID,
+            outcome=Outcome.NOT_SENT,
+        )
 
 
 def inputs_of(state: AppState) -> dict[str, object]:

@@ -26,7 +26,7 @@ from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, input
 from recall_provider.core.check import not_an_input
 from recall_provider.core.spec import NAMES, OUTPUT_ONLY, SELF_CHECK_AT
 from recall_provider.error_line import one_line
-from recall_provider.errors import RecallError
+from recall_provider.errors import RecallConfigError, RecallError
 from recall_provider.native.schema import VERSION, schema_json
 from recall_provider.native.values import (
     CAMEL,
@@ -40,7 +40,13 @@ from recall_provider.native.values import (
     to_wire,
     wire_outputs,
 )
-from recall_provider.settings import Lookup
+from recall_provider.settings import (
+    NAMESPACE,
+    Lookup,
+    refuse_unknown_settings,
+    unknown_setting,
+    unknown_settings,
+)
 
 __all__ = ["THREADS", "THREADS_ENV", "RecallProvider"]
 
@@ -123,8 +129,15 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
     async def CheckConfig(
         self, request: proto.CheckRequest, context: grpc.aio.ServicerContext
     ) -> proto.CheckResponse:
-        """The settings as given: they are judged when a call needs Recall."""
-        return proto.CheckResponse(inputs=request.news)
+        """A key that is no setting is a failure naming the closest one; the values are judged
+        when a call needs Recall (a preview needs none)."""
+        keys = (f"{NAMESPACE}:{key}" for key in request.news.fields)
+        failures = [
+            # No property: the engine would print the value beside it, a pasted key perhaps.
+            proto.CheckFailure(reason=one_line(unknown_setting(key)))
+            for key in unknown_settings(keys)
+        ]
+        return proto.CheckResponse(inputs=request.news, failures=failures)
 
     async def DiffConfig(
         self, request: proto.DiffRequest, context: grpc.aio.ServicerContext
@@ -141,8 +154,13 @@ class RecallProvider(provider_pb2_grpc.ResourceProviderServicer):
     async def Configure(
         self, request: proto.ConfigureRequest, context: grpc.aio.ServicerContext
     ) -> proto.ConfigureResponse:
-        """Read the ``recall:*`` settings (or an explicit provider's arguments)."""
+        """Read the ``recall:*`` settings (or an explicit provider's arguments); a key that is
+        no setting (CheckConfig refuses it first, where the engine calls it) is an error."""
         args = PropertyValue.unmarshal_map(request.args)
+        try:
+            refuse_unknown_settings(_given(args, request.variables))
+        except RecallConfigError as exc:
+            await _abort(context, exc)
         self._service.configure(_settings(args, dict(request.variables)))
         return proto.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=True, acceptOutputs=False
@@ -285,6 +303,17 @@ def _settings(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -
         return variables.get(f"recall:config:{name}") or variables.get(key)
 
     return get
+
+
+def _given(args: Mapping[str, PropertyValue], variables: Mapping[str, str]) -> set[str]:
+    """The ``recall:<key>`` of every setting given, as arguments or as older variables
+    (``recall:config:<key>``, or ``recall:<key>``)."""
+    names = set(args)
+    for key in variables:
+        namespace, _, name = key.partition(":")
+        if namespace == NAMESPACE:
+            names.add(name.removeprefix("config:"))
+    return {f"{NAMESPACE}:{name}" for name in names}
 
 
 def _keep_secret(
