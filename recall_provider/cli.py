@@ -1,20 +1,6 @@
 """Commands around a stack's apps: the Zoom manifest fragment, Recall's logs of an app, and
-whether Zoom is wired to each app.
-
-    python3 scripts/cli.py manifest --stack prod --output zoom-manifest.json
-    python3 scripts/cli.py manifest --kind user_level --webhook-url URL
-    python3 scripts/cli.py logs --stack prod [--app acme] [--limit 20]
-    python3 scripts/cli.py logs --app-id ID        # key and region from RECALL_* variables
-    python3 scripts/cli.py health --stack prod [--json]
-    python3 scripts/cli.py health --all            # every app of the workspace
-
-(scripts/cli.py makes the project's virtualenv first; in an environment where recall-zoom is
-installed, python -m recall_provider.cli is the same command.)
-
-With --stack, values come from `pulumi stack output` and `pulumi config get` of that stack, so
-the Pulumi CLI must be on PATH. The Recall settings are read as the provider reads them: the
-stack's recall:* settings win over the RECALL_* environment variables, which fill in what the
-stack does not set.
+whether Zoom is wired to each app. ``recall-zoom`` (``command``), ``python -m
+recall_provider.cli`` and ``scripts/cli.py`` run them, each naming itself as the user typed it.
 """
 
 from __future__ import annotations
@@ -29,21 +15,39 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from recall_provider import zoom
-from recall_provider.client import RecallClient, check_webhook_url, resolve_base_url
-from recall_provider.commandline import OneLineParser, at_least_one, for_terminal
+from recall_provider.client import (
+    DEFAULT_REGION,
+    REGION_URLS,
+    RecallClient,
+    check_webhook_url,
+    resolve_base_url,
+)
+from recall_provider.client.pacing import CACHE_DIR_ENV
+from recall_provider.commandline import (
+    OneLineParser,
+    at_least_one,
+    environment_help,
+    for_terminal,
+    paragraph,
+)
 from recall_provider.errors import RecallError, RecallNotFoundError
+from recall_provider.exit_status import ExitStatus, exit_statuses
 from recall_provider.files import replace_file
 from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
 from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog, iso
-from recall_provider.settings import Settings
+from recall_provider.settings import SETTINGS, Settings
 
-__all__ = ["main"]
+__all__ = ["PROG", "build_parser", "main", "parse", "run"]
+
+PROG = "python -m recall_provider.cli"
+"""How this module names itself in its usage lines; ``recall-zoom`` and scripts/cli.py pass
+their own."""
 
 PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
 # The stack outputs read here, as the program exports them (for the first app, and for each
@@ -161,13 +165,18 @@ def manifest_command(args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
-def command_settings(stack: str | None, api_url: str | None) -> Settings:
+def command_settings(stack: str | None, api_url: str | None, region: str | None = None) -> Settings:
     """The provider's settings as the provider would read them: the stack's config (with
-    ``--stack``) over ``RECALL_*``, and ``--api-url`` over both."""
+    ``--stack``) over ``RECALL_*``, and ``--api-url`` or ``--region`` over both."""
 
     def lookup(key: str) -> str | None:
-        if key == "recall:apiUrl" and api_url:
-            return api_url
+        # Where Recall is, is one setting: an option names all of it, so that a stack's
+        # recall:apiUrl cannot win over --region.
+        if api_url or region:
+            if key == "recall:apiUrl":
+                return api_url
+            if key == "recall:region":
+                return region
         return _stack_setting(stack, key) if stack else None
 
     if api_url:
@@ -181,7 +190,7 @@ def logs_command(args: argparse.Namespace) -> None:
         app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
-    with command_settings(args.stack, args.api_url).client() as client:
+    with command_settings(args.stack, args.api_url, args.region).client() as client:
         _get(client, app_id)  # Recall lists no logs for an app it does not have either
         entries = _redacted(
             client, list(itertools.islice(client.list_app_logs(app_id), args.limit))
@@ -194,12 +203,13 @@ def logs_command(args: argparse.Namespace) -> None:
 
 
 def health_command(args: argparse.Namespace) -> None:
-    """Judge each app; exit 0 when every one is ok, 1 when any is not."""
+    """Judge each app; exit 0 when every one is ok, 1 (a finding) when any is not."""
     self_checks: dict[str, datetime | None] = (
         stack_apps(args.stack) if args.stack else dict.fromkeys(args.app_id or [])
     )
     progress = _Progress(sys.stderr)
-    with command_settings(args.stack, args.api_url).client() as client, progress:
+    settings = command_settings(args.stack, args.api_url, args.region)
+    with settings.client() as client, progress:
         now = datetime.now(UTC)
         since = now - LOG_WINDOW
         if args.all:
@@ -224,7 +234,7 @@ def health_command(args: argparse.Namespace) -> None:
     else:
         _table(verdicts, sys.stdout)
     if any(v.status is not Status.OK for v in verdicts):
-        sys.exit(1)
+        sys.exit(ExitStatus.FINDING)
 
 
 def _get(client: RecallClient, app_id: str) -> ZoomOAuthApp:
@@ -251,13 +261,15 @@ def _redacted(client: RecallClient, entries: list[ZoomOAuthAppLog]) -> list[Zoom
     return [e.model_copy(update={"message": client.redact(e.message)}) for e in entries]
 
 
+NO_COLOR = "NO_COLOR"
+"""Set (https://no-color.org): the health table has no colour."""
 _COLOURS = {Status.OK: "32", Status.UNVALIDATED: "33", Status.STALE: "33", Status.ERRORS: "31"}
 
 
 def _table(verdicts: list[Verdict], out: TextIO) -> None:
     """An aligned table, a line of what to do under each app that is not ok; colour only on
     a terminal (and not with NO_COLOR set)."""
-    colour = out.isatty() and not os.environ.get("NO_COLOR")
+    colour = out.isatty() and not os.environ.get(NO_COLOR)
     rows: list[tuple[str, ...]] = [
         ("STATUS", "APP ID", "CLIENT ID", "KIND", "LAST VALIDATION", "REASON")
     ]
@@ -317,19 +329,106 @@ class _Progress:
             self._out.flush()
 
 
+_EXAMPLES = """\
+    %(prog)s manifest --stack prod --output zoom-manifest.json
+    %(prog)s manifest --kind user_level --webhook-url URL
+    %(prog)s logs --stack prod [--app acme] [--limit 20]
+    %(prog)s logs --app-id ID        # key and region from RECALL_* variables
+    %(prog)s health --stack prod [--json]
+    %(prog)s health --all            # every app of the workspace"""
 _APP_HELP = "with --stack: the app's name in recall-zoom:apps"
-_API_URL_HELP = "Recall base URL (default: RECALL_API_URL or region)"
+_PULUMI_READS = (
+    "the Pulumi CLI reads its own (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE or "
+    "PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_ACCESS_TOKEN)"
+)
+_LOCATION_WINS = "wins over the stack's and the environment's region and URL"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the command line and run one command; errors become one line and exit code 1."""
+def _description() -> str:
+    """The commands' help: what they do, an example of each (``%(prog)s``: how the user ran
+    them), where their values come from."""
+    return "\n\n".join(
+        (
+            paragraph(
+                "Commands around a stack's apps: the Zoom manifest fragment, Recall's logs of "
+                "an app, and whether Zoom is wired to each app."
+            ),
+            _EXAMPLES,
+            paragraph(
+                "With --stack, values come from `pulumi stack output` and `pulumi config get` "
+                "of that stack, so the Pulumi CLI must be on PATH. The Recall settings are read "
+                "as the provider reads them: the stack's recall:* settings win over the "
+                "RECALL_* environment variables, which fill in what the stack does not set; "
+                "--region or --api-url win over both. Each command's --help names its options "
+                "and the environment variables it reads."
+            ),
+        )
+    )
+
+
+def _recall_environment() -> dict[str, str]:
+    """What the commands that call Recall read from the environment: the provider's settings
+    (which a stack's config, with --stack, overrides), and where the pacing is shared."""
+    read = {f"{s.env} ({key})": s.description for key, s in SETTINGS.items()}
+    read[CACHE_DIR_ENV] = (
+        "the folder of the pacing windows that processes on this machine share (default: the "
+        "user's cache folder)."
+    )
+    return read
+
+
+def _add_location(command: argparse.ArgumentParser) -> None:
+    """--api-url and --region: where Recall is, one or the other."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--region",
+        choices=tuple(REGION_URLS),
+        metavar="REGION",
+        help=f"Recall region, one of {', '.join(REGION_URLS)}; {_LOCATION_WINS} (default: "
+        f"theirs, else {DEFAULT_REGION})",
+    )
+    where.add_argument(
+        "--api-url",
+        metavar="URL",
+        help=f"Recall's base URL (the emulator, a proxy); {_LOCATION_WINS}",
+    )
+
+
+def _epilog(*sections: str) -> str:
+    return "\n\n".join(sections)
+
+
+def build_parser(prog: str = PROG, passthrough: Mapping[str, str] | None = None) -> OneLineParser:
+    """The commands' parser, naming itself ``prog``; ``passthrough``: further commands (name:
+    help) whose arguments are theirs to parse, left over by ``parse_known_args``."""
     parser = OneLineParser(
-        prog="python -m recall_provider.cli",
-        description=__doc__,
+        prog=prog,
+        description=_description(),
+        epilog=paragraph(
+            exit_statuses(
+                "all well", "the command could not run", "a finding (an app that is not ok)"
+            )
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    manifest = commands.add_parser("manifest", help="write the Zoom app manifest fragment")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    manifest = commands.add_parser(
+        "manifest",
+        help="write the Zoom app manifest fragment",
+        description="Write the Zoom app manifest fragment of an app: its scopes, event "
+        "subscription and webhook URL.",
+        epilog=_epilog(
+            environment_help({}, f"None of its own; with --stack, {_PULUMI_READS}."),
+            paragraph(
+                exit_statuses(
+                    "written",
+                    "it could not be made (bad arguments, the stack cannot be read, "
+                    "the file cannot be written)",
+                )
+            ),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     manifest.add_argument("--stack", help="read the webhook URL and kind from this stack")
     manifest.add_argument("--app", help=_APP_HELP)
     manifest.add_argument(
@@ -348,25 +447,60 @@ def main(argv: list[str] | None = None) -> None:
         help=f"{' or '.join(zoom.SCOPES)} (default: the stack's, else {zoom.DEFAULT_SCOPE_STYLE})",
     )
     manifest.add_argument("--output", "-o", help="file to write (default: standard output)")
-    manifest.set_defaults(run=manifest_command)
-    logs = commands.add_parser("logs", help="print Recall's recent logs of an app")
+    manifest.set_defaults(run=manifest_command, command_parser=manifest)
+    recall_environment = environment_help(
+        _recall_environment(),
+        f"With --stack, the stack's recall:* settings win over these, and {_PULUMI_READS}.",
+    )
+    logs = commands.add_parser(
+        "logs",
+        help="print Recall's recent logs of an app",
+        description="Print Recall's recent warnings and errors about an app, newest first.",
+        epilog=_epilog(
+            recall_environment,
+            paragraph(
+                exit_statuses(
+                    "printed (no entries is no error)",
+                    "it could not run (bad arguments, no key, an app id Recall does not have, "
+                    "Recall unreachable or failing)",
+                )
+            ),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     logs.add_argument("--stack", help="read the app id and Recall settings from this stack")
     logs.add_argument("--app", help=_APP_HELP)
     logs.add_argument("--app-id", help="the Recall app id")
-    logs.add_argument("--api-url", help=_API_URL_HELP)
+    _add_location(logs)
     logs.add_argument(
         "--limit",
         type=at_least_one,
         default=20,
         help="newest entries to print (default %(default)s)",
     )
-    logs.set_defaults(run=logs_command)
+    logs.set_defaults(run=logs_command, command_parser=logs)
     health = commands.add_parser(
         "health",
         help="judge whether Zoom is wired to each app (exit 0: all ok, 1: not, 2: no check)",
-        description="One verdict per app, from Recall's data: ok, unvalidated, stale or "
-        "errors. Exit status 0 when every app is ok, 1 when any is not, 2 when the check "
-        "could not run.",
+        description=paragraph(
+            "One verdict per app, from Recall's data: ok, unvalidated, stale or errors."
+        ),
+        epilog=_epilog(
+            environment_help(
+                {**_recall_environment(), NO_COLOR: "when set, the table has no colour."},
+                f"With --stack, the stack's recall:* settings win over the RECALL_* ones, and "
+                f"{_PULUMI_READS}.",
+            ),
+            paragraph(
+                exit_statuses(
+                    "every app ok",
+                    "the check could not run (bad arguments, no key, an app id Recall does not "
+                    "have, Recall unreachable or failing)",
+                    "any app not ok",
+                )
+            ),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     which = health.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack", help="the apps of this stack (its outputs and settings)")
@@ -375,22 +509,42 @@ def main(argv: list[str] | None = None) -> None:
     )
     which.add_argument("--all", action="store_true", help="every app of the workspace")
     health.add_argument("--json", action="store_true", help="print a JSON list, one per app")
-    health.add_argument("--api-url", help=_API_URL_HELP)
-    # A check that cannot run is 2, apart from an app that is not ok (1).
-    health.set_defaults(run=health_command, failure=2)
-    args = parser.parse_args(argv)
+    _add_location(health)
+    health.set_defaults(run=health_command, command_parser=health)
+    for name, said in (passthrough or {}).items():
+        # Its own parser reads its arguments, --help included.
+        commands.add_parser(name, help=said, add_help=False)
+    return parser
+
+
+def parse(
+    parser: argparse.ArgumentParser, argv: list[str] | None, passthrough: Collection[str] = ()
+) -> tuple[argparse.Namespace, list[str]]:
+    """``argv`` parsed, and what is left for a ``passthrough`` command to parse; anything left
+    for another command is a usage error of that command's."""
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in passthrough:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args, rest
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the parsed command; a failure is one line on stderr and exit status 2."""
     try:
         args.run(args)
     except (CommandError, RecallError) as exc:
         # Recall's words and Pulumi's may be in it.
-        line = for_terminal(f"error: {exc}")
-        failure = getattr(args, "failure", 1)
-        if failure == 1:
-            sys.exit(line)
-        print(line, file=sys.stderr)
-        sys.exit(failure)
+        print(for_terminal(f"error: {exc}"), file=sys.stderr)
+        sys.exit(ExitStatus.CANNOT_RUN)
     except KeyboardInterrupt:
+        # The shell's convention for a command stopped by Ctrl-C.
         sys.exit(130)
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> None:
+    """Parse the command line and run one command: exit 0 all well, 1 a finding (an app not
+    ok), 2 the command could not run."""
+    run(parse(build_parser(prog), argv)[0])
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from _venv import PY, ensure_env, run
+from _venv import PY, ensure_env, launch
 
 
 def main() -> None:
     ensure_env()
-    run(PY, "-m", "bench", *sys.argv[1:])
+    # The benchmark becomes this process: Ctrl-C and SIGTERM reach it, and it removes its
+    # temporary folders and exits 130 with one line, no wrapper's traceback after it.
+    launch([str(PY), "-m", "bench", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

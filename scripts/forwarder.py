@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The webhook forwarder on a fresh clone: ensure the project venv, then
-``python -m recall_provider.forwarder`` with the same arguments.
+"""The webhook forwarder on a fresh clone: ensure the project venv, then run it there (what
+`python -m recall_provider.forwarder` and `recall-zoom forwarder` run) with the same
+arguments. `--help` creates and installs nothing.
 
 Usage: python3 scripts/forwarder.py --port 8080 --target WEBHOOK_URL [--help]
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from _venv import run_module
+from _venv import run_entry
 
 if __name__ == "__main__":
-    run_module("recall_provider.forwarder", sys.argv[1:])
+    run_entry("recall_provider.forwarder.command:main", sys.argv[1:], __doc__ or "")

@@ -1,9 +1,11 @@
-"""The manifest and logs commands."""
+"""The manifest and logs commands, and what every command shares: one line for a failure, exit
+status 2 when a command could not run, --region beside --api-url."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -14,6 +16,7 @@ import requests
 
 from recall_provider import zoom
 from recall_provider.cli import command_settings, main
+from recall_provider.client import REGION_URLS
 from recall_provider.emulator import EmulatorServer
 from recall_provider.settings import Settings
 from tests.helpers import APPS_PATH, LOGS_PATH, EmulatorFactory, fake_pulumi, make_app
@@ -47,12 +50,23 @@ def test_manifest_from_a_stack(
     assert manifest["oauth_information"]["scopes"][0]["scope"] == "user:read:admin"
 
 
-def test_manifest_without_a_url_explains(monkeypatch: pytest.MonkeyPatch) -> None:
+def cannot_run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """What ``main(argv)`` said on stderr when it could not run: one line, exit status 2."""
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    assert info.value.code == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1, said
+    return said
+
+
+def test_manifest_without_a_url_explains(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PATH", "")
-    with pytest.raises(SystemExit, match="--webhook-url"):
-        main(["manifest"])
-    with pytest.raises(SystemExit, match=r"needs the Pulumi CLI.*install it: https://"):
-        main(["manifest", "--stack", "prod"])
+    assert "--webhook-url" in cannot_run(capsys, "manifest")
+    said = cannot_run(capsys, "manifest", "--stack", "prod")
+    assert re.search(r"needs the Pulumi CLI.*install it: https://", said)
 
 
 def test_logs_of_an_app(
@@ -68,10 +82,11 @@ def test_logs_of_an_app(
     assert "signature" in lines[0]
 
 
-def test_logs_need_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_logs_need_a_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
-    with pytest.raises(SystemExit, match="RECALL_API_KEY"):
-        main(["logs", "--app-id", "abc"])
+    assert "RECALL_API_KEY" in cannot_run(capsys, "logs", "--app-id", "abc")
 
 
 def test_manifest_from_a_stack_follows_its_scope_style(
@@ -148,16 +163,43 @@ def test_the_commands_read_a_stacks_settings_as_the_provider_does(
     assert command_settings("prod", "http://127.0.0.1:8").base_url == "http://127.0.0.1:8"
 
 
-def test_logs_of_a_stack_report_a_config_failure(
+def test_region_names_where_recall_is_over_the_stack_and_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = {"recall:apiKey": "stack-key", "recall:apiUrl": "http://127.0.0.1:9"}
+    fake_pulumi(tmp_path, {}, monkeypatch, config=stack)
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:8")
+    assert command_settings("prod", None).base_url == "http://127.0.0.1:9"
+    with_region = command_settings("prod", None, "eu-central-1")
+    assert with_region.base_url == REGION_URLS["eu-central-1"], "not the stack's recall:apiUrl"
+    assert with_region.api_key == "stack-key", "the rest still the stack's"
+    assert command_settings(None, None, "us-west-2").base_url == REGION_URLS["us-west-2"]
+    assert command_settings(None, "http://127.0.0.1:7").base_url == "http://127.0.0.1:7"
+
+
+def test_a_region_reaches_the_recall_it_names(
+    fresh_emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The region's URL, here the emulator's, is the client's own declaration of it.
+    monkeypatch.setitem(REGION_URLS, "eu-central-1", fresh_emulator.url)
+    monkeypatch.setenv("RECALL_API_KEY", "k")
+    monkeypatch.setenv("RECALL_API_URL", "http://127.0.0.1:9")  # --region wins over it
+    app_id = logged_app(fresh_emulator)
+    main(["logs", "--app-id", app_id, "--region", "eu-central-1"])
+    assert "signature" in capsys.readouterr().out
+
+
+def test_logs_of_a_stack_report_a_config_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_pulumi(tmp_path, {"zoom_oauth_app_id": "abc"}, monkeypatch)
     script = tmp_path / "bin" / "pulumi"
     text = script.read_text().replace("not found for stack", "could not decrypt; passphrase?")
     script.write_text(text)
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
-    with pytest.raises(SystemExit, match="passphrase"):
-        main(["logs", "--stack", "prod"])
+    assert "passphrase" in cannot_run(capsys, "logs", "--stack", "prod")
 
 
 def command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -177,23 +219,23 @@ def assert_one_line(result: subprocess.CompletedProcess[str], code: int, says: s
 
 
 @pytest.mark.parametrize(
-    ("args", "code", "says"),
+    ("args", "says"),
     [
-        (("manifest", "--webhook-url", URL, "-o", "/nonexistent/dir/zoom.json"), 1,
+        (("manifest", "--webhook-url", URL, "-o", "/nonexistent/dir/zoom.json"),
          "cannot write /nonexistent/dir/zoom.json: No such file or directory"),
-        (("logs", "--app-id", APP_ID, "--limit", "-1"), 2, "--limit: must be at least 1"),
-        (("logs", "--app-id", APP_ID, "--limit", "x"), 2, "--limit: not a whole number"),
-        (("manifest", "--webhook-url", "https://example.com/hook"), 1,
-         "is not a Recall webhook URL"),
-        (("manifest", "--webhook-url", URL.replace("https", "http")), 1, "use https"),
-        (("manifest", "--webhook-url", URL.replace(APP_ID, "..")), 1,
-         "is not a Recall webhook URL"),
+        (("logs", "--app-id", APP_ID, "--limit", "-1"), "--limit: must be at least 1"),
+        (("logs", "--app-id", APP_ID, "--limit", "x"), "--limit: not a whole number"),
+        (("manifest", "--webhook-url", "https://example.com/hook"), "is not a Recall webhook URL"),
+        (("manifest", "--webhook-url", URL.replace("https", "http")), "use https"),
+        (("manifest", "--webhook-url", URL.replace(APP_ID, "..")), "is not a Recall webhook URL"),
+        (("logs", "--app-id", APP_ID, "--region", "mars"), "argument --region: invalid choice"),
+        (("health", "--all", "--region", "eu-central-1", "--api-url", "http://127.0.0.1:9"),
+         "argument --api-url: not allowed with argument --region"),
     ],
 )  # fmt: skip
-def test_a_wrong_argument_is_one_line_and_a_failing_exit(
-    args: tuple[str, ...], code: int, says: str
-) -> None:
-    assert_one_line(command(*args), code, says)
+def test_a_wrong_argument_is_one_line_and_exit_status_2(args: tuple[str, ...], says: str) -> None:
+    # Whether argparse or the command refuses it: the command could not run.
+    assert_one_line(command(*args), 2, says)
 
 
 def test_a_webhook_url_is_written_in_recalls_spelling(tmp_path: Path) -> None:
@@ -210,15 +252,17 @@ def test_logs_of_an_app_recall_does_not_have_fail(
     missing = str(uuid.uuid4())
     env = {**os.environ, "RECALL_API_KEY": "k"}
     result = command("logs", "--app-id", missing, "--api-url", fresh_emulator.url, env=env)
-    assert_one_line(result, 1, f"Recall has no app {missing}")
+    assert_one_line(result, 2, f"Recall has no app {missing}")
     assert result.stdout == ""
 
 
-def test_help_is_plain_text() -> None:
+def test_help_is_plain_text_naming_the_command_as_typed() -> None:
     result = command("--help")
     assert result.returncode == 0
     assert "``" not in result.stdout
-    assert "scripts/cli.py" in result.stdout
+    assert result.stdout.startswith("usage: python -m recall_provider.cli [-h] COMMAND")
+    assert "    python -m recall_provider.cli manifest --stack prod" in result.stdout
+    assert "%(prog)" not in result.stdout
 
 
 WEBHOOK_PATH = f"/api/v2/zoom-oauth-apps/{APP_ID}/webhook"
@@ -226,32 +270,31 @@ SECRET = "hunter2-password"
 
 
 @pytest.mark.parametrize(
-    ("args", "code"),
+    "args",
     [
-        (("logs", "--app-id", APP_ID, "--api-url", "http://[::1"), 1),
-        (("logs", "--app-id", APP_ID, "--api-url", f"http://u:{SECRET}@[::1]x:8"), 1),
-        (("logs", "--app-id", APP_ID, "--api-url", "https://recall..example"), 1),
-        (("health", "--all", "--api-url", f"http://u:{SECRET}@[::1"), 2),
-        (("health", "--all", "--api-url", "http://127.0.0.1:99999"), 2),
-        (("health", "--all", "--api-url", f"https://proxy.example/?token={SECRET}"), 2),
-        (("health", "--all", "--api-url", f"ftp://u:{SECRET}@proxy.example"), 2),
-        (("manifest", "--webhook-url", f"http://[::1{WEBHOOK_PATH}"), 1),
-        (("manifest", "--webhook-url", f"http://u:{SECRET}@[::1{WEBHOOK_PATH}"), 1),
-        (("manifest", "--webhook-url", f"https://recall..example{WEBHOOK_PATH}"), 1),
-        (("manifest", "--webhook-url", f"{URL}?token={SECRET}"), 1),
-        (("manifest", "--webhook-url", f"https://u:{SECRET}@eu-central-1.recall.ai{WEBHOOK_PATH}"),
-         1),
-        (("manifest", "--webhook-url", f"https://x.example/hook?token={SECRET}"), 1),
-        (("manifest", "--webhook-url", f"ftp://u:{SECRET}@x.example{WEBHOOK_PATH}"), 1),
-        (("manifest", "--webhook-url", WEBHOOK_PATH), 1),  # no host: not us-east-1's
+        ("logs", "--app-id", APP_ID, "--api-url", "http://[::1"),
+        ("logs", "--app-id", APP_ID, "--api-url", f"http://u:{SECRET}@[::1]x:8"),
+        ("logs", "--app-id", APP_ID, "--api-url", "https://recall..example"),
+        ("health", "--all", "--api-url", f"http://u:{SECRET}@[::1"),
+        ("health", "--all", "--api-url", "http://127.0.0.1:99999"),
+        ("health", "--all", "--api-url", f"https://proxy.example/?token={SECRET}"),
+        ("health", "--all", "--api-url", f"ftp://u:{SECRET}@proxy.example"),
+        ("manifest", "--webhook-url", f"http://[::1{WEBHOOK_PATH}"),
+        ("manifest", "--webhook-url", f"http://u:{SECRET}@[::1{WEBHOOK_PATH}"),
+        ("manifest", "--webhook-url", f"https://recall..example{WEBHOOK_PATH}"),
+        ("manifest", "--webhook-url", f"{URL}?token={SECRET}"),
+        ("manifest", "--webhook-url", f"https://u:{SECRET}@eu-central-1.recall.ai{WEBHOOK_PATH}"),
+        ("manifest", "--webhook-url", f"https://x.example/hook?token={SECRET}"),
+        ("manifest", "--webhook-url", f"ftp://u:{SECRET}@x.example{WEBHOOK_PATH}"),
+        ("manifest", "--webhook-url", WEBHOOK_PATH),  # no host: not us-east-1's
     ],
 )  # fmt: skip
 def test_every_url_option_that_cannot_be_used_is_one_line_naming_it_without_credentials(
-    args: tuple[str, ...], code: int
+    args: tuple[str, ...],
 ) -> None:
     option = next(a for a in args if a.endswith("-url"))
     result = command(*args, env={**os.environ, "RECALL_API_KEY": "k"})
-    assert_one_line(result, code, f"error: {option} ")
+    assert_one_line(result, 2, f"error: {option} ")
     assert SECRET not in result.stderr
     assert result.stdout == ""
 
@@ -263,16 +306,14 @@ def test_an_api_url_from_the_environment_is_named_as_the_variable(
     env = {**os.environ, "RECALL_API_KEY": "k", "RECALL_API_URL": f"http://u:{SECRET}@[::1"}
     env.pop("RECALL_REGION", None)
     result = command(*command_args, env=env)
-    assert_one_line(result, 1 if command_args[0] == "logs" else 2, "error: RECALL_API_URL ")
+    assert_one_line(result, 2, "error: RECALL_API_URL ")
     assert SECRET not in result.stderr
 
 
 def test_a_stacks_webhook_url_that_cannot_be_used_is_named_as_its_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_pulumi(tmp_path, {"webhook_url": f"http://u:{SECRET}@[::1{WEBHOOK_PATH}"}, monkeypatch)
-    with pytest.raises(SystemExit) as info:
-        main(["manifest", "--stack", "prod"])
-    said = str(info.value.code)
+    said = cannot_run(capsys, "manifest", "--stack", "prod")
     assert said.startswith("error: stack prod's webhook_url ")
     assert SECRET not in said

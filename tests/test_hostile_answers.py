@@ -120,7 +120,7 @@ def test_an_adoption_answered_with_another_app_takes_nothing_over() -> None:
 def test_the_logs_command_answered_with_another_app_stops() -> None:
     with ScriptedServer(Reply(200, app_json(OTHER)), Reply(200, page())) as server:
         result = run_cli(server.url, "logs", "--app-id", ASKED)
-    assert_one_line(result, 1, OTHER, ASKED)
+    assert_one_line(result, 2, OTHER, ASKED)
     assert result.stdout == ""
 
 

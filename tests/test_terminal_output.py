@@ -117,11 +117,11 @@ def hostile_pulumi(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("source", "args", "code"),
     [
-        ("recall", ("logs", "--app-id", "32721c6e-0000-4000-8000-00000000c11a"), 1),
+        ("recall", ("logs", "--app-id", "32721c6e-0000-4000-8000-00000000c11a"), 2),
         ("recall", ("health", "--app-id", "32721c6e-0000-4000-8000-00000000c11a"), 2),
-        ("pulumi", ("logs", "--stack", "prod"), 1),
+        ("pulumi", ("logs", "--stack", "prod"), 2),
         ("pulumi", ("health", "--stack", "prod"), 2),
-        ("pulumi", ("manifest", "--stack", "prod"), 1),
+        ("pulumi", ("manifest", "--stack", "prod"), 2),
         ("argv", ("logs", "--app-id", "x", HOSTILE), 2),
         ("argv", ("health", "--app-id", "x", "--nope", HOSTILE), 2),
     ],

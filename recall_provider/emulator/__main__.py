@@ -4,30 +4,50 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import shutil
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import get_args
 
+from recall_provider.exit_status import ExitStatus, exit_statuses
 from recall_provider.limits import MINUTE
 
 from .backend import DEFAULT_PAGE_SIZE, DEFAULT_SECRETS_MODE, MASK, Backend, SecretsMode
 from .errors import StateFileError
 from .throttle import ALGORITHMS, RateLimits
 
+PROG = "python -m recall_provider.emulator"
+"""How this module names itself in its usage lines; ``recall-zoom emulator`` and
+scripts/emulator.py pass their own."""
+EXIT_STATUSES = exit_statuses(
+    "stopped by SIGINT or SIGTERM",
+    "it could not start (bad usage, a state file it cannot use, werkzeug not installed, the "
+    "port cannot be bound)",
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    """The CLI's argument parser."""
+
+def _filled(*paragraphs: str) -> str:
+    # argparse's own width, as the options above are wrapped.
+    width = max(shutil.get_terminal_size().columns - 2, 40)
+    return "\n\n".join(textwrap.fill(text, width) for text in paragraphs)
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The CLI's argument parser, naming itself ``prog``."""
     defaults = RateLimits()
     parser = argparse.ArgumentParser(
-        prog="python -m recall_provider.emulator",
-        description=(
+        prog=prog,
+        description=_filled(
             "Serve a local emulator of the Recall.ai zoom-oauth-apps API (/api/v2/...) plus "
             "test controls under /_emulator/. Runs until SIGINT or SIGTERM."
         ),
+        epilog=_filled("environment: none read.", EXIT_STATUSES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
     parser.add_argument(
@@ -126,9 +146,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the emulator; returns the exit status."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Run the emulator; returns the exit status: 0 stopped by a signal, 2 could not start."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         limits = _rate_limits(args)
@@ -142,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     except StateFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.CANNOT_RUN
     if not _is_loopback(args.host):
         print(
             f"warning: binding {args.host}, not loopback: the emulator serves app secrets "
@@ -158,21 +178,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only now: --help and usage errors run without the server's werkzeug.
         from .server import EmulatorServer  # noqa: PLC0415
     except ImportError as exc:
+        missing = (exc.name or "its server").split(".")[0]  # the package, not its module
         print(
-            f"error: the emulator needs {exc.name or 'its server'}, which is not installed "
+            f"error: the emulator needs {missing}, which is not installed "
             "here: pip install 'recall-zoom[emulator]' (or run python3 scripts/emulator.py "
             "from the repository)",
             file=sys.stderr,
         )
-        return 2
+        return ExitStatus.CANNOT_RUN
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     server = EmulatorServer(backend, host=args.host, port=args.port)
     try:
         server.start()
     except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        reason = exc.strerror or exc
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return ExitStatus.CANNOT_RUN
     server.app.set_rate_limits(limits)
     try:
         server.app.latency = args.latency
@@ -184,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop.wait()
     finally:
         server.stop()
-    return 0
+    return ExitStatus.OK
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -13,7 +14,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from recall_provider.client.urls import shown_url
-from recall_provider.commandline import OneLineParser, at_least_one
+from recall_provider.commandline import OneLineParser, at_least_one, environment_help, paragraph
+from recall_provider.exit_status import ExitStatus, exit_statuses
 from recall_provider.forwarder.endpoint import MAX_BODY, PATH
 from recall_provider.forwarder.hooks import HOOK_QUEUE, STOP_GRACE
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 if sys.platform != "win32":
     import resource
 
-__all__ = ["EVENTS_LOST", "main"]
+__all__ = ["EVENTS_LOST", "PROG", "SECRET_ENV", "main"]
 
 log = logging.getLogger("recall_provider.forwarder")
 
@@ -35,13 +37,18 @@ THREADS = 8
 # Descriptors besides the connections: listening sockets, waitress's wake-up pipes, a
 # connection to Recall per thread, and whatever a hook opens.
 FD_HEADROOM = 64
+PROG = "python -m recall_provider.forwarder"
+"""How this module names itself in its usage lines; ``recall-zoom forwarder`` and
+scripts/forwarder.py pass their own."""
+SECRET_ENV = "ZOOM_WEBHOOK_SECRET"  # noqa: S105 - a variable's name, not a secret
+"""The Zoom app's Secret Token: set, signatures are verified before anything is forwarded."""
 # The exit status of a stop after which some verified event, acknowledged to Zoom (which will
-# not send it again), did not go through the hook; 1 and 2 are a failed start.
-EVENTS_LOST = 3
-EXIT_STATUSES = (
-    "exit status: 0 stopped by SIGTERM or SIGINT, every verified event through the hook; 1 "
-    "cannot listen; 2 bad usage or setup; 3 stopped, but verified events did not go through the "
-    "hook (the last log line counts them)"
+# not send it again), did not go through the hook: a finding, in the rule of every command.
+EVENTS_LOST = ExitStatus.FINDING
+EXIT_STATUSES = exit_statuses(
+    "stopped by SIGTERM or SIGINT, every verified event through the hook",
+    "it could not start (bad usage or setup, waitress not installed, the port cannot be bound)",
+    "stopped, but verified events did not go through the hook (the last log line counts them)",
 )
 
 
@@ -60,14 +67,24 @@ def _reserve_file_descriptors(needed: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the forwarder under waitress until SIGINT or SIGTERM."""
+def main(argv: list[str] | None = None, prog: str = PROG) -> None:
+    """Run the forwarder under waitress until SIGINT or SIGTERM; usage lines name ``prog``."""
     parser = OneLineParser(
-        prog="python -m recall_provider.forwarder",
-        description="Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to "
-        "a Recall app's webhook URL. Set ZOOM_WEBHOOK_SECRET (the Zoom app's Secret Token) to "
-        "verify x-zm-signature first.",
-        epilog=EXIT_STATUSES,
+        prog=prog,
+        description=paragraph(
+            "Receive Zoom webhooks on POST /zoom/webhook and forward them unchanged to a Recall "
+            f"app's webhook URL. Set {SECRET_ENV} (the Zoom app's Secret Token) to verify "
+            "x-zm-signature first."
+        ),
+        epilog=environment_help(
+            {
+                SECRET_ENV: "the Zoom app's Secret Token: set, each webhook's signature is "
+                "verified before it is forwarded; not set, none is, and --hook is refused."
+            }
+        )
+        + "\n\n"
+        + paragraph(EXIT_STATUSES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -129,13 +146,13 @@ def main(argv: list[str] | None = None) -> None:
         from recall_provider.forwarder.app import Forwarder, load_hook  # noqa: PLC0415
     except ImportError as exc:
         parser.exit(
-            2,
+            ExitStatus.CANNOT_RUN,
             f"error: the forwarder needs {exc.name or 'its server'}, which is not installed "
             "here: pip install 'recall-zoom[forwarder]' (or run python3 scripts/forwarder.py "
             "from the repository)\n",
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    secret = os.environ.get("ZOOM_WEBHOOK_SECRET") or None
+    secret = os.environ.get(SECRET_ENV) or None
     try:
         _reserve_file_descriptors(args.connection_limit + args.threads + FD_HEADROOM)
         app = Forwarder(
@@ -146,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
             hook_queue=args.hook_queue,
         )
     except (ValueError, ImportError, AttributeError) as exc:
-        parser.exit(2, f"error: {exc}\n")
+        parser.exit(ExitStatus.CANNOT_RUN, f"error: {exc}\n")
     socket_map: dict[int, Any] = {}
     try:
         server = waitress.create_server(
@@ -168,13 +185,15 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as exc:
         app.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        parser.exit(1, f"error: cannot listen on {args.host}:{args.port}: {reason}\n")
+        parser.exit(
+            ExitStatus.CANNOT_RUN, f"error: cannot listen on {args.host}:{args.port}: {reason}\n"
+        )
     # waitress counts its own listening sockets and wake-up pipes against the limit; add them
     # so that --connection-limit counts client connections.
     server.adj.connection_limit = args.connection_limit + len(socket_map)
     # Several addresses (a name with IPv4 and IPv6) make a server without effective_port.
     port = getattr(server, "effective_port", None) or server.effective_listen[0][1]
-    check = "on" if secret else "off (ZOOM_WEBHOOK_SECRET not set)"
+    check = "on" if secret else f"off ({SECRET_ENV} not set)"
     banner = (
         f"Zoom webhook forwarder listening on http://{args.host}:{port}{PATH}, "
         f"forwarding to {shown_url(args.target)}; signature check {check}"
@@ -202,7 +221,7 @@ def _serve(server: Any, app: Forwarder, banner: str, stop: _Stop) -> NoReturn:
         report = app.close(time.monotonic())
     if report.complete:
         log.info("stopped")
-        _exit(0, abandoned=False)
+        _exit(ExitStatus.OK, abandoned=False)
     log.error("stopped: %s", report.summary())
     _exit(EVENTS_LOST, abandoned=report.abandoned > 0)
 
