@@ -64,8 +64,8 @@ SETTINGS: dict[str, Setting] = {
     ),
     "recall:apiUrl": Setting(
         "RECALL_API_URL",
-        "Full base URL of Recall's API (the emulator, a proxy); wins over region. Plain http "
-        "only on loopback.",
+        "Base URL of Recall's API, scheme, host and port with no path (the emulator, a proxy); "
+        "wins over region. Plain http only on loopback.",
     ),
     "recall:requestTimeout": Setting(
         "RECALL_REQUEST_TIMEOUT",

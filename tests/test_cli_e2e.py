@@ -1,4 +1,4 @@
-"""The stack commands README shows, through the real Pulumi CLI, on a file backend, against the
+"""The stack commands the docs show, through the real Pulumi CLI, on a file backend, against the
 emulator: exit codes, ``pulumi stack output --json``, ``pulumi stack export`` and the
 emulator's request log are what each test asserts on.
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -26,6 +25,7 @@ import pytest
 
 from recall_provider.emulator import EmulatorServer
 from recall_provider.emulator.faults import Fault
+from tests.docs_reader import Anchor, doc_block, doc_commands
 from tests.helpers import APPS, make_app
 from tests.real_cli import ROOT, Result, Sandbox, project_copy
 
@@ -166,7 +166,7 @@ NEW_KEY = "e2e-api-key-0002"
 
 def rotate_the_api_key(stack: Stack) -> None:
     """An up with the old key, then the key rotated in Recall (the old one refused from now
-    on) and in the stack's config, as README's "Rotating secrets" tells."""
+    on) and in the stack's config, as the docs' "Rotating secrets" tells."""
     stack.emulator.backend.api_keys = frozenset({API_KEY})
     stack.up()
     stack.emulator.backend.api_keys = frozenset({NEW_KEY})
@@ -206,7 +206,7 @@ def every_form(secret: str) -> list[str]:
 
 def test_no_secret_in_the_state_the_outputs_or_anything_the_cli_printed(stack: Stack) -> None:
     # At the default verbosity: at -v=9 the engine logs every property it marshals, secrets
-    # included (README says so).
+    # included (the troubleshooting guide says so).
     stack.up()
     stack.config("recall-zoom:webhookSecret=e2e-webhook-secret-0002", secret=True)
     stack.up()
@@ -266,7 +266,7 @@ def test_an_up_killed_in_the_middle_of_a_create_then_up_again_makes_one_app(
     assert stack.outputs()["zoom_oauth_app_id"] == made["id"]
     assert stack.pulumi("preview", "--refresh", "--expect-no-changes").code == 0
     # The interrupted create stays pending in state, whatever the ups after it did, until a
-    # refresh clears it (README); with --yes it needs no terminal.
+    # refresh clears it (the troubleshooting guide); with --yes it needs no terminal.
     assert pending(stack) == ["creating"]
     stack.pulumi("refresh", "--clear-pending-creates", "--yes")
     assert pending(stack) == []
@@ -336,21 +336,15 @@ def test_three_apps_one_adopted_then_a_rename(stack: Stack) -> None:
     assert len(stack.emulator.backend.apps()) == 3
 
 
-def readme_block(after: str, language: str) -> str:
-    """The first ``language`` code block of README after the line ``after``."""
-    text = (ROOT / "README.md").read_text()
-    rest = text[text.index(after) :]
-    start = rest.index(f"```{language}\n") + len(f"```{language}\n")
-    return rest[start : rest.index("```", start)]
-
-
-def test_another_stack_consumes_the_outputs_by_stack_reference_as_readme_shows(
+def test_another_stack_consumes_the_outputs_by_stack_reference_as_the_docs_show(
     stack: Stack, tmp_path: Path
 ) -> None:
     stack.up()
     outputs = stack.outputs()
-    # README's snippet, with its stack name for this backend's (organization/project/stack).
-    snippet = readme_block("From another Pulumi stack:", "python")
+    # The docs' snippet, with its stack name for this backend's (organization/project/stack).
+    snippet = doc_block(
+        "docs/guides/consuming-outputs.md", "## From another Pulumi stack", "python"
+    )
     assert 'StackReference("my-org/recall-zoom/prod")' in snippet
     python = tmp_path / "consumer-python"
     python.mkdir()
@@ -406,27 +400,27 @@ def test_the_commands_that_read_a_stack_through_the_cli(stack: Stack, tmp_path: 
             assert secret not in result.output
 
 
-WALKED = (
-    "`stacks/Pulumi.prod.yaml.example` is a commented example.",
-    "From CI or a script:",
-    "## Drift gate",
-    "## Rotating secrets",
-    "### Several apps in one stack",
-    "It needs this config:",
+WALKED: tuple[Anchor, ...] = (
+    ("docs/guides/first-stack.md", "## 1. Choose a backend"),
+    ("docs/guides/first-stack.md", "## 2. Create the stack and set its config"),
+    ("docs/guides/first-stack.md", "## 3. Create the app"),
+    ("docs/guides/first-stack.md", "## 4. The Zoom side"),
+    ("docs/guides/consuming-outputs.md", "## From CI or a script"),
+    ("docs/guides/drift-gate.md", "# The drift gate in CI"),
+    ("docs/guides/rotating-secrets.md", "## A Zoom secret"),
+    ("docs/guides/several-apps.md", "# Several apps in one stack"),
+    ("docs/guides/several-apps.md", "## Outputs"),
+    ("docs/installation-configuration.md", "Running it from the clone's root takes this config"),
+    ("docs/guides/adopting-and-importing.md", "## Adopt it (both doors)"),
 )
-"""Where README's blocks of `pulumi` lines start: the tests below run each of them."""
-
-
-def readme_commands(after: str) -> list[str]:
-    """The command lines of README's first ``sh`` block after the line ``after``."""
-    lines = readme_block(after, "sh").splitlines()
-    return [re.sub(r"\s+#.*$", "", line).strip() for line in lines if line.strip()]
+"""Where the docs' blocks of `pulumi` lines are (a doc, and the heading or line each block
+follows): the tests below run each of them as written."""
 
 
 def as_written(box: Sandbox, project: Path, line: str, answers: dict[str, str]) -> Result:
-    """One README command line: its ``<placeholders>`` filled, a value it prompts for given on
-    standard input, and ``--yes`` for an ``up``, ``import`` or ``destroy`` (README's ask at a
-    terminal; a test has none)."""
+    """One command line of the docs: its ``<placeholders>`` filled, a value it prompts for
+    given on standard input, and ``--yes`` for an ``up``, ``import`` or ``destroy`` (the docs'
+    ask at a terminal; a test has none)."""
     for placeholder, value in answers.items():
         if placeholder.startswith("<"):
             line = line.replace(placeholder, value)
@@ -434,47 +428,59 @@ def as_written(box: Sandbox, project: Path, line: str, answers: dict[str, str]) 
     assert argv[0] == "pulumi", line
     assert "<" not in line, f"a placeholder left in {line!r}"
     stdin = ""
-    if argv[1:3] == ["config", "set"] and "--secret" in argv and len(argv) == 5:
-        stdin = answers[argv[4]]  # `pulumi config set --secret KEY` reads the value
+    if argv[1:3] == ["config", "set"]:
+        given = [word for word in argv[3:] if not word.startswith("-")]
+        if len(given) == 1:
+            stdin = answers[given[0]]  # `pulumi config set [--path] --secret KEY` prompts
     if argv[1] in ("up", "import", "destroy"):
         argv.append("--yes")
     return box.run(*argv[1:], cwd=project, stdin=stdin)
 
 
-def test_readmes_stack_commands_run_as_written(
+def test_the_docs_stack_commands_run_as_written(
     sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     project = project_copy(tmp_path / "project")
     answers = {
+        "<backend-url>": sandbox.backend_url,
         "<Zoom Client ID>": CLIENT_ID,
-        "<Client ID>": "zoomClientAcme",
-        "<Client Secret>": "readme-acme-client-secret",
-        "<Secret Token>": "readme-acme-webhook-secret",
+        "<acme Client ID>": "zoomClientAcme",
         "recall:apiKey": API_KEY,
         "recall-zoom:clientSecret": CLIENT_SECRET,
         "recall-zoom:webhookSecret": WEBHOOK_SECRET,
+        "recall-zoom:apps[0].clientSecret": "docs-acme-client-secret",
+        "recall-zoom:apps[0].webhookSecret": "docs-acme-webhook-secret",
     }
-    real_stack = readme_commands(WALKED[0])
-    assert real_stack[0] == "pulumi stack init prod"
-    assert real_stack[-1] == "pulumi up"
-    for line in real_stack[:-1]:
-        as_written(sandbox, project, line, answers)
-    # The one line README's walkthrough lacks here: Recall is the emulator (apiUrl wins).
+
+    def run(anchor: Anchor) -> list[Result]:
+        return [as_written(sandbox, project, line, answers) for line in doc_commands(*anchor)]
+
+    # The first real stack, step by step: backend, stack and config, up, the Zoom side.
+    (login,) = doc_commands(*WALKED[0])
+    assert login == "pulumi login <backend-url>"
+    run(WALKED[0])
+    config = doc_commands(*WALKED[1])
+    assert config[0] == "pulumi stack init prod"
+    run(WALKED[1])
+    # The one line the guide lacks here: Recall is the emulator (apiUrl wins over region).
     sandbox.run("config", "set", "recall:apiUrl", fresh_emulator.url, cwd=project)
-    as_written(sandbox, project, real_stack[-1], answers)
+    assert doc_commands(*WALKED[2]) == ["pulumi up"]
+    run(WALKED[2])
     (app,) = fresh_emulator.backend.apps()
     assert (app["client_id"], app["client_secret"]) == (CLIENT_ID, CLIENT_SECRET)
+    (checklist,) = run(WALKED[3])
+    url = f"{fresh_emulator.url}/api/v2/zoom-oauth-apps/{app['id']}/webhook"
+    assert checklist.json()["event_notification_url_production"] == url
 
-    ci = readme_commands(WALKED[1])
-    assert as_written(sandbox, project, ci[0], answers).json()["zoom_oauth_app_id"] == app["id"]
-    assert as_written(sandbox, project, ci[1], answers).stdout.strip() == app["id"]
-    gate = readme_commands(WALKED[2])[0]
-    assert as_written(sandbox, project, gate, answers).code == 0
+    ci = run(WALKED[4])
+    assert ci[0].json()["zoom_oauth_app_id"] == app["id"]
+    assert ci[1].stdout.strip() == app["id"]
+    gate = as_written(sandbox, project, doc_commands(*WALKED[5])[0], answers)
+    assert gate.code == 0
 
     fresh_emulator.app.clear_requests()
-    answers["recall-zoom:webhookSecret"] = "readme-rotated-webhook-secret"
-    for line in readme_commands(WALKED[3]):
-        as_written(sandbox, project, line, answers)
+    answers["recall-zoom:webhookSecret"] = "docs-rotated-webhook-secret"
+    run(WALKED[6])
     assert [r.method for r in fresh_emulator.app.requests if "/webhook" not in r.path] == [
         "PATCH"
     ], "one PATCH, and the self-check of the new secret"
@@ -482,19 +488,35 @@ def test_readmes_stack_commands_run_as_written(
     assert rotated is not None
     assert rotated["webhook_secret"] == answers["recall-zoom:webhookSecret"]
 
-    for line in readme_commands(WALKED[4]):
-        as_written(sandbox, project, line, answers)
-    as_written(sandbox, project, "pulumi up", answers)
-    assert sorted(a["client_id"] for a in fresh_emulator.backend.apps()) == [
-        "zoomClientAcme",
-        CLIENT_ID,
-    ]
+    assert doc_commands(*WALKED[7])[-1] == "pulumi up"
+    run(WALKED[7])
+    acme = [a for a in fresh_emulator.backend.apps() if a["client_id"] == "zoomClientAcme"]
+    assert [a["client_secret"] for a in acme] == ["docs-acme-client-secret"]
+    assert len(fresh_emulator.backend.apps()) == 2
+    (apps,) = run(WALKED[8])
+    assert set(apps.json()) == {"zoom", "acme"}
+    assert apps.json()["acme"]["zoom_oauth_app_id"] == acme[0]["id"]
 
 
-def test_readmes_program_of_your_own_runs_with_the_library_alone(
+def test_the_adoption_guide_runs_as_written(stack: Stack) -> None:
+    by_hand = make_app(
+        stack.emulator,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        webhook_secret=WEBHOOK_SECRET,
+    )
+    stack.emulator.app.clear_requests()
+    for line in doc_commands(*WALKED[10]):
+        as_written(stack.box, stack.project, line, {"<app-id>": by_hand["id"]})
+    assert stack.outputs()["zoom_oauth_app_id"] == by_hand["id"]
+    assert stack.writes() == [], "adopted as Recall holds it: nothing made or changed"
+    assert [a["id"] for a in stack.emulator.backend.apps()] == [by_hand["id"]]
+
+
+def test_the_docs_program_of_your_own_runs_with_the_library_alone(
     sandbox: Sandbox, fresh_emulator: EmulatorServer, library_venv: Path, tmp_path: Path
 ) -> None:
-    # The example as README sets it up, its virtualenv the library installed alone: that is
+    # The example as the docs set it up, its virtualenv the library installed alone: that is
     # where the CLI runs its provider.
     project = tmp_path / "own-program"
     shutil.copytree(ROOT / "examples" / "own-program", project)
@@ -511,7 +533,7 @@ def test_readmes_program_of_your_own_runs_with_the_library_alone(
         "my-zoom-app:clientSecret": CLIENT_SECRET,
         "my-zoom-app:webhookSecret": WEBHOOK_SECRET,
     }
-    lines = readme_commands(WALKED[5])
+    lines = doc_commands(*WALKED[9])
     assert lines[0] == "cd examples/own-program"
     for line in lines[1:-1]:
         as_written(sandbox, project, line, answers)

@@ -18,16 +18,19 @@ import yaml
 
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
+from tests.docs_reader import Anchor, doc_block, doc_commands
 from tests.helpers import EmulatorFactory, make_app
 from tests.native_programs import PLUGIN_DIR, PLUGINS, app_writes, configure_stack
 from tests.real_cli import Result, Sandbox
-from tests.test_cli_e2e import as_written, readme_block, readme_commands
+from tests.test_cli_e2e import as_written
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
-WALKED = ("A YAML program against the native plugin needs:", "**Importing an app made by hand.**")
-"""Where README's blocks of `pulumi` lines for the native plugin start: run below as written."""
-"""Where ``pulumi-resource-recall`` is: the scripts folder of the tests' own environment."""
+WALKED: tuple[Anchor, ...] = (
+    ("docs/installation-configuration.md", "Its stack needs this config:"),
+    ("docs/guides/adopting-and-importing.md", "## Import it (native plugin)"),
+)
+"""Where the docs' blocks of `pulumi` lines for the native plugin are: run below as written."""
 API_KEY = "native-api-key-0001"
 CLIENT_SECRET = "native-client-secret-0001"
 WEBHOOK_SECRET = "native-webhook-secret-0001"
@@ -160,8 +163,8 @@ def test_pulumi_import_takes_an_app_made_by_hand_with_every_input(
 ) -> None:
     by_hand = make_app(fresh_emulator, client_id="zoomClientByHand")
     stack.write({})
-    (line,) = readme_commands(WALKED[1])
-    as_written(stack.box, stack.project, line, {"<app id>": by_hand["id"]})
+    (line,) = doc_commands(*WALKED[1])
+    as_written(stack.box, stack.project, line, {"<app-id>": by_hand["id"]})
     state = json.loads(stack.export())
     (imported,) = [r for r in state["deployment"]["resources"] if r["type"] == RESOURCE]
     assert imported["id"] == by_hand["id"]
@@ -202,26 +205,29 @@ def test_an_import_of_an_id_recall_lacks_fails_with_one_line_naming_it(
     assert "Traceback" not in failed.output
 
 
-def test_readmes_yaml_program_runs_as_written(
+def test_the_docs_yaml_program_runs_as_written(
     sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    project = tmp_path / "readme"
+    project = tmp_path / "docs"
     project.mkdir()
-    program = yaml.safe_load(readme_block("**A YAML program** needs no SDK:", "yaml"))
+    # The overview's program, its placeholders filled: the plugin's folder, and a client id.
+    program = yaml.safe_load(doc_block("docs/_index.md", "### YAML", "yaml"))
+    assert program["resources"]["zoom"]["properties"]["clientId"] == "<Zoom Client ID>"
     program["resources"]["zoom"]["properties"]["clientId"] = "zoomClientReadme"
-    program["plugins"] = yaml.safe_load(readme_block("**Installing.**", "yaml"))["plugins"]
-    program["plugins"]["providers"][0]["path"] = str(PLUGIN_DIR)
+    (plugin,) = program["plugins"]["providers"]
+    assert plugin["path"].startswith("<"), "the plugin's folder is the reader's"
+    plugin["path"] = str(PLUGIN_DIR)
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
     answers = {
         "recall:apiKey": API_KEY,
         "clientSecret": CLIENT_SECRET,
         "webhookSecret": WEBHOOK_SECRET,
     }
-    lines = readme_commands(WALKED[0])
+    lines = doc_commands(*WALKED[0])
     assert lines[-1] == "pulumi up"
     for line in lines[:-1]:
         as_written(sandbox, project, line, answers)
-    # The one line README's walkthrough lacks here: Recall is the emulator (apiUrl wins).
+    # The one line the docs' walkthrough lacks here: Recall is the emulator (apiUrl wins).
     sandbox.run("config", "set", "recall:apiUrl", fresh_emulator.url, cwd=project)
     as_written(sandbox, project, lines[-1], answers)
     (made,) = fresh_emulator.backend.apps()

@@ -21,15 +21,16 @@ import yaml
 
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
+from tests.docs_reader import Anchor, doc_commands
 from tests.helpers import unreachable
 from tests.native_programs import PLUGINS, app_writes, configure_stack
 from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
-from tests.test_cli_e2e import as_written, readme_commands
+from tests.test_cli_e2e import as_written
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
-WALKED = ("**Moving a stack from the dynamic resource to the native one.**",)
-"""Where README's block of `pulumi` lines for the move starts: the move below runs it."""
+WALKED: tuple[Anchor, ...] = (("docs/guides/dynamic-to-native.md", "3. Preview, then update:"),)
+"""Where the docs' block of `pulumi` lines for the move is: the move below runs it."""
 API_KEY = "sdk-api-key-0001"
 CLIENT_SECRET = "sdk-client-secret-0001"
 WEBHOOK_SECRET = "sdk-webhook-secret-0001"
@@ -160,7 +161,7 @@ def test_a_stack_moves_from_the_dynamic_resource_to_the_native_one_keeping_its_a
     # so the engine takes the recorded resource for the new one: one update, nothing replaced.
     fresh_emulator.app.clear_requests()
     stack.write(NATIVE_PROGRAM)
-    preview_line, up_line = readme_commands(WALKED[0])
+    preview_line, up_line = doc_commands(*WALKED[0])
     preview = as_written(stack.box, stack.project, preview_line, {})
     assert "replace" not in preview.stdout.lower()
     assert "~ 1 to update" in preview.stdout or "1 to update" in preview.stdout, preview.stdout
@@ -182,7 +183,7 @@ def test_a_stack_moves_from_the_dynamic_resource_to_the_native_one_keeping_its_a
 def test_swapping_the_resources_without_the_alias_keeps_the_app_the_native_one_adopted(
     stack: PythonStack, fresh_emulator: EmulatorServer
 ) -> None:
-    # The path README warns against: the dynamic resource removed and a native one of another
+    # The path the docs warn against: the dynamic resource removed and a native one of another
     # name adopting its app, in one `up`. The native create adopts the app in one provider
     # process; the engine then deletes the dynamic resource in another (its host): that delete
     # keeps the app, as the claim written down under the command's name says.

@@ -91,6 +91,7 @@ def schema() -> dict[str, Any]:
         "description": "Recall.ai's Zoom OAuth apps: the record of a Zoom app's credentials "
         "that lets Recall's bots join that Zoom app's meetings.",
         "keywords": ["recall", "zoom", "category/utility", "kind/native"],
+        "license": "Apache-2.0",
         "config": {"variables": settings},
         "provider": {
             "description": "The provider of Recall.ai Zoom OAuth apps: one Recall workspace "
