@@ -20,7 +20,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
+from pulumi.runtime.config import get_config, is_config_secret
 
 from recall_provider import RecallZoomOAuthApp, RecallZoomOAuthAppArgs, zoom
 from recall_provider.core.check import trim
@@ -28,6 +28,7 @@ from recall_provider.core.spec import DEFAULTS, NAMES, SECRETS, camel
 from recall_provider.errors import RecallConfigError
 from recall_provider.models import DEFAULT_KIND, KINDS, canonical_app_id, echoed
 from recall_provider.placeholder import Placeholder
+from recall_provider.resource import config_keys
 from recall_provider.settings import NAMESPACE as PROVIDER
 from recall_provider.settings import (
     SETTINGS,
@@ -103,12 +104,6 @@ def plain_secret(key: str) -> pulumi.RunError:
     )
 
 
-def given_keys() -> set[str]:
-    """Every config key the program was given: by the CLI (``PULUMI_CONFIG``), or in
-    process (the SDK's mocks)."""
-    return {*get_config_env(), *CONFIG.get()}
-
-
 def refuse_unknown_keys(keys: Iterable[str]) -> None:
     """Stop at a key of the program's or the provider's namespace that neither reads (or of a
     namespace spelt close to one of them): it would be ignored, and a default or an
@@ -150,10 +145,11 @@ def check_settings() -> None:
 
 
 def _close_to_ours(namespace: str) -> bool:
-    # recall_zoom, recallzoom, recal: a typo, not another package's namespace (aws, pulumi).
+    # recall_zoom, recallzoom, recal, reacll: a typo, not another package's namespace (aws,
+    # pulumi, zoom); 0.7 holds one swapped or missing letter of "recall" as ours.
     ours = (PROJECT, PROVIDER)
     folded = namespace.casefold()
-    return folded in ours or bool(difflib.get_close_matches(folded, ours, n=1, cutoff=0.85))
+    return folded in ours or bool(difflib.get_close_matches(folded, ours, n=1, cutoff=0.7))
 
 
 def stack_defaults(config: pulumi.Config) -> dict[str, Any]:
@@ -174,11 +170,11 @@ def stack_defaults(config: pulumi.Config) -> dict[str, Any]:
 
 def parse_app(raw: Mapping[str, Any], where: str, defaults: Mapping[str, Any]) -> AppConfig:
     """One app from its keys (``ENTRY_KEYS``), the same way wherever it is configured."""
-    for key in sorted(set(raw) - set(ENTRY_KEYS)):
+    if unknown := sorted(set(raw) - set(ENTRY_KEYS)):
         known = [full_key(where, k) for k in ENTRY_KEYS]
         raise pulumi.RunError(
-            f"{full_key(where, key)} is not a setting of this program: "
-            f"{did_you_mean(full_key(where, key), known)}"
+            f"{full_key(where, unknown[0])} is not a setting of this program: "
+            f"{did_you_mean(full_key(where, unknown[0]), known)}"
         )
     values = {**defaults, **{k: v for k, v in raw.items() if v not in (None, "")}}
     return AppConfig(
@@ -360,7 +356,7 @@ def _placeholder(app_name: str, attr: str) -> pulumi.Output[str]:
 
 def main() -> None:
     """Declare the stack's apps and export their ids and webhook URLs."""
-    refuse_unknown_keys(given_keys())
+    refuse_unknown_keys(config_keys())
     check_settings()
     config = pulumi.Config(PROJECT)
     placeholders = config.get_bool(PLACEHOLDERS) or False

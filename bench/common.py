@@ -17,6 +17,7 @@ from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import RequestRecord
 from tests.host_harness import program_props
+from tests.real_cli import PULUMI_HOME_ENV
 
 API_KEY = "bench-api-key-0123456789abcdef"
 APPS_PATH = urls.APPS_PATH
@@ -26,8 +27,6 @@ UNPACED = 1_000_000
 
 _ONE_APP = re.compile(f"^{re.escape(APPS_PATH)}[^/]+/")
 
-PULUMI_HOME_ENV = "PULUMI_HOME"
-"""Where the Pulumi CLI keeps its logs, plugins and credentials (``~/.pulumi`` without it)."""
 RUN_FOLDER_PREFIX = "bench-run-"
 """The name of a run's temporary folder begins so (``kept_apart``)."""
 # What a run's processes would otherwise write into the user's folders: the provider's pacing

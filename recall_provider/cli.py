@@ -36,12 +36,12 @@ from recall_provider.commandline import (
     for_terminal,
     paragraph,
 )
-from recall_provider.errors import RecallError, RecallNotFoundError
+from recall_provider.errors import ErrorCode, RecallConfigError, RecallError, RecallNotFoundError
 from recall_provider.exit_status import ExitStatus, exit_statuses
 from recall_provider.files import replace_file
 from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
 from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog, iso
-from recall_provider.settings import SETTINGS, Settings
+from recall_provider.settings import API_KEY, SETTINGS, Settings
 
 __all__ = ["PROG", "build_parser", "main", "parse", "run"]
 
@@ -184,13 +184,26 @@ def command_settings(stack: str | None, api_url: str | None, region: str | None 
     return Settings.read(lookup)
 
 
+def command_client(stack: str | None, api_url: str | None, region: str | None) -> RecallClient:
+    """A client with ``command_settings``; without ``--stack`` a missing key is told the way
+    a command's user sets it (no stack config to set)."""
+    settings = command_settings(stack, api_url, region)
+    if stack is None and not settings.api_key:
+        raise RecallConfigError(
+            f"the Recall API key is not set: export {SETTINGS[API_KEY].env} from your secret "
+            f"store, or give --stack NAME to use that stack's {API_KEY}",
+            code=ErrorCode.API_KEY_MISSING,
+        )
+    return settings.client()
+
+
 def logs_command(args: argparse.Namespace) -> None:
     app_id = args.app_id
     if args.stack:
         app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
-    with command_settings(args.stack, args.api_url, args.region).client() as client:
+    with command_client(args.stack, args.api_url, args.region) as client:
         _get(client, app_id)  # Recall lists no logs for an app it does not have either
         entries = _redacted(
             client, list(itertools.islice(client.list_app_logs(app_id), args.limit))
@@ -208,8 +221,7 @@ def health_command(args: argparse.Namespace) -> None:
         stack_apps(args.stack) if args.stack else dict.fromkeys(args.app_id or [])
     )
     progress = _Progress(sys.stderr)
-    settings = command_settings(args.stack, args.api_url, args.region)
-    with settings.client() as client, progress:
+    with command_client(args.stack, args.api_url, args.region) as client, progress:
         now = datetime.now(UTC)
         since = now - LOG_WINDOW
         if args.all:
@@ -344,16 +356,23 @@ _PULUMI_READS = (
 _LOCATION_WINS = "wins over the stack's and the environment's region and URL"
 
 
-def _description() -> str:
+def _description(servers: Mapping[str, str]) -> str:
     """The commands' help: what they do, an example of each (``%(prog)s``: how the user ran
-    them), where their values come from."""
+    them), where their values come from; ``servers``: the serving commands beside them."""
+    served = (
+        f"; and, where their extras are installed, {' and '.join(servers)} (each one's --help "
+        "says what it serves)"
+        if servers
+        else ""
+    )
+    examples = "\n".join((_EXAMPLES, *(f"    %(prog)s {name} --help" for name in servers)))
     return "\n\n".join(
         (
             paragraph(
                 "Commands around a stack's apps: the Zoom manifest fragment, Recall's logs of "
-                "an app, and whether Zoom is wired to each app."
+                f"an app, and whether Zoom is wired to each app{served}."
             ),
-            _EXAMPLES,
+            examples,
             paragraph(
                 "With --stack, values come from `pulumi stack output` and `pulumi config get` "
                 "of that stack, so the Pulumi CLI must be on PATH. The Recall settings are read "
@@ -403,7 +422,7 @@ def build_parser(prog: str = PROG, passthrough: Mapping[str, str] | None = None)
     help) whose arguments are theirs to parse, left over by ``parse_known_args``."""
     parser = OneLineParser(
         prog=prog,
-        description=_description(),
+        description=_description(passthrough or {}),
         epilog=paragraph(
             exit_statuses(
                 "all well", "the command could not run", "a finding (an app that is not ok)"

@@ -1,7 +1,8 @@
 """The stable codes of the errors: one per kind of failure, with what it means.
 
 Declared once here; the errors carry them (``RecallError.code``), the provider host shows them,
-the docs' table of error codes is theirs (docs/guides/troubleshooting.md), and tests assert them instead of wording.
+the docs' table of error codes is theirs (docs/guides/troubleshooting.md), and tests assert
+them instead of wording.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ forwarder where their extras are installed, under one exit rule (``exit_status``
 
     recall-zoom health --stack prod
     recall-zoom emulator --port 8111 --state .emulator/state.json
-    ZOOM_WEBHOOK_SECRET=... recall-zoom forwarder --port 8080 --target WEBHOOK_URL
+    recall-zoom forwarder --port 8080 --target WEBHOOK_URL   # ZOOM_WEBHOOK_SECRET exported
 """
 
 from __future__ import annotations

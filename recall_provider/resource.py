@@ -99,13 +99,19 @@ class RecallZoomOAuthApp(Resource, module="recall", name="ZoomOAuthApp"):
         )
 
 
+def config_keys() -> set[str]:
+    """Every config key the program was given (``namespace:key``): by the CLI (the SDK reads
+    ``PULUMI_CONFIG``), or in process (``set_all_config``, as under mocks). The SDK lists its
+    keys nowhere public: these are its runtime's own reads of the two."""
+    return {*get_config_env(), *CONFIG.get()}
+
+
 def _refuse_unknown_provider_settings() -> None:
     """A ``recall:*`` key of the stack that names no setting stops the program (whichever
     program makes the resource): the provider would ignore it and use an environment variable
     or a default in silence."""
-    given = {*get_config_env(), *CONFIG.get()}
     try:
-        refuse_unknown_settings(key for key in given if key.partition(":")[0] == NAMESPACE)
+        refuse_unknown_settings(key for key in config_keys() if key.partition(":")[0] == NAMESPACE)
     except RecallConfigError as exc:
         # A RunError is shown as its one line, not a traceback.
         raise pulumi.RunError(str(exc)) from None

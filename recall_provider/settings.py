@@ -26,6 +26,7 @@ from recall_provider.limits import LIST_REQUESTS_PER_MINUTE, MINUTE, REQUESTS_PE
 from recall_provider.models import echoed
 
 __all__ = [
+    "API_KEY",
     "ENGINE_KEYS",
     "ENVIRONMENT",
     "NAMESPACE",
@@ -53,8 +54,10 @@ class Setting:
     secret: bool = False
 
 
+API_KEY = "recall:apiKey"
+"""The setting of the API key (the one secret setting)."""
 SETTINGS: dict[str, Setting] = {
-    "recall:apiKey": Setting(
+    API_KEY: Setting(
         "RECALL_API_KEY", "Recall API key, sent as `Authorization: Token <key>`.", secret=True
     ),
     "recall:region": Setting(
@@ -135,8 +138,8 @@ def unknown_settings(keys: Iterable[str]) -> list[str]:
 
 def refuse_unknown_settings(keys: Iterable[str]) -> None:
     """Raise ``unknown_setting``'s error for the first of ``unknown_settings(keys)``."""
-    for key in unknown_settings(keys):
-        raise unknown_setting(key)
+    if unknown := unknown_settings(keys):
+        raise unknown_setting(unknown[0])
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ class Settings:
         for key in ENVIRONMENT.keys() - _LOCATION:
             values[key] = values[key] or env.get(ENVIRONMENT[key]) or None
         return cls(
-            api_key=values["recall:apiKey"],
+            api_key=values[API_KEY],
             base_url=resolve_base_url(
                 values["recall:region"], values["recall:apiUrl"], setting=url_setting
             ),
@@ -187,9 +190,9 @@ class Settings:
         """A client with these settings; raises ``RecallConfigError`` when no key is set."""
         if not self.api_key:
             raise RecallConfigError(
-                "the Recall API key is not set: run `pulumi config set --secret recall:apiKey` "
+                f"the Recall API key is not set: run `pulumi config set --secret {API_KEY}` "
                 "(it prompts for the key, which so stays off the command line) or set "
-                "RECALL_API_KEY",
+                f"{SETTINGS[API_KEY].env}",
                 code=ErrorCode.API_KEY_MISSING,
             )
         return RecallClient(

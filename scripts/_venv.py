@@ -54,14 +54,36 @@ def run_entry(entry: str, args: list[str], usage: str) -> NoReturn:
     it is, else this one), and prints ``usage`` where none can."""
     prog = invoked_as()
     if asks_for_help(args) and not installed():
-        python = help_interpreter(entry, [PY, Path(sys.executable)])
-        if python is None:
-            print(f"{usage.strip()}\n\n{textwrap.fill(_NO_HELP_HERE.format(venv=VENV), 79)}")
-            sys.exit(0)
+        python = _help_python(entry, usage)
         # -B: no bytecode written into the checkout either.
         launch(entry_command(python, entry, prog, args, options=["-B"]))
     ensure_env()
     launch(entry_command(PY, entry, prog, args))
+
+
+def run_module(package: str, args: list[str], usage: str) -> NoReturn:
+    """``python -m package args`` in the project's virtualenv, made first when missing; a
+    ``--help`` makes and installs nothing, as in ``run_entry``."""
+    if asks_for_help(args) and not installed():
+        python = _help_python(f"{package}.__main__:main", usage)
+        launch([str(python), "-B", "-m", package, *args])
+    ensure_env()
+    launch([str(PY), "-m", package, *args])
+
+
+def _help_python(entry: str, usage: str) -> Path:
+    """The interpreter a help runs in without installing anything; where none can import
+    ``entry``, ``usage`` is printed instead and the script ends."""
+    python = help_interpreter(entry, [PY, Path(sys.executable)])
+    if python is None:
+        print_usage(usage)
+        sys.exit(0)
+    return python
+
+
+def print_usage(usage: str) -> None:
+    """A script's own ``usage`` text, and how to get the full help."""
+    print(f"{usage.strip()}\n\n{textwrap.fill(_NO_HELP_HERE.format(venv=VENV), 79)}")
 
 
 def entry_command(

@@ -9,7 +9,8 @@ end-to-end tests run (scripts/pulumi_cli.py, where Go is on PATH), then runs ruf
 lint), mypy, import-linter (the layer rules) and pytest. Any extra arguments go to pytest. The
 tests run in parallel, one worker per CPU up to four (pytest-xdist); `-n 0` runs them in this
 process, as `--pdb` needs. Where the CLI was built (or CI=true), a test that needs it and does
-not find it fails instead of skipping.
+not find it fails instead of skipping. `--help` (or `-h`) prints this and makes, installs and
+runs nothing: pytest's own options are `.venv/bin/python -m pytest --help`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import shutil
 import sys
 
-from _venv import BIN, PY, ROOT, ensure_env, run
+from _venv import BIN, PY, ROOT, asks_for_help, ensure_env, run
 
 sys.path.insert(0, str(ROOT))
 from tests.real_cli import REQUIRE_ENV
@@ -59,6 +60,9 @@ def pulumi_cli_env() -> dict[str, str]:
 
 
 def main() -> None:
+    if asks_for_help(sys.argv[1:]):
+        print((__doc__ or "").strip())
+        return
     ensure_env()
     env = pulumi_cli_env()
     run(PY, "-m", "ruff", "format", "--check", ".")

@@ -26,7 +26,6 @@ from typing import Any
 import platformdirs
 import pytest
 
-from bench.common import PULUMI_HOME_ENV
 from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.emulator import Backend, EmulatorServer
@@ -34,7 +33,15 @@ from tests.doors import DOORS, CoreDoor, Door, Engine
 from tests.helpers import EmulatorFactory, unreachable
 from tests.host_harness import ProviderHost
 from tests.native_harness import NativeDoor
-from tests.real_cli import HOW_TO_GET, REQUIRE_ENV, ROOT, PulumiCLI, Sandbox, find_pulumi_cli
+from tests.real_cli import (
+    HOW_TO_GET,
+    PULUMI_HOME_ENV,
+    REQUIRE_ENV,
+    ROOT,
+    PulumiCLI,
+    Sandbox,
+    find_pulumi_cli,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,6 +29,8 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_ENV = "RECALL_ZOOM_REQUIRE_PULUMI_CLI"
+PULUMI_HOME_ENV = "PULUMI_HOME"
+"""Where the Pulumi CLI keeps its logs, plugins and credentials (``~/.pulumi`` without it)."""
 """Set (by scripts/test.py, on a machine that built the CLI): a missing CLI fails, not skips."""
 HOW_TO_GET = (
     "no Pulumi CLI: `make pulumi-cli` builds one for the tests (needs Go), or install the "

@@ -23,12 +23,12 @@ import pytest
 
 from bench import guard, parallel, ratelimit
 from bench.__main__ import INTERRUPTED, PROG
-from bench.common import PULUMI_HOME_ENV, RUN_FOLDER_PREFIX, kept_apart
+from bench.common import RUN_FOLDER_PREFIX, kept_apart
 from bench.report import NOT_JUDGED, QUICK_NOTE
 from recall_provider.client.pacing import CACHE_DIR_ENV
 from recall_provider.core.journal import STATE_DIR_ENV
 from tests.host_harness import ROOT
-from tests.real_cli import find_pulumi_cli
+from tests.real_cli import PULUMI_HOME_ENV, find_pulumi_cli
 
 pytestmark = pytest.mark.host
 

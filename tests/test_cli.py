@@ -86,7 +86,12 @@ def test_logs_need_a_key(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("RECALL_API_KEY", raising=False)
-    assert "RECALL_API_KEY" in cannot_run(capsys, "logs", "--app-id", "abc")
+    for command in (("logs", "--app-id", "abc"), ("health", "--all")):
+        said = cannot_run(capsys, *command)
+        # No stack named: its user sets the variable (or names a stack); no stack config.
+        assert "export RECALL_API_KEY" in said
+        assert "--stack" in said
+        assert "pulumi config set" not in said
 
 
 def test_manifest_from_a_stack_follows_its_scope_style(

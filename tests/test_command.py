@@ -256,6 +256,12 @@ SCRIPTS = {
     "forwarder": "--target TARGET",
 }
 """Each script of the repository, and what its full help shows."""
+OWN_HELP = {
+    "benchmarks": "Usage: python3 scripts/benchmarks.py",
+    "test": "--help` (or `-h`) prints this",
+}
+"""The scripts that run more than one command: what their help shows where nothing is
+installed (the benchmark's own help needs the project; the test command's is its own)."""
 
 
 def load_venv_module() -> ModuleType:
@@ -280,9 +286,13 @@ def clone(tmp_path: Path) -> Path:
     one this python has installed)."""
     root = tmp_path / "clone"
     (root / "scripts").mkdir(parents=True)
-    for name in ("_venv", *SCRIPTS):
+    for name in ("_venv", *SCRIPTS, *OWN_HELP):
         shutil.copy(ROOT / "scripts" / f"{name}.py", root / "scripts")
     shutil.copy(ROOT / "pyproject.toml", root)
+    # What the test command reads before anything is installed.
+    (root / "tests").mkdir()
+    for name in ("__init__.py", "real_cli.py"):
+        shutil.copy(ROOT / "tests" / name, root / "tests")
     return root
 
 
@@ -402,3 +412,15 @@ def test_the_script_is_named_as_it_was_typed() -> None:
     assert command_line[0] == "/venv/bin/python"
     assert command_line[-1] == "-h"
     assert "'python3 scripts/cli.py'" in command_line[-2]
+
+
+@pytest.mark.parametrize("name", sorted(OWN_HELP))
+def test_the_test_and_benchmark_commands_help_makes_and_runs_nothing(
+    clone: Path, name: str
+) -> None:
+    before = made_in(clone)
+    shown = run_script(clone, name, "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert OWN_HELP[name] in shown.stdout
+    assert made_in(clone) == before, "nothing made, installed or run"
+    assert not (clone / ".venv").exists()

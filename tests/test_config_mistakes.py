@@ -115,6 +115,7 @@ def test_a_key_of_a_list_set_without_path_says_how_to_set_it() -> None:
         ("recallzoom:kind", "recall-zoom:kind"),
         ("recal:apiKey", "recall:apiKey"),
         ("Recall:apiUrl", "recall:apiUrl"),
+        ("reacll:region", "recall:region"),
     ],
 )
 def test_a_misspelt_namespace_names_the_key_meant(key: str, meant: str) -> None:
@@ -122,7 +123,7 @@ def test_a_misspelt_namespace_names_the_key_meant(key: str, meant: str) -> None:
 
 
 def test_other_namespaces_and_the_engines_keys_pass() -> None:
-    run = run_program({**ONE_APP, "aws:region": "eu-west-1", "pulumi:tags": "{}",
+    run = run_program({**ONE_APP, "aws:region": "eu-west-1", "pulumi:tags": "{}", "zoom:x": "y",
                        "recall:version": "1.2.3", "recall:apiUrl": BASE})  # fmt: skip
     assert run.resources(APP_TYPE)
 
