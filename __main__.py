@@ -409,4 +409,6 @@ def _checklist(settings: AppConfig, app: RecallZoomOAuthApp) -> pulumi.Output[di
     )
 
 
-main()
+# The language host runs the program as __main__; the docs' generator imports its declarations.
+if __name__ == "__main__":
+    main()

@@ -500,7 +500,8 @@ def build_parser(prog: str = PROG, passthrough: Mapping[str, str] | None = None)
     logs.set_defaults(run=logs_command, command_parser=logs)
     health = commands.add_parser(
         "health",
-        help="judge whether Zoom is wired to each app (exit 0: all ok, 1: not, 2: no check)",
+        help="judge whether Zoom is wired to each app (exit 0 all well, 1 a finding, 2 could "
+        "not run)",
         description=paragraph(
             "One verdict per app, from Recall's data: ok, unvalidated, stale or errors."
         ),

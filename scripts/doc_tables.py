@@ -4,20 +4,38 @@
 Each table sits in a doc between ``<!-- generated:NAME -->`` and ``<!-- /generated -->``:
 the provider settings from ``recall_provider.settings``, the resource's inputs and outputs from
 ``recall_provider.core.spec`` through the native schema, the error codes from
-``recall_provider.codes``. ``tests/test_docs.py`` compares every doc with what ``render`` makes.
+``recall_provider.codes``, and this repository's program's config keys from ``__main__.py``
+and ``Pulumi.yaml``. ``tests/test_docs.py`` compares every doc with what ``render`` makes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import yaml
 
 from recall_provider.client import REGION_URLS
 from recall_provider.codes import ErrorCode
-from recall_provider.core.spec import IMMUTABLE, MUTABLE, NAMES, OUTPUT_NAMES, PROVIDER_ONLY, camel
+from recall_provider.core.spec import (
+    DEFAULTS,
+    IMMUTABLE,
+    MUTABLE,
+    NAMES,
+    OUTPUT_NAMES,
+    PROVIDER_ONLY,
+    PROVIDER_ONLY_CHANGES,
+    REQUIRED,
+    camel,
+    description,
+)
+from recall_provider.exit_status import ExitStatus
 from recall_provider.models import KINDS
 from recall_provider.native.schema import RESOURCE, schema
 from recall_provider.settings import SETTINGS, Settings
@@ -29,6 +47,10 @@ MARKED = re.compile(
     r"(?P<open><!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(?P<close><!-- /generated -->)",
     re.S,
 )
+
+
+class GeneratorError(Exception):
+    """A declaration the generator cannot make a table of: it names the declaration to fix."""
 
 
 def documents() -> list[Path]:
@@ -72,7 +94,11 @@ def settings_table() -> str:
         "recall:rateLimitPeriod": _literal(f"{unset.pacing.period:g}"),
         "recall:pacing": _literal(unset.pacing.model),
     }
-    assert defaults.keys() == SETTINGS.keys(), "a setting without its default in the docs"
+    if defaults.keys() != SETTINGS.keys():
+        raise GeneratorError(
+            "the settings' defaults in scripts/doc_tables.py differ from recall_provider/"
+            f"settings.py's SETTINGS: add or remove {sorted(defaults.keys() ^ SETTINGS.keys())}"
+        )
     rows = [
         (
             f"`{key}`",
@@ -100,14 +126,11 @@ def _type(prop: dict[str, Any], name: str) -> str:
 def inputs_table() -> str:
     """The resource's inputs, in both doors' names, from the one declaration (via the schema
     the native door serves, which is made from it)."""
-    # What a change does, beyond Recall's own rule (immutable: replace; mutable: one PATCH).
-    provider_only = {
-        "adopt_app_id": "none while it names the managed app (or is removed); naming another "
-        "app replaces this one by that one",
-        "validate_webhook": "update, with no request to Recall's API (turned on, the self-check "
-        "runs)",
-    }
-    assert set(provider_only) == set(PROVIDER_ONLY), "an input whose change the docs do not say"
+    if set(PROVIDER_ONLY_CHANGES) != set(PROVIDER_ONLY):
+        raise GeneratorError(
+            "what a change of a provider-only input does is said (spec.PROVIDER_ONLY_CHANGES) "
+            f"for {sorted(PROVIDER_ONLY_CHANGES)}, but PROVIDER_ONLY is {sorted(PROVIDER_ONLY)}"
+        )
     resource = _resource()
     declared = resource["inputProperties"]
     rows = []
@@ -124,7 +147,7 @@ def inputs_table() -> str:
         elif name in MUTABLE:
             change = "update in place (one PATCH)"
         else:
-            change = provider_only[name]
+            change = PROVIDER_ONLY_CHANGES[name]
         rows.append(
             (
                 f"`{name}`",
@@ -160,21 +183,110 @@ def error_codes_table() -> str:
     )
 
 
+PROGRAM = ROOT / "__main__.py"
+PROJECT_FILE = ROOT / "Pulumi.yaml"
+
+
+@cache
+def program() -> ModuleType:
+    """This repository's Pulumi program as a module of its declarations (``PROGRAM_KEYS``,
+    ``SECRET_KEYS``, ...), imported under another name than ``__main__``, so that its
+    ``main()``, which only the Pulumi CLI may run, does not run."""
+    spec = importlib.util.spec_from_file_location("recall_zoom_program", PROGRAM)
+    if spec is None or spec.loader is None:
+        raise GeneratorError(f"{PROGRAM} cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    # Registered as an import would be: its dataclasses look their module up there.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def project_config() -> dict[str, dict[str, Any]]:
+    """``Pulumi.yaml``'s ``config:``: the program's keys that have a default, with their
+    descriptions."""
+    declared = yaml.safe_load(PROJECT_FILE.read_text("utf-8")).get("config") or {}
+    if not isinstance(declared, dict):
+        raise GeneratorError(f"{PROJECT_FILE.name}: config must be a mapping of keys")
+    return declared
+
+
+def _apps_description(main: ModuleType) -> str:
+    keys = ", ".join(f"`{key}`" for key in main.ENTRY_KEYS)
+    return (
+        f"More apps, one per customer: a list of objects with the keys {keys} (`name` "
+        "required) ([guide](guides/several-apps.md))."
+    )
+
+
+UNDECLARED: dict[str, Callable[[ModuleType], str]] = {"apps": _apps_description}
+"""What a key of the program means that neither Pulumi.yaml nor the resource's inputs describe."""
+
+
+def program_keys_table() -> str:
+    """The config keys of this repository's program: every one it reads (``PROGRAM_KEYS``),
+    its default and description from ``Pulumi.yaml`` where declared there, else the resource
+    input's of the same name."""
+    main = program()
+    declared = project_config()
+    inputs = {camel(name): name for name in NAMES}
+    stranger = sorted(set(declared) - set(main.PROGRAM_KEYS))
+    if stranger:
+        raise GeneratorError(
+            f"{PROJECT_FILE.name} declares {stranger}, which the program does not read"
+        )
+    rows = []
+    for key in main.PROGRAM_KEYS:
+        given = declared.get(key) or {}
+        name = inputs.get(key)
+        if "default" in given:
+            if name in DEFAULTS and DEFAULTS[name] != given["default"]:
+                raise GeneratorError(
+                    f"{PROJECT_FILE.name}'s default of {key} ({given['default']!r}) is not the "
+                    f"resource's ({DEFAULTS[name]!r}, recall_provider/core/spec.py)"
+                )
+            default = _literal(given["default"])
+        else:
+            default = "required" if name in REQUIRED else "none"
+        if "description" in given:
+            meaning = str(given["description"])
+        elif name is not None:
+            meaning = description(name)
+        elif key in UNDECLARED:
+            meaning = UNDECLARED[key](main)
+        else:
+            raise GeneratorError(
+                f"{main.PROJECT}:{key} has no description: declare it in {PROJECT_FILE.name}'s "
+                "config, or say it in UNDECLARED of scripts/doc_tables.py"
+            )
+        if key in main.SECRET_KEYS:
+            secrecy = "yes"
+        elif key == main.APPS:
+            secrecy = "its " + ", ".join(f"`{k}`" for k in main.SECRET_KEYS)
+        else:
+            secrecy = ""
+        rows.append((f"`{main.PROJECT}:{key}`", default, secrecy, meaning))
+    return _table(("key", "default", "secret", "description"), rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "settings": settings_table,
     "inputs": inputs_table,
     "outputs": outputs_table,
     "error-codes": error_codes_table,
+    "program-keys": program_keys_table,
 }
 """Each generated table by the name its markers give."""
 
 
 def render(text: str) -> str:
-    """``text`` with every generated table made again; an unknown name raises KeyError."""
+    """``text`` with every generated table made again (GeneratorError for an unknown name)."""
     made: dict[str, str] = {}
 
     def fill(found: re.Match[str]) -> str:
         name = found["name"]
+        if name not in TABLES:
+            raise GeneratorError(f"no generated table {name!r}: the tables are {sorted(TABLES)}")
         if name not in made:
             made[name] = TABLES[name]()
         return found["open"] + made[name] + found["close"]
@@ -189,15 +301,19 @@ def stale() -> list[Path]:
 
 def main(args: list[str]) -> int:
     """``python3 scripts/docs.py [--check]``: write the stale tables, or (``--check``) name
-    them and exit 1."""
+    them; the exit status is every command's (a stale table is a finding)."""
     if args not in ([], ["--check"]):
-        print("usage: python3 scripts/docs.py [--check]", file=sys.stderr)
-        return 2
-    outdated = stale()
+        print(f"usage: {REGENERATE} [--check]", file=sys.stderr)
+        return ExitStatus.CANNOT_RUN
+    try:
+        outdated = stale()
+    except GeneratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitStatus.CANNOT_RUN
     for doc in outdated:
         if args:
             print(f"{doc.relative_to(ROOT)}: a generated table is stale: run {REGENERATE}")
         else:
             doc.write_text(render(doc.read_text("utf-8")), "utf-8")
             print(f"{doc.relative_to(ROOT)}: tables written")
-    return 1 if args and outdated else 0
+    return ExitStatus.FINDING if args and outdated else ExitStatus.OK

@@ -41,6 +41,7 @@ __all__ = [
     "OUTPUT_ONLY",
     "PASSED_THROUGH",
     "PROVIDER_ONLY",
+    "PROVIDER_ONLY_CHANGES",
     "REQUIRED",
     "SECRETS",
     "SELF_CHECK_AT",
@@ -174,6 +175,13 @@ IMMUTABLE: tuple[str, ...] = tuple(n for n in ZoomOAuthAppCreate.model_fields if
 """What Recall cannot change: a change replaces the app."""
 PROVIDER_ONLY: tuple[str, ...] = tuple(n for n in NAMES if n not in ZoomOAuthAppCreate.model_fields)
 """Inputs that Recall knows nothing of (``adopt_app_id``, ``validate_webhook``)."""
+PROVIDER_ONLY_CHANGES: dict[str, str] = {
+    "adopt_app_id": "none while it names the managed app (or is removed); naming another app "
+    "replaces this one by that one",
+    "validate_webhook": "update, with no request to Recall's API (turned on, the self-check runs)",
+}
+"""What a change of each provider-only input does (``plan.py``'s rules); Recall's own rule
+covers the rest: a change of an immutable input replaces the app, of a mutable one updates it."""
 OUTPUT_NAMES: tuple[str, ...] = tuple(n for n in AppState.model_fields if n != "id")
 """Every output property (the id is the resource's own)."""
 OUTPUT_ONLY: tuple[str, ...] = tuple(n for n in OUTPUT_NAMES if n not in NAMES)
