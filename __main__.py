@@ -409,6 +409,8 @@ def _checklist(settings: AppConfig, app: RecallZoomOAuthApp) -> pulumi.Output[di
     )
 
 
-# The language host runs the program as __main__; the docs' generator imports its declarations.
+# The language host runs the program as __main__ (pulumi/pulumi
+# sdk/python/cmd/pulumi-language-python-exec: runpy.run_path(..., run_name="__main__")); the
+# docs' generator imports its declarations under another name.
 if __name__ == "__main__":
     main()
