@@ -125,6 +125,13 @@ def refuse_unknown_keys(keys: Iterable[str]) -> None:
                     f"{full_key(PROJECT, APPS)} is set with --path; run `pulumi config rm "
                     f"'{key}'`, then {set_command(key, secret)}"
                 )
+            if name in ENTRY_KEYS:
+                # `name` names an entry of the apps list; the single app needs none.
+                raise pulumi.RunError(
+                    f"{key} is not a setting of this program: {name} is set for an app of "
+                    f"{full_key(PROJECT, APPS)}, with --path (`pulumi config set --path "
+                    f"'{full_key(PROJECT, APPS)}[0].{name}' <value>`)"
+                )
             raise pulumi.RunError(
                 f"{key} is not a setting of this program: {did_you_mean(key, program)}"
             )

@@ -428,3 +428,9 @@ def test_the_plugins_read_blames_the_import_or_the_state(
     assert "[bad_id]" in details
     if not recorded:
         assert "state" not in details
+
+
+def test_a_key_of_an_apps_entry_at_the_top_says_where_it_belongs() -> None:
+    said = refused({"recall-zoom:name": "acme"})
+    assert said.startswith("recall-zoom:name is not a setting of this program: name is set ")
+    assert "`pulumi config set --path 'recall-zoom:apps[0].name' <value>`" in said
