@@ -39,7 +39,7 @@ from google.protobuf import struct_pb2
 
 from bench import ratelimit
 from bench.common import API_KEY, APPS_PATH, app_inputs, app_props, host_config, process_cpu
-from bench.native_plugin import NativePlugin, native_props
+from bench.native_plugin import check, create, native_plugin, native_props
 from bench.report import QUICK_NOTE, Table, ratio, verdict
 from recall_provider.core.journal import STATE_DIR_ENV
 from recall_provider.core.spec import camel
@@ -226,21 +226,19 @@ def _median(apps: int, drive: Callable[[EmulatorServer, dict[str, str], int], Ou
 
 def _native(emu: EmulatorServer, env: dict[str, str], apps: int) -> Outcome:
     """``apps`` creates through a fresh native plugin."""
-    plugin = NativePlugin(_native_config(emu.url), env)
-    try:
+    config = host_config(emu.url, ratelimit.PER_MINUTE)
+    with native_plugin(config, env) as plugin:
         # Built before the clock: the engine holds its properties already.
         props = {f"app{i:04d}": _native_props(i) for i in range(apps)}
         # As for the dynamic host: a process's first call is its own cost, not the command's.
-        plugin.check("warm-up", _native_props(apps))
+        check(plugin, "warm-up", _native_props(apps))
 
-        def create(name: str) -> None:
-            plugin.create(name, plugin.check(name, props[name]))
+        def create_one(name: str) -> None:
+            create(plugin, name, check(plugin, name, props[name]))
 
         return _timed(
-            emu, env, plugin.process.pid, names=list(props), create=create, failure=_rpc_failure
+            emu, env, plugin.process.pid, names=list(props), create=create_one, failure=_rpc_failure
         )
-    finally:
-        plugin.close()
 
 
 def _dynamic(emu: EmulatorServer, env: dict[str, str], apps: int) -> Outcome:
@@ -261,13 +259,6 @@ def _dynamic(emu: EmulatorServer, env: dict[str, str], apps: int) -> Outcome:
             )
     finally:
         host.close()
-
-
-def _native_config(url: str) -> dict[str, str]:
-    """The dynamic door's stack config as the native plugin's arguments (camelCase)."""
-    return {
-        key.split(":", 1)[1]: value for key, value in host_config(url, ratelimit.PER_MINUTE).items()
-    }
 
 
 def _native_props(index: int) -> struct_pb2.Struct:

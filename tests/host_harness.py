@@ -23,7 +23,8 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
+from recall_provider.native.__main__ import MAX_MESSAGE
 from recall_provider.provider import RecallZoomOAuthAppProvider
 from tests.doors import CheckFailed, Diff, DoorError, Engine, Plan, ResourceState
 from tests.mock_program import APP_TYPE
@@ -47,12 +49,14 @@ __all__ = [
     "ROOT",
     "TYPE",
     "UNKNOWN",
+    "CallError",
     "CheckFailed",
     "Diff",
     "Engine",
     "HostError",
     "HostSession",
     "Plan",
+    "ProviderCalls",
     "ProviderHost",
     "ResourceState",
     "as_new_process",
@@ -69,7 +73,8 @@ PROVIDER_URN = "urn:pulumi:dev::recall-zoom::pulumi:providers:pulumi-python::def
 UNKNOWN = rpc.UNKNOWN
 PROVIDER_KEY = sdk_dynamic.PROVIDER_KEY
 """Where the engine passes the pickled provider among the properties."""
-ENGINE_MAX_MESSAGE = 400 * 1024 * 1024
+ENGINE_MAX_MESSAGE = MAX_MESSAGE
+"""The largest message the engine sends or takes (declared with the plugin that serves it)."""
 # Imported by the host's interpreter at startup when it runs with ``debug_logging``: the root
 # logger at DEBUG on stderr, so the records of every logger (urllib3's included) get out.
 DEBUG_SITECUSTOMIZE = """\
@@ -95,7 +100,7 @@ def engine_channel(process: subprocess.Popen[Any], stderr: Callable[[], str]) ->
         f"127.0.0.1:{int(line)}",
         options=[
             ("grpc.enable_http_proxy", 0),
-            # The engine's limit (rpcutil.MaxRPCMessageSize), not gRPC's 4 MiB default.
+            # The engine's limit, not gRPC's 4 MiB default.
             ("grpc.max_receive_message_length", ENGINE_MAX_MESSAGE),
             ("grpc.max_send_message_length", ENGINE_MAX_MESSAGE),
         ],
@@ -119,9 +124,9 @@ def from_struct(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[
     return dict(rpc.deserialize_properties(struct, keep_unknowns))
 
 
-class HostError(DoorError):
-    """The host answered an RPC with an error: for an error of ours its one line
-    (``RecallNotFoundError[not_found]: ...``), for anything else the provider's traceback."""
+class CallError(DoorError):
+    """A provider answered an engine's call with an error: for an error of ours its one line
+    (``RecallNotFoundError[not_found]: ...``), for anything else what gRPC carried."""
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
         self.code = error.code()
@@ -129,7 +134,168 @@ class HostError(DoorError):
         super().__init__(method, details, f"{method} failed with {self.code}: {details}")
 
 
-class ProviderHost:
+class HostError(CallError):
+    """The dynamic host answered with an error (for anything not ours, the provider's
+    traceback)."""
+
+
+class ProviderCalls(ABC):
+    """The engine's resource calls over gRPC (check, diff, create, read, update, delete) for a
+    provider whose wire conventions a subclass gives: its type token, each resource's URN, and
+    how the cases' property bags go onto the wire and come back."""
+
+    type_token: str
+
+    @abstractmethod
+    def _call(self, method: str, request: Any) -> Any:
+        """Send ``request`` as the RPC ``method``; a ``CallError`` when it fails."""
+
+    @abstractmethod
+    def _urn(self, name: str, props: Mapping[str, Any]) -> str:
+        """The URN of resource ``name``, whose bag is ``props``."""
+
+    @abstractmethod
+    def _to_wire(self, props: dict[str, Any]) -> struct_pb2.Struct:
+        """A bag as the engine sends it."""
+
+    @abstractmethod
+    def _from_wire(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        """An answered bag as the engine records it."""
+
+    def _checked(self, inputs: struct_pb2.Struct, news: dict[str, Any]) -> dict[str, Any]:
+        """What Check answered, as the engine keeps it for the next calls."""
+        return self._from_wire(inputs)
+
+    def _property(self, wire: str) -> str:
+        """A property's name on the wire as the cases spell it."""
+        return wire
+
+    def check(
+        self, name: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        resp = self._call(
+            "Check",
+            proto.CheckRequest(
+                urn=self._urn(name, news),
+                name=name,
+                type=self.type_token,
+                olds=self._to_wire(olds),
+                news=self._to_wire(news),
+            ),
+        )
+        failures = [(self._property(f.property), f.reason) for f in resp.failures]
+        return self._checked(resp.inputs, news), failures
+
+    def diff(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> Diff:
+        resp = self._call(
+            "Diff",
+            proto.DiffRequest(
+                id=id_,
+                urn=self._urn(name, news),
+                name=name,
+                type=self.type_token,
+                olds=self._to_wire(olds),
+                old_inputs=self._to_wire(old_inputs),
+                news=self._to_wire(news),
+            ),
+        )
+        replaces = [self._property(p) for p in resp.replaces]
+        return Diff(resp.changes, replaces, resp.deleteBeforeReplace)
+
+    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        resp = self._call(
+            "Create",
+            proto.CreateRequest(
+                urn=self._urn(name, inputs),
+                name=name,
+                type=self.type_token,
+                properties=self._to_wire(inputs),
+            ),
+        )
+        return resp.id, self._from_wire(resp.properties)
+
+    def read(
+        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        resp = self._call(
+            "Read",
+            proto.ReadRequest(
+                id=id_,
+                urn=self._urn(name, inputs),
+                name=name,
+                type=self.type_token,
+                properties=self._to_wire(outputs),
+                inputs=self._to_wire(inputs),
+            ),
+        )
+        new_inputs = self._from_wire(resp.inputs) if resp.HasField("inputs") else None
+        return resp.id, self._from_wire(resp.properties), new_inputs
+
+    def update(
+        self,
+        name: str,
+        id_: str,
+        olds: dict[str, Any],
+        old_inputs: dict[str, Any],
+        news: dict[str, Any],
+    ) -> dict[str, Any]:
+        resp = self._call(
+            "Update",
+            proto.UpdateRequest(
+                id=id_,
+                urn=self._urn(name, news),
+                name=name,
+                type=self.type_token,
+                olds=self._to_wire(olds),
+                old_inputs=self._to_wire(old_inputs),
+                news=self._to_wire(news),
+            ),
+        )
+        return self._from_wire(resp.properties)
+
+    def delete(
+        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
+    ) -> None:
+        self._call(
+            "Delete",
+            proto.DeleteRequest(
+                id=id_,
+                urn=self._urn(name, old_inputs),
+                name=name,
+                type=self.type_token,
+                properties=self._to_wire(outputs),
+                old_inputs=self._to_wire(old_inputs),
+            ),
+        )
+
+
+class _DynamicWire(ProviderCalls):
+    """The dynamic host's conventions: its one type token, bags as the Python SDK serializes
+    them (secrets stripped by the engine beforehand), a checked bag keeping its unknowns."""
+
+    type_token = TYPE
+
+    def _urn(self, name: str, props: Mapping[str, Any]) -> str:
+        return urn(name)
+
+    def _to_wire(self, props: dict[str, Any]) -> struct_pb2.Struct:
+        return to_struct(props)
+
+    def _from_wire(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        return from_struct(struct)
+
+    def _checked(self, inputs: struct_pb2.Struct, news: dict[str, Any]) -> dict[str, Any]:
+        return from_struct(inputs, keep_unknowns=True)
+
+
+class ProviderHost(_DynamicWire):
     """One ``python -m pulumi.dynamic`` process and a gRPC stub to it."""
 
     def __init__(
@@ -214,101 +380,6 @@ class ProviderHost:
         except grpc.RpcError as error:
             raise HostError(method, error) from None
 
-    def check(
-        self, name: str, olds: dict[str, Any], news: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        resp = self._call(
-            "Check",
-            proto.CheckRequest(
-                urn=urn(name), name=name, type=TYPE, olds=to_struct(olds), news=to_struct(news)
-            ),
-        )
-        failures = [(f.property, f.reason) for f in resp.failures]
-        return from_struct(resp.inputs, keep_unknowns=True), failures
-
-    def diff(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> Diff:
-        resp = self._call(
-            "Diff",
-            proto.DiffRequest(
-                id=id_,
-                urn=urn(name),
-                name=name,
-                type=TYPE,
-                olds=to_struct(olds),
-                old_inputs=to_struct(old_inputs),
-                news=to_struct(news),
-            ),
-        )
-        return Diff(resp.changes, list(resp.replaces), resp.deleteBeforeReplace)
-
-    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        resp = self._call(
-            "Create",
-            proto.CreateRequest(urn=urn(name), name=name, type=TYPE, properties=to_struct(inputs)),
-        )
-        return resp.id, from_struct(resp.properties)
-
-    def read(
-        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
-    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-        resp = self._call(
-            "Read",
-            proto.ReadRequest(
-                id=id_,
-                urn=urn(name),
-                name=name,
-                type=TYPE,
-                properties=to_struct(outputs),
-                inputs=to_struct(inputs),
-            ),
-        )
-        new_inputs = from_struct(resp.inputs) if resp.HasField("inputs") else None
-        return resp.id, from_struct(resp.properties), new_inputs
-
-    def update(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> dict[str, Any]:
-        resp = self._call(
-            "Update",
-            proto.UpdateRequest(
-                id=id_,
-                urn=urn(name),
-                name=name,
-                type=TYPE,
-                olds=to_struct(olds),
-                old_inputs=to_struct(old_inputs),
-                news=to_struct(news),
-            ),
-        )
-        return from_struct(resp.properties)
-
-    def delete(
-        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
-    ) -> None:
-        self._call(
-            "Delete",
-            proto.DeleteRequest(
-                id=id_,
-                urn=urn(name),
-                name=name,
-                type=TYPE,
-                properties=to_struct(outputs),
-                old_inputs=to_struct(old_inputs),
-            ),
-        )
-
 
 def program_props(**inputs: Any) -> dict[str, Any]:
     """What ``RecallZoomOAuthApp(...)`` registers: the inputs plus the pickled provider.
@@ -341,53 +412,19 @@ _COMMANDS = itertools.count()
 
 
 @dataclass(frozen=True)
-class HostSession:
+class HostSession(_DynamicWire):
     """One command's provider in a host: every bag it sends carries ``provider``, a pickled
     provider of the command's own (see ``as_new_process``)."""
 
     host: ProviderHost
     provider: str
 
-    def _own(self, props: dict[str, Any]) -> dict[str, Any]:
-        return {**props, PROVIDER_KEY: self.provider} if PROVIDER_KEY in props else props
+    def _call(self, method: str, request: Any) -> Any:
+        return self.host._call(method, request)
 
-    def check(
-        self, name: str, olds: dict[str, Any], news: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        return self.host.check(name, self._own(olds), self._own(news))
-
-    def diff(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> Diff:
-        return self.host.diff(name, id_, self._own(olds), self._own(old_inputs), self._own(news))
-
-    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        return self.host.create(name, self._own(inputs))
-
-    def read(
-        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
-    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-        return self.host.read(name, id_, self._own(outputs), self._own(inputs))
-
-    def update(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> dict[str, Any]:
-        return self.host.update(name, id_, self._own(olds), self._own(old_inputs), self._own(news))
-
-    def delete(
-        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
-    ) -> None:
-        self.host.delete(name, id_, self._own(outputs), self._own(old_inputs))
+    def _to_wire(self, props: dict[str, Any]) -> struct_pb2.Struct:
+        own = {**props, PROVIDER_KEY: self.provider} if PROVIDER_KEY in props else props
+        return to_struct(own)
 
     def close(self) -> None:
         """Nothing to stop: the host serves the next command's provider too."""

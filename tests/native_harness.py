@@ -41,7 +41,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -54,8 +54,7 @@ from recall_provider.core.spec import SECRETS, camel
 from recall_provider.native.schema import RESOURCE
 from recall_provider.native.values import CAMEL, SECRET_SIGNATURE, SIGNATURE_KEY, SNAKE
 from recall_provider.provider import ARGUMENT_KEYS, OWNER
-from tests.doors import Diff, DoorError
-from tests.host_harness import ROOT, engine_channel
+from tests.host_harness import ROOT, CallError, ProviderCalls, engine_channel
 
 __all__ = [
     "PROVIDER_URN",
@@ -140,23 +139,53 @@ def _snake(wire: str) -> str:
     return SNAKE.get(wire, wire)
 
 
-class PluginError(DoorError):
-    """The plugin answered a call with an error: for an error of ours its one line
-    (``RecallNotFoundError[not_found]: ...``), for anything else what gRPC said."""
+class PluginError(CallError):
+    """The plugin answered a call with an error."""
 
-    def __init__(self, method: str, error: grpc.RpcError) -> None:
-        self.code = error.code()
-        details = error.details() or ""
-        super().__init__(method, details, f"{method} failed with {self.code}: {details}")
+
+class _EngineSocket:
+    """Where a plugin's engine listens, at an address no command of this test run had before (a
+    plugin writes an adopted app down under its command's name, the address, for hours). A
+    plugin dials it to tell whether its engine is still there: it accepts and hangs up, so that
+    no dial waits on a full backlog. No engine service is behind it."""
+
+    _used: ClassVar[set[int]] = set()
+    _used_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        while True:
+            self._socket = socket.create_server(("127.0.0.1", 0))
+            port = self._socket.getsockname()[1]
+            with self._used_lock:
+                if port not in self._used:
+                    self._used.add(port)
+                    break
+            self._socket.close()
+        self.address = f"127.0.0.1:{port}"
+        threading.Thread(target=self._answer, name="test-engine", daemon=True).start()
+
+    def _answer(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return  # closed
+            connection.close()
+
+    def close(self) -> None:
+        """Nothing listens at the address any more."""
+        # shutdown wakes the accept() above (close alone does not, on Linux).
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
 
 
 @dataclass
 class _Started:
-    """A plugin process started, not yet spoken to, and the engine address it was given."""
+    """A plugin process started, not yet spoken to, and the engine it was given."""
 
     process: subprocess.Popen[bytes]
-    engine: socket.socket
-    address: str
+    engine: _EngineSocket
     stderr: IO[bytes]
 
     def stop(self) -> None:
@@ -168,32 +197,18 @@ class _Started:
         self.stderr.close()
 
 
-# Engine addresses handed out in this test process: a plugin writes an adopted app down under
-# its command's name (the address) for hours, so no two commands may share one.
-_USED_PORTS: set[int] = set()
-_PORTS_LOCK = threading.Lock()
+class PluginSession(ProviderCalls):
+    """One command's provider: a plugin process of its own, handshaken and configured; the
+    engine's calls with the native conventions (camelCase, secrets marked, the owner in the
+    URN)."""
 
-
-def _engine_socket() -> socket.socket:
-    """A socket listening where no command of this test run listened before."""
-    while True:
-        sock = socket.create_server(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        with _PORTS_LOCK:
-            if port not in _USED_PORTS:
-                _USED_PORTS.add(port)
-                return sock
-        sock.close()
-
-
-class PluginSession:
-    """One command's provider: a plugin process of its own, handshaken and configured."""
+    type_token = RESOURCE
 
     def __init__(self, door: NativeDoor, started: _Started) -> None:
         self.door = door
         self._started = started
         self.process = started.process
-        self.engine_address = started.address
+        self.engine_address = started.engine.address
         try:
             self._connect()
         except BaseException:
@@ -265,114 +280,24 @@ class PluginSession:
         except grpc.RpcError as error:
             raise PluginError(method, error) from None
 
-    # -- the calls of a session (tests/doors.py) ----------------------------------------------
+    # -- the native wire (tests/host_harness.ProviderCalls) ------------------------------------
 
-    def check(
-        self, name: str, olds: dict[str, Any], news: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        resp = self._call(
-            "Check",
-            proto.CheckRequest(
-                urn=urn(name, news),
-                name=name,
-                type=RESOURCE,
-                olds=to_wire(olds),
-                news=to_wire(news),
-            ),
-        )
-        failures = [(_snake(f.property), f.reason) for f in resp.failures]
+    def _urn(self, name: str, props: Mapping[str, Any]) -> str:
+        return urn(name, props)
+
+    def _to_wire(self, props: dict[str, Any]) -> struct_pb2.Struct:
+        return to_wire(props)
+
+    def _from_wire(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        return from_wire(struct)
+
+    def _checked(self, inputs: struct_pb2.Struct, news: dict[str, Any]) -> dict[str, Any]:
         # The URN is the resource's: the engine's records keep it (here, as the owner).
         door = {OWNER: news[OWNER]} if OWNER in news else {}
-        return {**door, **from_wire(resp.inputs)}, failures
+        return {**door, **from_wire(inputs)}
 
-    def diff(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> Diff:
-        resp = self._call(
-            "Diff",
-            proto.DiffRequest(
-                id=id_,
-                urn=urn(name, news),
-                name=name,
-                type=RESOURCE,
-                olds=to_wire(olds),
-                old_inputs=to_wire(old_inputs),
-                news=to_wire(news),
-            ),
-        )
-        replaces = [_snake(p) for p in resp.replaces]
-        return Diff(resp.changes, replaces, resp.deleteBeforeReplace)
-
-    def create(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        resp = self._call(
-            "Create",
-            proto.CreateRequest(
-                urn=urn(name, inputs),
-                name=name,
-                type=RESOURCE,
-                properties=to_wire(inputs),
-            ),
-        )
-        return resp.id, from_wire(resp.properties)
-
-    def read(
-        self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
-    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
-        resp = self._call(
-            "Read",
-            proto.ReadRequest(
-                id=id_,
-                urn=urn(name, inputs),
-                name=name,
-                type=RESOURCE,
-                properties=to_wire(outputs),
-                inputs=to_wire(inputs),
-            ),
-        )
-        new_inputs = from_wire(resp.inputs) if resp.HasField("inputs") else None
-        return resp.id, from_wire(resp.properties), new_inputs
-
-    def update(
-        self,
-        name: str,
-        id_: str,
-        olds: dict[str, Any],
-        old_inputs: dict[str, Any],
-        news: dict[str, Any],
-    ) -> dict[str, Any]:
-        resp = self._call(
-            "Update",
-            proto.UpdateRequest(
-                id=id_,
-                urn=urn(name, news),
-                name=name,
-                type=RESOURCE,
-                olds=to_wire(olds),
-                old_inputs=to_wire(old_inputs),
-                news=to_wire(news),
-            ),
-        )
-        return from_wire(resp.properties)
-
-    def delete(
-        self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
-    ) -> None:
-        self._call(
-            "Delete",
-            proto.DeleteRequest(
-                id=id_,
-                urn=urn(name, old_inputs),
-                name=name,
-                type=RESOURCE,
-                properties=to_wire(outputs),
-                old_inputs=to_wire(old_inputs),
-            ),
-        )
+    def _property(self, wire: str) -> str:
+        return _snake(wire)
 
 
 class NativeDoor:
@@ -392,17 +317,16 @@ class NativeDoor:
         self._closed = False
 
     def _start(self) -> _Started:
-        engine = _engine_socket()
+        engine = _EngineSocket()
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
-        address = "{}:{}".format(*engine.getsockname()[:2])
         process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "recall_provider.native", address],
+            [sys.executable, "-u", "-m", "recall_provider.native", engine.address],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr,
             env={**os.environ, **self.env},
         )
-        return _Started(process, engine, address, stderr)
+        return _Started(process, engine, stderr)
 
     def session(self) -> PluginSession:
         """A plugin of the command's own, as the CLI starts for each command."""
