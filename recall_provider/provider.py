@@ -30,7 +30,7 @@ from pulumi.output import Unknown
 from recall_provider import dynamic_host
 from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, inputs_of, spoken_as
 
-__all__ = ["ARGUMENT_KEYS", "OWNER", "RecallZoomOAuthAppProvider"]
+__all__ = ["ARGUMENT_KEYS", "OWNER", "RecallZoomOAuthAppProvider", "argument_names"]
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +134,15 @@ def _values(props: Mapping[str, Any]) -> dict[str, object]:
     }
 
 
+def argument_names(props: Mapping[str, Any]) -> dict[str, str]:
+    """Where the resource's program says its user sets each argument (``argument_keys``): the
+    names the core's messages then use."""
+    keys = props.get(ARGUMENT_KEYS)
+    return {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
+
+
 @contextlib.contextmanager
 def _spoken(props: Mapping[str, Any]) -> Iterator[None]:
     """Inside, the core names each argument as the resource's program said its user sets it."""
-    keys = props.get(ARGUMENT_KEYS)
-    names = {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
-    with spoken_as(names):
+    with spoken_as(argument_names(props)):
         yield

@@ -43,13 +43,11 @@ import pytest
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.output import Unknown
 from pulumi.runtime import proto, rpc
-from pydantic import SecretStr
 
 from recall_provider.core import UNKNOWN, AppInputs, AppService, AppState, inputs_of, spoken_as
-from recall_provider.core.spec import NAMES, OUTPUT_NAMES
 from recall_provider.error_line import one_line
 from recall_provider.errors import RecallError
-from recall_provider.provider import ARGUMENT_KEYS, OWNER
+from recall_provider.provider import ARGUMENT_KEYS, OWNER, argument_names
 
 __all__ = [
     "CORE",
@@ -372,7 +370,7 @@ class CoreDoor:
         resource's program says (``argument_keys``), our errors as the door's."""
         ident = threading.get_ident()
         try:
-            with _ENVIRONMENT.holding(self.env), _spoken(props or {}):
+            with _ENVIRONMENT.holding(self.env), spoken_as(argument_names(props or {})):
                 with self._lock:
                     self._calls.add(ident)
                 try:
@@ -425,18 +423,18 @@ class CoreSession:
         owner = inputs.get(OWNER)
         with self.door.call("Create", inputs):
             state = self.service.create(
-                _inputs(inputs), owner=owner if isinstance(owner, str) else None
+                AppInputs.checked(inputs), owner=owner if isinstance(owner, str) else None
             )
-        return state.id, _recorded(state)
+        return state.id, _present(state.recorded())
 
     def read(
         self, name: str, id_: str, outputs: dict[str, Any], inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         with self.door.call("Read"):
-            state = self.service.read(id_, _state(id_, outputs))
+            state = self.service.read(id_, AppState.from_recorded(id_, outputs))
         if state is None:
             return "", {}, None
-        return state.id, _recorded(state), _present(inputs_of(state))
+        return state.id, _present(state.recorded()), _present(inputs_of(state))
 
     def update(
         self,
@@ -447,14 +445,16 @@ class CoreSession:
         news: dict[str, Any],
     ) -> dict[str, Any]:
         with self.door.call("Update", news):
-            state = self.service.update(id_, _state(id_, olds), _inputs(news))
-        return _recorded(state)
+            state = self.service.update(
+                id_, AppState.from_recorded(id_, olds), AppInputs.checked(news)
+            )
+        return _present(state.recorded())
 
     def delete(
         self, name: str, id_: str, outputs: dict[str, Any], old_inputs: dict[str, Any]
     ) -> None:
         with self.door.call("Delete"):
-            self.service.delete(id_, _state(id_, outputs))
+            self.service.delete(id_, AppState.from_recorded(id_, outputs))
 
     def close(self) -> None:
         """Nothing to stop: the service goes with the session."""
@@ -470,37 +470,9 @@ def _values(props: Mapping[str, Any]) -> dict[str, object]:
     return {k: UNKNOWN if _unknown(v) else v for k, v in props.items() if k not in _DOOR_KEYS}
 
 
-def _inputs(props: Mapping[str, Any]) -> AppInputs:
-    return AppInputs.model_validate(
-        {k: v for k, v in props.items() if k in NAMES and v is not None}
-    )
-
-
-def _state(id_: str, props: Mapping[str, Any]) -> AppState:
-    known = {k: v for k, v in props.items() if k in OUTPUT_NAMES and v is not None}
-    return AppState.model_validate({**known, "id": id_})
-
-
-def _recorded(state: AppState) -> dict[str, Any]:
-    """The outputs as the engine records them: secrets as text (the engine's own marking
-    keeps them secret), no key for a value that is not there."""
-    values = {name: getattr(state, name) for name in OUTPUT_NAMES}
-    return _present(
-        {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()}
-    )
-
-
 def _present(props: Mapping[str, Any]) -> dict[str, Any]:
     # The engine's property values have no null: a property without a value is not there.
     return {k: v for k, v in props.items() if v is not None}
-
-
-@contextlib.contextmanager
-def _spoken(props: Mapping[str, Any]) -> Iterator[None]:
-    keys = props.get(ARGUMENT_KEYS)
-    names = {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
-    with spoken_as(names):
-        yield
 
 
 class _Environment:
