@@ -4,12 +4,15 @@ that moves when told."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -102,3 +105,20 @@ def without_settings() -> dict[str, str]:
     test run's own state and cache folders (``RECALL_ZOOM_*``) stay: the command writes there,
     never into the user's."""
     return {k: v for k, v in os.environ.items() if k not in ENVIRONMENT.values()}
+
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def load_script(name: str, module_name: str | None = None) -> ModuleType:
+    """``scripts/<name>.py`` as a module, imported as the script runs (its folder first on the
+    path, for ``_venv``), registered under ``module_name`` (its dataclasses look it up)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location(module_name or name, SCRIPTS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

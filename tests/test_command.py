@@ -6,7 +6,6 @@ which makes and installs nothing."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import re
 import shutil
@@ -19,7 +18,6 @@ import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -28,7 +26,7 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.exit_status import ExitStatus
 from recall_provider.forwarder.command import SECRET_ENV
 from recall_provider.settings import SETTINGS
-from tests.helpers import make_app, without_settings
+from tests.helpers import load_script, make_app, without_settings
 from tests.real_cli import ROOT
 
 SCRIPT = Path(sys.executable).parent / command.NAME
@@ -264,20 +262,7 @@ OWN_HELP = {
 installed (the benchmark's own help needs the project; the test command's is its own)."""
 
 
-def load_venv_module() -> ModuleType:
-    # As a script runs: its folder first on the path.
-    folder = str(ROOT / "scripts")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location("_venv", ROOT / "scripts" / "_venv.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-venv_module = load_venv_module()
+venv_module = load_script("_venv")
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import runpy
@@ -38,23 +37,10 @@ import yaml
 from recall_provider.exit_status import ExitStatus
 from recall_provider.native.schema import schema
 from tests.docs_reader import Anchor, Block, blocks, commands, doc_block, doc_text
+from tests.helpers import load_script
 from tests.real_cli import ROOT
 
-
-def load_generator() -> ModuleType:
-    # As `python3 scripts/docs.py` runs it: its folder first on the path.
-    script = ROOT / "scripts" / "doc_tables.py"
-    if str(script.parent) not in sys.path:
-        sys.path.insert(0, str(script.parent))
-    spec = importlib.util.spec_from_file_location("doc_tables", script)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = load_generator()
+generator = load_script("doc_tables")
 DOCS: list[Path] = generator.documents()
 BLOCKS: list[Block] = [block for doc in DOCS for block in blocks(doc)]
 SHELL = [block for block in BLOCKS if block.language == "sh"]

@@ -14,30 +14,17 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.helpers import load_script
 from tests.real_cli import ROOT
 
 SCRIPT = ROOT / "scripts" / "pulumi_cli.py"
 SDK = importlib.metadata.version("pulumi")
 
 
-def load_script() -> ModuleType:
-    # As `python3 scripts/pulumi_cli.py` runs: its folder first on the path (for _venv).
-    if str(SCRIPT.parent) not in sys.path:
-        sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("pulumi_cli_script", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-script = load_script()
+script = load_script("pulumi_cli", "pulumi_cli_script")
 
 
 def run_script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
