@@ -9,7 +9,6 @@ emulator's request log.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,16 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.docs_reader import Anchor, doc_block, doc_commands
 from tests.helpers import EmulatorFactory, make_app
-from tests.native_programs import PLUGIN_DIR, PLUGINS, app_writes, configure_stack
-from tests.real_cli import Result, Sandbox
+from tests.native_programs import (
+    PLUGIN_DIR,
+    PLUGINS,
+    ProjectStack,
+    app_writes,
+    configure_stack,
+    lives_through_preview_drift_rotation_and_destroy,
+    made_by_first_up,
+)
+from tests.real_cli import Sandbox
 from tests.test_cli_e2e import as_written
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
@@ -34,14 +41,11 @@ WALKED: tuple[Anchor, ...] = (
 API_KEY = "native-api-key-0001"
 CLIENT_SECRET = "native-client-secret-0001"
 WEBHOOK_SECRET = "native-webhook-secret-0001"
+ROTATED = "native-client-secret-0002"
 
 
-@dataclass
-class YamlStack:
+class YamlStack(ProjectStack):
     """A YAML project of its own, one stack, driven with the real CLI."""
-
-    box: Sandbox
-    project: Path
 
     def write(self, resources: dict[str, Any], outputs: dict[str, str] | None = None) -> None:
         program = {
@@ -56,16 +60,6 @@ class YamlStack:
             "outputs": outputs or {},
         }
         (self.project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
-
-    def pulumi(self, *args: str, check: bool = True) -> Result:
-        return self.box.run(*args, "--non-interactive", cwd=self.project, check=check)
-
-    def export(self) -> str:
-        return self.pulumi("stack", "export").stdout
-
-    def outputs(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.pulumi("stack", "output", "--json").json()
-        return found
 
 
 def app(client_id: str, **options: Any) -> dict[str, Any]:
@@ -99,36 +93,13 @@ def test_a_yaml_program_lives_through_up_preview_drift_rotation_and_destroy(
     stack: YamlStack, fresh_emulator: EmulatorServer
 ) -> None:
     stack.write({"app": app("zoomClientNative")}, {"id": "${app.id}", "url": "${app.webhookUrl}"})
-    stack.pulumi("up", "--yes")
-    (made,) = fresh_emulator.backend.apps()
-    outputs = stack.outputs()
-    assert outputs["id"] == made["id"]
-    assert outputs["url"].endswith(f"/api/v2/zoom-oauth-apps/{made['id']}/webhook")
-    state = stack.export()
-    for secret in (CLIENT_SECRET, WEBHOOK_SECRET, API_KEY):
-        assert secret not in state, "every secret is encrypted in the state"
+    made = made_by_first_up(
+        stack, fresh_emulator, secrets=(CLIENT_SECRET, WEBHOOK_SECRET, API_KEY), url_output="url"
+    )
 
-    fresh_emulator.app.clear_requests()
-    stack.pulumi("preview", "--expect-no-changes")
-    assert fresh_emulator.app.count() == 0, "a no-op preview sends nothing to Recall"
-
-    # Drift: the webhook secret changed outside Pulumi. The gate sees it; up restores it.
-    fresh_emulator.backend.update_app(made["id"], {"webhook_secret": "changed-by-hand-0001"})
-    gate = stack.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
-    assert gate.code != 0, gate.output
-    stack.pulumi("up", "--yes", "--refresh")
-    assert fresh_emulator.backend.apps()[0]["webhook_secret"] == WEBHOOK_SECRET
-
-    # A rotation is one PATCH of the same app.
-    fresh_emulator.app.clear_requests()
-    stack.pulumi("config", "set", "--secret", "clientSecret", "native-client-secret-0002")
-    stack.pulumi("up", "--yes")
-    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
-    assert fresh_emulator.backend.apps()[0]["client_secret"] == "native-client-secret-0002"
-    assert "native-client-secret-0002" not in stack.export()
-
-    stack.pulumi("destroy", "--yes")
-    assert fresh_emulator.backend.apps() == []
+    lives_through_preview_drift_rotation_and_destroy(
+        stack, fresh_emulator, made["id"], webhook_secret=WEBHOOK_SECRET, rotated=ROTATED
+    )
 
 
 def test_two_explicit_providers_manage_apps_in_two_workspaces(

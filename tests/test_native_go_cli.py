@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from recall_provider.emulator import EmulatorServer
-from tests.native_programs import PLUGINS, app_writes, configure_stack
-from tests.real_cli import REQUIRE_ENV, Result, Sandbox
+from tests.native_programs import (
+    PLUGINS,
+    ProjectStack,
+    configure_stack,
+    lives_through_preview_drift_rotation_and_destroy,
+    made_by_first_up,
+)
+from tests.real_cli import REQUIRE_ENV, Sandbox
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
 
 API_KEY = "go-api-key-0001"
 CLIENT_SECRET = "go-client-secret-0001"
 WEBHOOK_SECRET = "go-webhook-secret-0001"
+ROTATED = "go-client-secret-0002"
 
 
 @pytest.fixture
@@ -51,38 +57,13 @@ def project(sandbox: Sandbox, fresh_emulator: EmulatorServer, tmp_path: Path) ->
     return folder
 
 
-def run(box: Sandbox, folder: Path, *args: str, check: bool = True) -> Result:
-    return box.run(*args, "--non-interactive", cwd=folder, check=check)
-
-
 def test_a_go_program_lives_through_up_preview_drift_rotation_and_destroy(
     sandbox: Sandbox, project: Path, fresh_emulator: EmulatorServer
 ) -> None:
-    run(sandbox, project, "up", "--yes")
-    (made,) = fresh_emulator.backend.apps()
+    stack = ProjectStack(sandbox, project)
+    made = made_by_first_up(stack, fresh_emulator, secrets=(CLIENT_SECRET, WEBHOOK_SECRET, API_KEY))
     assert made["client_id"] == "zoomClientGo"
-    outputs: dict[str, Any] = run(sandbox, project, "stack", "output", "--json").json()
-    assert outputs["id"] == made["id"]
-    assert outputs["webhookUrl"].endswith(f"/api/v2/zoom-oauth-apps/{made['id']}/webhook")
-    state = run(sandbox, project, "stack", "export").stdout
-    for secret in (CLIENT_SECRET, WEBHOOK_SECRET, API_KEY):
-        assert secret not in state, "every secret is encrypted in the state"
 
-    fresh_emulator.app.clear_requests()
-    run(sandbox, project, "preview", "--expect-no-changes")
-    assert fresh_emulator.app.count() == 0, "a no-op preview sends nothing to Recall"
-
-    fresh_emulator.backend.update_app(made["id"], {"webhook_secret": "changed-by-hand-0001"})
-    gate = run(sandbox, project, "preview", "--refresh", "--expect-no-changes", check=False)
-    assert gate.code != 0, gate.output
-    run(sandbox, project, "up", "--yes", "--refresh")
-    assert fresh_emulator.backend.apps()[0]["webhook_secret"] == WEBHOOK_SECRET
-
-    fresh_emulator.app.clear_requests()
-    run(sandbox, project, "config", "set", "--secret", "clientSecret", "go-client-secret-0002")
-    run(sandbox, project, "up", "--yes")
-    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
-    assert "go-client-secret-0002" not in run(sandbox, project, "stack", "export").stdout
-
-    run(sandbox, project, "destroy", "--yes")
-    assert fresh_emulator.backend.apps() == []
+    lives_through_preview_drift_rotation_and_destroy(
+        stack, fresh_emulator, made["id"], webhook_secret=WEBHOOK_SECRET, rotated=ROTATED
+    )

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -23,8 +22,8 @@ from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
 from tests.docs_reader import Anchor, doc_commands
 from tests.helpers import unreachable
-from tests.native_programs import PLUGINS, app_writes, configure_stack
-from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
+from tests.native_programs import PLUGINS, ProjectStack, app_writes, configure_stack
+from tests.real_cli import REQUIRE_ENV, ROOT, Sandbox, find_sdkgen
 from tests.test_cli_e2e import as_written
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(600)]
@@ -95,22 +94,11 @@ def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-class PythonStack:
+class PythonStack(ProjectStack):
     """A Python project of its own, one stack, driven with the real CLI."""
-
-    def __init__(self, box: Sandbox, project: Path) -> None:
-        self.box = box
-        self.project = project
 
     def write(self, program: str) -> None:
         (self.project / "__main__.py").write_text(textwrap.dedent(program))
-
-    def pulumi(self, *args: str, check: bool = True) -> Result:
-        return self.box.run(*args, "--non-interactive", cwd=self.project, check=check)
-
-    def outputs(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.pulumi("stack", "output", "--json").json()
-        return found
 
 
 @pytest.fixture

@@ -18,18 +18,23 @@ import shutil
 import subprocess
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
 import yaml
 
 from recall_provider.emulator import EmulatorServer
 from recall_provider.native.schema import RESOURCE
-from tests.native_programs import PLUGINS, app_writes, configure_stack
-from tests.real_cli import REQUIRE_ENV, ROOT, Result, Sandbox, find_sdkgen
+from tests.native_programs import (
+    PLUGINS,
+    ProjectStack,
+    configure_stack,
+    lives_through_preview_drift_rotation_and_destroy,
+    made_by_first_up,
+)
+from tests.real_cli import REQUIRE_ENV, ROOT, Sandbox, find_sdkgen
 
 pytestmark = [pytest.mark.cli, pytest.mark.timeout(900)]
 
@@ -161,22 +166,8 @@ def ts_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-@dataclass
-class TsStack:
-    """The TypeScript project, one stack, driven with the real CLI."""
-
-    box: Sandbox
-    project: Path
-
-    def pulumi(self, *args: str, check: bool = True) -> Result:
-        return self.box.run(*args, "--non-interactive", cwd=self.project, check=check)
-
-    def export(self) -> str:
-        return self.pulumi("stack", "export").stdout
-
-    def outputs(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.pulumi("stack", "output", "--json").json()
-        return found
+TsStack = ProjectStack
+"""The TypeScript project, one stack, driven with the real CLI."""
 
 
 @pytest.fixture
@@ -197,39 +188,13 @@ def stack(sandbox: Sandbox, ts_project: Path, fresh_emulator: EmulatorServer) ->
 def test_a_typescript_program_lives_through_up_preview_drift_rotation_and_destroy(
     stack: TsStack, fresh_emulator: EmulatorServer
 ) -> None:
-    stack.pulumi("up", "--yes")
-    (made,) = fresh_emulator.backend.apps()
+    made = made_by_first_up(stack, fresh_emulator, secrets=(CLIENT_SECRET, WEBHOOK_SECRET, API_KEY))
     assert made["client_id"] == "zoomClientTs"
-    outputs = stack.outputs()
-    assert outputs["id"] == made["id"], "the module's exports are the stack's outputs"
-    assert outputs["webhookUrl"].endswith(f"/api/v2/zoom-oauth-apps/{made['id']}/webhook")
-    state = stack.export()
-    for secret in (CLIENT_SECRET, WEBHOOK_SECRET, API_KEY):
-        assert secret not in state, "every secret is encrypted in the state"
-    (resource,) = [r for r in json.loads(state)["deployment"]["resources"] if r["type"] == RESOURCE]
+    state = json.loads(stack.export())
+    (resource,) = [r for r in state["deployment"]["resources"] if r["type"] == RESOURCE]
     assert resource["id"] == made["id"]
 
     # A second run of the program (a new CLI command, the same attached server) changes nothing.
-    fresh_emulator.app.clear_requests()
-    stack.pulumi("preview", "--expect-no-changes")
-    assert fresh_emulator.app.count() == 0, "a no-op preview sends nothing to Recall"
-
-    # Drift: the webhook secret changed outside Pulumi. The gate sees it; up restores it.
-    fresh_emulator.backend.update_app(made["id"], {"webhook_secret": "changed-by-hand-0001"})
-    gate = stack.pulumi("preview", "--refresh", "--expect-no-changes", check=False)
-    assert gate.code != 0, gate.output
-    stack.pulumi("up", "--yes", "--refresh")
-    assert fresh_emulator.backend.apps()[0]["webhook_secret"] == WEBHOOK_SECRET
-
-    # A rotation is one PATCH of the same app.
-    fresh_emulator.app.clear_requests()
-    stack.pulumi("config", "set", "--secret", "clientSecret", ROTATED)
-    stack.pulumi("up", "--yes")
-    assert app_writes(fresh_emulator) == [("PATCH", made["id"])]
-    assert fresh_emulator.backend.apps()[0]["client_secret"] == ROTATED
-    assert stack.outputs()["id"] == made["id"]
-    assert ROTATED not in stack.export()
-
-    stack.pulumi("destroy", "--yes")
-    assert fresh_emulator.backend.apps() == []
-    assert stack.outputs() == {}
+    lives_through_preview_drift_rotation_and_destroy(
+        stack, fresh_emulator, made["id"], webhook_secret=WEBHOOK_SECRET, rotated=ROTATED
+    )
