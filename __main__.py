@@ -36,6 +36,14 @@ from recall_provider.settings import (
     did_you_mean,
     refuse_unknown_settings,
 )
+from recall_provider.stack import (
+    APP_ID_OUTPUT,
+    APPS_OUTPUT,
+    CHECKLIST_OUTPUT,
+    MANIFEST_OUTPUT,
+    SELF_CHECK_OUTPUT,
+    WEBHOOK_URL_OUTPUT,
+)
 
 PROJECT = "recall-zoom"
 TOP_LEVEL = "zoom"
@@ -384,25 +392,25 @@ def main() -> None:
         for app in configured
     }
     first_config, first = next(iter(apps.values()))
-    pulumi.export("zoom_oauth_app_id", first.id)
-    pulumi.export("webhook_url", first.webhook_url)
-    pulumi.export("webhook_self_check_at", first.webhook_self_check_at)
-    pulumi.export("zoom_checklist", _checklist(first_config, first))
+    pulumi.export(APP_ID_OUTPUT, first.id)
+    pulumi.export(WEBHOOK_URL_OUTPUT, first.webhook_url)
+    pulumi.export(SELF_CHECK_OUTPUT, first.webhook_self_check_at)
+    pulumi.export(CHECKLIST_OUTPUT, _checklist(first_config, first))
     pulumi.export(
-        "zoom_manifest",
+        MANIFEST_OUTPUT,
         pulumi.Output.all(first.kind, first.webhook_url).apply(
             lambda v: json.dumps(zoom.manifest(v[0], v[1], first_config.scope_style), indent=2)
         ),
     )
     if len(apps) > 1 or config.get_object(APPS):
         pulumi.export(
-            "apps",
+            APPS_OUTPUT,
             {
                 name: {
-                    "zoom_oauth_app_id": app.id,
-                    "webhook_url": app.webhook_url,
-                    "webhook_self_check_at": app.webhook_self_check_at,
-                    "zoom_checklist": _checklist(settings, app),
+                    APP_ID_OUTPUT: app.id,
+                    WEBHOOK_URL_OUTPUT: app.webhook_url,
+                    SELF_CHECK_OUTPUT: app.webhook_self_check_at,
+                    CHECKLIST_OUTPUT: _checklist(settings, app),
                 }
                 for name, (settings, app) in apps.items()
             },

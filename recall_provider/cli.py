@@ -9,9 +9,6 @@ import argparse
 import itertools
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -42,88 +39,21 @@ from recall_provider.files import replace_file
 from recall_provider.health import LOG_WINDOW, Status, Verdict, judge
 from recall_provider.models import DEFAULT_KIND, KINDS, ZoomOAuthApp, ZoomOAuthAppLog, iso
 from recall_provider.settings import API_KEY, SETTINGS, Settings
+from recall_provider.stack import (
+    APP_ID_OUTPUT,
+    CHECKLIST_OUTPUT,
+    WEBHOOK_URL_OUTPUT,
+    CommandError,
+    stack_app,
+    stack_apps,
+    stack_setting,
+)
 
 __all__ = ["PROG", "build_parser", "main", "parse", "run"]
 
 PROG = "python -m recall_provider.cli"
 """How this module names itself in its usage lines; ``recall-zoom`` and scripts/cli.py pass
 their own."""
-
-PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
-# The stack outputs read here, as the program exports them (for the first app, and for each
-# entry of `apps`): the commands know nothing of Pulumi, so not the provider's own constant.
-APP_ID_OUTPUT = "zoom_oauth_app_id"
-SELF_CHECK_OUTPUT = "webhook_self_check_at"
-
-
-class CommandError(Exception):
-    """A problem worth one line to the user."""
-
-
-def _pulumi(*args: str) -> str:
-    cli = shutil.which("pulumi")
-    if cli is None:
-        raise CommandError(
-            f"--stack needs the Pulumi CLI on PATH (install it: {PULUMI_INSTALL}); or pass "
-            "the values directly (see --help)"
-        )
-    result = subprocess.run(  # noqa: S603 - the user's own Pulumi CLI
-        [cli, *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        said = "; ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
-        raise CommandError(f"`pulumi {' '.join(args)}` failed: {said}")
-    return result.stdout
-
-
-def _stack_outputs(stack: str) -> dict[str, Any]:
-    outputs = json.loads(_pulumi("stack", "output", "--json", "--stack", stack))
-    return outputs if isinstance(outputs, dict) else {}
-
-
-def stack_app(stack: str, app: str | None) -> dict[str, Any]:
-    """The id, webhook URL and checklist of one app of a stack, from its outputs."""
-    outputs = _stack_outputs(stack)
-    if app is not None:
-        apps = outputs.get("apps") or {}
-        if app not in apps:
-            raise CommandError(f"stack {stack} has no app {app!r}; it has {sorted(apps)}")
-        return dict(apps[app])
-    return {k: outputs.get(k) for k in (APP_ID_OUTPUT, "webhook_url", "zoom_checklist")}
-
-
-def stack_apps(stack: str) -> dict[str, datetime | None]:
-    """Every app id of a stack, with the time of its last webhook self-check (None: unknown)."""
-    outputs = _stack_outputs(stack)
-    found: dict[str, datetime | None] = {}
-    for entry in (outputs, *(outputs.get("apps") or {}).values()):
-        app_id = entry.get(APP_ID_OUTPUT) if isinstance(entry, dict) else None
-        if isinstance(app_id, str) and app_id:
-            found[app_id] = _time(entry.get(SELF_CHECK_OUTPUT)) or found.get(app_id)
-    if not found:
-        raise CommandError(f"stack {stack} exports no app id: run `pulumi up` first")
-    return found
-
-
-def _time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)  # a trailing Z included, since Python 3.11
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _stack_setting(stack: str, key: str) -> str | None:
-    try:
-        value = _pulumi("config", "get", key, "--stack", stack).strip()
-    except CommandError as exc:
-        # Only an unset key is "no value"; a wrong passphrase or backend must be seen.
-        if re.search(r"configuration key '[^']*' not found", str(exc)):
-            return None
-        raise
-    return value or None
 
 
 def _scope_style(checklist: dict[str, Any], kind: str) -> str:
@@ -144,8 +74,8 @@ def manifest_command(args: argparse.Namespace) -> None:
     kind, url, style = args.kind, args.webhook_url, args.scope_style
     if args.stack:
         found = stack_app(args.stack, args.app)
-        url = url or found.get("webhook_url")
-        checklist = found.get("zoom_checklist") or {}
+        url = url or found.get(WEBHOOK_URL_OUTPUT)
+        checklist = found.get(CHECKLIST_OUTPUT) or {}
         kind = kind or _kind(checklist)
         style = style or _scope_style(checklist, kind or DEFAULT_KIND)
     if not isinstance(url, str) or not url:
@@ -177,7 +107,7 @@ def command_settings(stack: str | None, api_url: str | None, region: str | None 
                 return api_url
             if key == "recall:region":
                 return region
-        return _stack_setting(stack, key) if stack else None
+        return stack_setting(stack, key) if stack else None
 
     if api_url:
         resolve_base_url(api_url=api_url, setting="--api-url")  # an error names the option
@@ -200,7 +130,7 @@ def command_client(stack: str | None, api_url: str | None, region: str | None) -
 def logs_command(args: argparse.Namespace) -> None:
     app_id = args.app_id
     if args.stack:
-        app_id = app_id or stack_app(args.stack, args.app).get("zoom_oauth_app_id")
+        app_id = app_id or stack_app(args.stack, args.app).get(APP_ID_OUTPUT)
     if not app_id:
         raise CommandError("give --app-id, or --stack to read it from a stack's outputs")
     with command_client(args.stack, args.api_url, args.region) as client:

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from recall_provider import cli
+from recall_provider import stack
 from recall_provider.core.spec import NAMES
 from tests.mock_program import PLACEHOLDER_TYPE, SELF_CHECKED_AT
 from tests.program_harness import APP_TYPE, BASE, run_program
@@ -124,10 +124,10 @@ def test_several_apps_one_per_workspace() -> None:
     for entry in exported.values():
         assert entry["webhook_url"].endswith(f"/{entry['zoom_oauth_app_id']}/webhook")
         # What the health check reads of each app, under the names it reads them by.
-        assert entry[cli.APP_ID_OUTPUT] == entry["zoom_oauth_app_id"]
-        assert entry[cli.SELF_CHECK_OUTPUT] == SELF_CHECKED_AT
+        assert entry[stack.APP_ID_OUTPUT] == entry["zoom_oauth_app_id"]
+        assert entry[stack.SELF_CHECK_OUTPUT] == SELF_CHECKED_AT
     assert run.outputs["zoom_oauth_app_id"] == exported["acme"]["zoom_oauth_app_id"]
-    assert run.outputs[cli.SELF_CHECK_OUTPUT] == SELF_CHECKED_AT
+    assert run.outputs[stack.SELF_CHECK_OUTPUT] == SELF_CHECKED_AT
     for secret in ("acme-cs-0001", "acme-ws-0001", "globex-cs-0001", "globex-ws-0001"):
         assert secret not in run.raw_outputs
 
