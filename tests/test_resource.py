@@ -160,6 +160,7 @@ def test_every_input_and_output_has_a_description_and_the_resource_declares_each
 @pytest.mark.parametrize(
     ("key", "closest"), [("recall:apikey", "recall:apiKey"), ("recall:regoin", "recall:region")]
 )
+@pulumi.runtime.test  # the mocked runtime's own calls are awaited too
 def test_a_recall_key_that_is_no_setting_stops_any_program(
     monitor: RecordingMonitor, key: str, closest: str
 ) -> None:
@@ -175,9 +176,20 @@ def test_a_recall_key_that_is_no_setting_stops_any_program(
         f"{key} is not a setting of the recall provider: did you mean {closest}?"
     )
     assert monitor.registered == []
-    # The engine's own keys of the namespace are not the user's mistakes.
+
+
+@pulumi.runtime.test
+def test_the_engines_own_recall_keys_are_not_mistakes(
+    monitor: RecordingMonitor,
+) -> pulumi.Output[Any]:
     pulumi.runtime.set_all_config({"recall:version": "0.1.0"}, [])
     try:
-        make_app()
+        app = make_app()
     finally:
         pulumi.runtime.set_all_config({}, [])
+    return app.id.apply(lambda app_id: assert_made(app_id, monitor))
+
+
+def assert_made(app_id: str, monitor: RecordingMonitor) -> None:
+    assert app_id == "zoom-id"
+    assert len(monitor.registered) == 1
